@@ -1,0 +1,49 @@
+/**
+ * Glue between commander and the commands: builds the CliContext from the global options,
+ * runs the handler, records its exit code and always closes what the context opened.
+ */
+import type { Command } from 'commander'
+import { CliContext, type GlobalOptions } from './context.js'
+
+/** What a handler returns: the exit code (0 did what was asked, 1 failed or refused). */
+export type ExitCode = number
+
+let lastExitCode: ExitCode = 0
+
+export function takeExitCode (): ExitCode {
+  const code = lastExitCode
+  lastExitCode = 0
+  return code
+}
+
+export function action<A extends unknown[]> (
+  handler: (ctx: CliContext, ...args: A) => Promise<ExitCode> | ExitCode
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command
+    const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>())
+    try {
+      lastExitCode = await handler(ctx, ...(args.slice(0, -1) as A))
+    } finally {
+      ctx.close()
+    }
+  }
+}
+
+/** Parses a positive integer option; commander passes (value, previous). */
+export function positiveInt (name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidOptionValue(`${name} expects a positive whole number, got ${JSON.stringify(value)}`)
+    return n
+  }
+}
+
+export class InvalidOptionValue extends Error {
+  override name = 'InvalidOptionValue'
+}
+
+/** Collects a repeatable option into an array. */
+export function collect (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}

@@ -1,0 +1,88 @@
+/**
+ * What every command gets: the home's paths, an injected clock and logger, and lazily opened
+ * config, key and store. Commands ask for what they need; nothing is opened twice.
+ */
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { systemClock, type Clock } from '../clock.js'
+import { loadConfig } from '../config/load.js'
+import { checkConfigAgainstPeers } from '../config/resolve.js'
+import type { Config } from '../config/types.js'
+import { homePaths, requireHome, type HomePaths } from '../home.js'
+import { readKeyFile, type NodeKey } from '../identity/node-key.js'
+import { createLogger, formatHumanLine, isLogLevel, type Logger, type LogLevel, type LogSink } from '../logger.js'
+import { openStore, type Store } from '../store/store.js'
+import { processOutput, type Output } from './output.js'
+
+export interface GlobalOptions {
+  home?: string
+}
+
+export function resolveHomeDir (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag !== '') return flag
+  if (env.CAIRN_HOME !== undefined && env.CAIRN_HOME !== '') return env.CAIRN_HOME
+  return join(homedir(), '.cairn')
+}
+
+export function stderrSink (minLevel: LogLevel): LogSink {
+  return { minLevel, write: (r) => { process.stderr.write(formatHumanLine(r) + '\n') } }
+}
+
+export function envLogLevel (fallback: LogLevel): LogLevel {
+  const v = process.env.CAIRN_LOG_LEVEL
+  return v !== undefined && isLogLevel(v) ? v : fallback
+}
+
+export class CliContext {
+  readonly paths: HomePaths
+  readonly clock: Clock = systemClock
+  readonly out: Output = processOutput()
+  logger: Logger
+  #sinks: LogSink[]
+  #config: Config | undefined
+  #key: NodeKey | undefined
+  #store: Store | undefined
+
+  constructor (global: GlobalOptions) {
+    this.paths = homePaths(resolveHomeDir(global.home))
+    this.#sinks = [stderrSink(envLogLevel('warn'))]
+    this.logger = createLogger(this.#sinks, this.clock)
+  }
+
+  /** Replaces the log sinks (serve logs at info and to a file). */
+  setSinks (sinks: LogSink[]): void {
+    this.#sinks.splice(0, this.#sinks.length, ...sinks)
+  }
+
+  /** The config, validated on its own and against the enrolled peers. */
+  config (): Config {
+    if (this.#config === undefined) {
+      requireHome(this.paths)
+      const config = loadConfig(this.paths.config)
+      checkConfigAgainstPeers(config, this.store().nodes.livePeerNames())
+      this.#config = config
+    }
+    return this.#config
+  }
+
+  key (): NodeKey {
+    if (this.#key === undefined) {
+      requireHome(this.paths)
+      this.#key = readKeyFile(this.paths.key)
+    }
+    return this.#key
+  }
+
+  store (): Store {
+    if (this.#store === undefined) {
+      requireHome(this.paths)
+      this.#store = openStore({ path: this.paths.db, clock: this.clock, logger: this.logger, backupsDir: this.paths.backups })
+    }
+    return this.#store
+  }
+
+  close (): void {
+    this.#store?.close()
+    this.#store = undefined
+  }
+}

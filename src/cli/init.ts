@@ -1,0 +1,23 @@
+import type { Command } from 'commander'
+import { createHome } from '../home.js'
+import { action, collect } from './command.js'
+
+export function registerInit (program: Command): void {
+  program.command('init')
+    .description('create a new node home: key, config and database')
+    .option('--name <name>', 'this node\'s label (default: from the hostname)')
+    .option('--listen <multiaddr>', 'a TCP multiaddr to listen on (repeatable; default /ip4/0.0.0.0/tcp/4701)', collect)
+    .option('--json', 'print {node_id, name, home}')
+    .action(action(async (ctx, opts: { name?: string, listen?: string[], json?: boolean }) => {
+      const created = createHome({ home: ctx.paths.home, name: opts.name, listen: opts.listen, clock: ctx.clock, logger: ctx.logger })
+      if (opts.json === true) {
+        ctx.out.json({ node_id: created.nodeId, name: created.name, home: created.home })
+      } else {
+        ctx.out.line(`created cairn home ${created.home}`)
+        ctx.out.line(`  node id  ${created.nodeId}`)
+        ctx.out.line(`  name     ${created.name}`)
+        ctx.out.line('next: declare volumes and destinations in cairn.toml, then run `cairn serve`')
+      }
+      return 0
+    }))
+}

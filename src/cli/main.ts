@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import '../shim.js'
+import { Command, CommanderError } from 'commander'
+import { CairnError, UsageError } from '../errors.js'
+import { packageVersion } from '../package-root.js'
+import { InvalidOptionValue, takeExitCode } from './command.js'
+import { registerId } from './id.js'
+import { registerInit } from './init.js'
+import { registerRuns } from './runs.js'
+import { registerServe } from './serve.js'
+
+export function buildProgram (): Command {
+  const program = new Command('cairn')
+  program
+    .description('cairn: replicate a home-lab fleet\'s volumes, prove durability, offload safely')
+    .version(packageVersion(), '-V, --version')
+    .option('--home <dir>', 'the node home (default: $CAIRN_HOME or ~/.cairn)')
+    .showHelpAfterError('(run `cairn --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => { process.stderr.write(s) } })
+  registerInit(program)
+  registerId(program)
+  registerServe(program)
+  registerRuns(program)
+  return program
+}
+
+function oneLine (text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+/** Runs the CLI and returns the exit code: 0 done, 1 failed or refused, 2 usage error. */
+export async function main (argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return takeExitCode()
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
+      if (err.code === 'commander.invalidArgument' && err.message.includes('expects')) return 2
+      return 2
+    }
+    if (err instanceof UsageError || err instanceof InvalidOptionValue) {
+      process.stderr.write(`cairn: ${oneLine(err.message)}\n`)
+      return 2
+    }
+    if (err instanceof CairnError) {
+      const hint = err.hint === undefined ? '' : ` (${err.hint})`
+      process.stderr.write(`cairn: ${oneLine(err.message)}${hint}\n`)
+      if (process.env.CAIRN_DEBUG === '1' && err.stack !== undefined) process.stderr.write(err.stack + '\n')
+      return 1
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(`cairn: internal error: ${oneLine(message)}${process.env.CAIRN_DEBUG === '1' ? '' : ' (set CAIRN_DEBUG=1 for the stack trace)'}\n`)
+    if (process.env.CAIRN_DEBUG === '1' && err instanceof Error && err.stack !== undefined) process.stderr.write(err.stack + '\n')
+    return 1
+  }
+}
+
+const code = await main(process.argv)
+process.exitCode = code

@@ -1,0 +1,172 @@
+/**
+ * Every error cairn throws on purpose. Each class has a fixed `name` and detail fields that
+ * say exactly what was refused; tests assert on those, never on message text. Anything that
+ * is not a CairnError is a bug.
+ */
+
+export abstract class CairnError extends Error {
+  /** One-line advice for the operator: the act that would clear the problem. */
+  hint?: string
+
+  constructor (message: string, options?: { cause?: unknown, hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    if (options?.hint !== undefined) this.hint = options.hint
+  }
+}
+
+/** The command line was malformed; the CLI exits 2. */
+export class UsageError extends CairnError {
+  override name = 'UsageError' as const
+}
+
+// ---- home, config, identity -------------------------------------------------------------
+
+export class HomeExistsError extends CairnError {
+  override name = 'HomeExistsError' as const
+  constructor (readonly home: string, readonly entry: string) {
+    super(`${home} already holds a cairn home (found ${entry})`, {
+      hint: 'choose another --home, or keep using the existing node'
+    })
+  }
+}
+
+export class HomeMissingError extends CairnError {
+  override name = 'HomeMissingError' as const
+  constructor (readonly home: string, readonly missing: string) {
+    super(`${home} is not a cairn home: ${missing} is missing`, {
+      hint: `run \`cairn --home ${home} init\` first, or point --home / CAIRN_HOME at an existing home`
+    })
+  }
+}
+
+export class ConfigError extends CairnError {
+  override name = 'ConfigError' as const
+  constructor (readonly file: string, readonly key: string, readonly expected: string, readonly got?: string) {
+    super(`${file}: ${key}: expected ${expected}${got === undefined ? '' : `, got ${got}`}`)
+  }
+}
+
+export class KeyFilePermissionsError extends CairnError {
+  override name = 'KeyFilePermissionsError' as const
+  constructor (readonly path: string, readonly mode: number) {
+    super(`${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); refusing to use it`, {
+      hint: `run \`chmod 600 ${path}\``
+    })
+  }
+}
+
+export class KeyFileInvalidError extends CairnError {
+  override name = 'KeyFileInvalidError' as const
+  constructor (readonly path: string, readonly reason: string) {
+    super(`${path} is not a valid cairn node key: ${reason}`)
+  }
+}
+
+export class InvalidNodeIdError extends CairnError {
+  override name = 'InvalidNodeIdError' as const
+  constructor (readonly value: string, readonly reason: string) {
+    super(`${JSON.stringify(value.slice(0, 80))} is not a valid node id: ${reason}`)
+  }
+}
+
+// ---- store ------------------------------------------------------------------------------
+
+export class DatabaseFromFutureError extends CairnError {
+  override name = 'DatabaseFromFutureError' as const
+  constructor (readonly path: string, readonly databaseVersion: number, readonly supportedVersion: number) {
+    super(`${path} has schema version ${databaseVersion}, but this cairn only knows versions up to ${supportedVersion}`, {
+      hint: 'run a newer cairn binary; an older one never opens a newer database'
+    })
+  }
+}
+
+export class MigrationSequenceError extends CairnError {
+  override name = 'MigrationSequenceError' as const
+  constructor (readonly files: string[], readonly reason: string) {
+    super(`migrations are not a contiguous sequence: ${reason}`)
+  }
+}
+
+export class MigrationFailedError extends CairnError {
+  override name = 'MigrationFailedError' as const
+  constructor (readonly fromVersion: number, readonly toVersion: number, readonly file: string, cause: unknown) {
+    super(`migration ${file} failed; the database stays at version ${fromVersion}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  }
+}
+
+export class ForeignKeyViolationError extends CairnError {
+  override name = 'ForeignKeyViolationError' as const
+  constructor (readonly violations: Array<{ table: string, rowid: number, parent: string }>) {
+    super(`foreign key check failed after migration: ${violations.length} violation(s), first in ${violations[0]?.table ?? '?'}`)
+  }
+}
+
+// ---- runs -------------------------------------------------------------------------------
+
+export interface BlockingRun {
+  id: number
+  kind: string
+  destination: string | null
+  startedAtNs: number
+}
+
+export class RunConflictError extends CairnError {
+  override name = 'RunConflictError' as const
+  constructor (readonly kind: string, readonly volume: string | null, readonly blocking: BlockingRun) {
+    const at = new Date(Math.floor(blocking.startedAtNs / 1e6)).toISOString()
+    const target = blocking.destination === null ? '' : ` to ${blocking.destination}`
+    super(`cannot start ${kind}${volume === null ? '' : ` of ${volume}`}: ${blocking.kind}${target} run ${blocking.id} started at ${at} is still running`, {
+      hint: 'wait for it to finish; `cairn runs` lists what is running'
+    })
+  }
+}
+
+export class RunAlreadyFinishedError extends CairnError {
+  override name = 'RunAlreadyFinishedError' as const
+  constructor (readonly runId: number, readonly current: string, readonly attempted: string) {
+    super(`run ${runId} already finished as ${current}; refusing to finish it again as ${attempted}`)
+  }
+}
+
+export class UnknownRunError extends CairnError {
+  override name = 'UnknownRunError' as const
+  constructor (readonly runId: number) {
+    super(`no run ${runId}`)
+  }
+}
+
+// ---- volumes ------------------------------------------------------------------------------
+
+export class UnknownVolumeError extends CairnError {
+  override name = 'UnknownVolumeError' as const
+  constructor (readonly volume: string, readonly known: string[]) {
+    super(`no volume named ${volume} in the config${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`, {
+      hint: `declare it as [volumes.${volume}] in cairn.toml`
+    })
+  }
+}
+
+export class VolumePathMismatchError extends CairnError {
+  override name = 'VolumePathMismatchError' as const
+  constructor (readonly volume: string, readonly configPath: string, readonly databasePath: string) {
+    super(`volume ${volume}: the config says path = ${configPath}, but its evidence was recorded for ${databasePath}`, {
+      hint: `set path = "${databasePath}" in cairn.toml again; cairn never moves evidence to another directory silently`
+    })
+  }
+}
+
+// ---- peers --------------------------------------------------------------------------------
+
+export class InvalidInviteError extends CairnError {
+  override name = 'InvalidInviteError' as const
+  constructor (readonly reason: string) {
+    super(`not a valid cairn invite: ${reason}`, { hint: 'copy the whole token printed by `cairn id` on the other node' })
+  }
+}
+
+export class ServeAlreadyRunningError extends CairnError {
+  override name = 'ServeAlreadyRunningError' as const
+  constructor (readonly home: string, readonly pid: number) {
+    super(`serve is already running for ${home} (pid ${pid})`, { hint: 'stop it first, or use another --home' })
+  }
+}

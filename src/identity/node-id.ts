@@ -1,0 +1,56 @@
+/**
+ * Node ids are libp2p peer ids of ed25519 keys. An ed25519 peer id embeds the public key
+ * (identity multihash), so a node id alone is enough to verify that node's signatures.
+ */
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { InvalidNodeIdError } from '../errors.js'
+
+/** A libp2p peer id string of an ed25519 key. Branded so it never mixes with a name. */
+export type NodeId = string & { readonly __brand: 'NodeId' }
+
+export const ED25519_PUBLIC_KEY_BYTES = 32
+/** Peer ids of ed25519 keys are 52 characters in base58btc; the bound leaves headroom. */
+export const MAX_NODE_ID_CHARS = 128
+
+export function nodeIdFromPublicKey (publicKey: Uint8Array): NodeId {
+  if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new InvalidNodeIdError(Buffer.from(publicKey).toString('hex'), `an ed25519 public key has ${ED25519_PUBLIC_KEY_BYTES} bytes, got ${publicKey.length}`)
+  }
+  return peerIdFromPublicKey(publicKeyFromRaw(publicKey)).toString() as NodeId
+}
+
+export interface ParsedNodeId {
+  nodeId: NodeId
+  publicKey: Uint8Array
+}
+
+/** Validates a node id string and extracts its ed25519 public key; throws InvalidNodeIdError. */
+export function parseNodeId (value: string): ParsedNodeId {
+  if (value.length === 0 || value.length > MAX_NODE_ID_CHARS) {
+    throw new InvalidNodeIdError(value, `expected 1-${MAX_NODE_ID_CHARS} characters`)
+  }
+  let peerId
+  try {
+    peerId = peerIdFromString(value)
+  } catch (err) {
+    throw new InvalidNodeIdError(value, err instanceof Error ? err.message : String(err))
+  }
+  if (peerId.type !== 'Ed25519' || peerId.publicKey === undefined) {
+    throw new InvalidNodeIdError(value, `expected an Ed25519 peer id, got ${peerId.type}`)
+  }
+  const canonical = peerId.toString()
+  if (canonical !== value) {
+    throw new InvalidNodeIdError(value, `not in canonical form (expected ${canonical})`)
+  }
+  return { nodeId: canonical as NodeId, publicKey: peerId.publicKey.raw }
+}
+
+export function isNodeId (value: string): value is NodeId {
+  try {
+    parseNodeId(value)
+    return true
+  } catch {
+    return false
+  }
+}

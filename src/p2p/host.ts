@@ -1,0 +1,68 @@
+/**
+ * The libp2p host: TCP + Noise + Yamux, the node key as identity, and a connection gater that
+ * admits only enrolled, non-revoked node ids, inbound and outbound, before any protocol runs.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import type { ConnectionGater, Libp2p, PeerId } from '@libp2p/interface'
+import { createLibp2p } from 'libp2p'
+import type { NodeKey } from '../identity/node-key.js'
+import type { Logger } from '../logger.js'
+
+/** Decides whether a node id may hold a connection with this node. */
+export interface PeerGate {
+  allows: (nodeId: string) => boolean
+}
+
+export interface HostInit {
+  key: NodeKey
+  listen: string[]
+  gate: PeerGate
+  logger: Logger
+}
+
+export class GateLog {
+  readonly #logged = new Set<string>()
+  constructor (private readonly logger: Logger) {}
+
+  /** Logs a refusal once per peer and direction, not once per attempt. */
+  refused (nodeId: string, direction: 'inbound' | 'outbound'): void {
+    const key = `${direction}:${nodeId}`
+    if (this.#logged.has(key)) return
+    if (this.#logged.size > 10_000) this.#logged.clear()
+    this.#logged.add(key)
+    this.logger.warn('refused a connection from a node that is not an enrolled, live peer', { peer: nodeId, direction })
+  }
+}
+
+export function connectionGater (gate: PeerGate, log: GateLog): ConnectionGater {
+  const deny = (peer: PeerId, direction: 'inbound' | 'outbound'): boolean => {
+    const nodeId = peer.toString()
+    if (gate.allows(nodeId)) return false
+    log.refused(nodeId, direction)
+    return true
+  }
+  return {
+    denyDialPeer: async (peer) => deny(peer, 'outbound'),
+    denyInboundEncryptedConnection: async (peer) => deny(peer, 'inbound'),
+    denyOutboundEncryptedConnection: async (peer) => deny(peer, 'outbound'),
+    denyInboundUpgradedConnection: async (peer) => deny(peer, 'inbound'),
+    denyOutboundUpgradedConnection: async (peer) => deny(peer, 'outbound'),
+    // Loopback and private addresses are the normal case for a home-lab fleet.
+    denyDialMultiaddr: async () => false
+  }
+}
+
+export async function createHost (init: HostInit): Promise<Libp2p> {
+  const log = new GateLog(init.logger)
+  return await createLibp2p({
+    privateKey: init.key.libp2pKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: connectionGater(init.gate, log),
+    start: false
+  })
+}

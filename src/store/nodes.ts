@@ -1,0 +1,112 @@
+/**
+ * Nodes: this node (is_self), enrolled peers and nodes known only as origins. The node id
+ * pins the key; names are local labels. Rows are never deleted: revocation stamps
+ * revoked_at_ns, and the row stays so history keeps its meaning.
+ */
+import type Database from 'better-sqlite3'
+import type { Clock } from '../clock.js'
+import { parseNodeId, type NodeId } from '../identity/node-id.js'
+
+export interface NodeRow {
+  /** The row id, used as a foreign key; never leaves this machine. */
+  id: number
+  nodeId: NodeId
+  name: string | null
+  publicKey: Uint8Array
+  isSelf: boolean
+  addrs: string[]
+  createdAtNs: number
+  enrolledAtNs: number | null
+  revokedAtNs: number | null
+}
+
+interface Raw {
+  id: number
+  node_id: string
+  name: string | null
+  public_key: Buffer
+  is_self: number
+  addrs: string
+  created_at_ns: number
+  enrolled_at_ns: number | null
+  revoked_at_ns: number | null
+}
+
+const COLUMNS = 'id, node_id, name, public_key, is_self, addrs, created_at_ns, enrolled_at_ns, revoked_at_ns'
+
+function toNode (r: Raw): NodeRow {
+  return {
+    id: r.id,
+    nodeId: r.node_id as NodeId,
+    name: r.name,
+    publicKey: new Uint8Array(r.public_key),
+    isSelf: r.is_self === 1,
+    addrs: JSON.parse(r.addrs) as string[],
+    createdAtNs: r.created_at_ns,
+    enrolledAtNs: r.enrolled_at_ns,
+    revokedAtNs: r.revoked_at_ns
+  }
+}
+
+export class NodeStore {
+  readonly #db: Database.Database
+  readonly #clock: Clock
+
+  constructor (db: Database.Database, clock: Clock) {
+    this.#db = db
+    this.#clock = clock
+  }
+
+  /** Records this node's own identity; called once by `cairn init`. */
+  insertSelf (nodeId: NodeId, name: string): NodeRow {
+    const { publicKey } = parseNodeId(nodeId)
+    const now = this.#clock.nowNs()
+    this.#db.prepare('INSERT INTO nodes (node_id, name, public_key, is_self, created_at_ns) VALUES (?, ?, ?, 1, ?)')
+      .run(nodeId, name, publicKey, now)
+    return this.self()
+  }
+
+  self (): NodeRow {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE is_self = 1`).get() as Raw | undefined
+    if (row === undefined) throw new Error('the database has no self node; it was not created by `cairn init`')
+    return toNode(row)
+  }
+
+  /** Keeps the self row's label and advertised addresses in step with the config and the host. */
+  updateSelf (fields: { name?: string, addrs?: string[] }): void {
+    if (fields.name !== undefined) this.#db.prepare('UPDATE nodes SET name = ? WHERE is_self = 1 AND name IS NOT ?').run(fields.name, fields.name)
+    if (fields.addrs !== undefined) this.#db.prepare('UPDATE nodes SET addrs = ? WHERE is_self = 1').run(JSON.stringify(fields.addrs))
+  }
+
+  byRowId (id: number): NodeRow | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE id = ?`).get(id) as Raw | undefined
+    return row === undefined ? undefined : toNode(row)
+  }
+
+  byNodeId (nodeId: string): NodeRow | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE node_id = ?`).get(nodeId) as Raw | undefined
+    return row === undefined ? undefined : toNode(row)
+  }
+
+  /** The live (non-revoked) enrolled peer with this label, if any. */
+  livePeerByName (name: string): NodeRow | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE name = ? AND is_self = 0 AND enrolled_at_ns IS NOT NULL AND revoked_at_ns IS NULL`).get(name) as Raw | undefined
+    return row === undefined ? undefined : toNode(row)
+  }
+
+  /** Enrolled peers, live and revoked, in enrollment order. */
+  listPeers (): NodeRow[] {
+    return (this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE is_self = 0 AND enrolled_at_ns IS NOT NULL ORDER BY enrolled_at_ns, id`).all() as Raw[]).map(toNode)
+  }
+
+  livePeerNames (): Set<string> {
+    const rows = this.#db.prepare('SELECT name FROM nodes WHERE is_self = 0 AND enrolled_at_ns IS NOT NULL AND revoked_at_ns IS NULL AND name IS NOT NULL').all() as Array<{ name: string }>
+    return new Set(rows.map(r => r.name))
+  }
+
+  /** Whether a node id may talk to this node: enrolled and not revoked. */
+  isLivePeer (nodeId: string): boolean {
+    const row = this.#db.prepare('SELECT 1 AS ok FROM nodes WHERE node_id = ? AND is_self = 0 AND enrolled_at_ns IS NOT NULL AND revoked_at_ns IS NULL').get(nodeId) as { ok: number } | undefined
+    return row !== undefined
+  }
+}

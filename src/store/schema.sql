@@ -1,0 +1,166 @@
+-- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
+-- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
+-- user_version = 1
+
+CREATE TABLE contents (
+  id             INTEGER PRIMARY KEY,
+  hash           BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+  size           INTEGER NOT NULL CHECK (size >= 0),
+  origin_node_id INTEGER NOT NULL REFERENCES nodes(id),
+  origin_run_id  INTEGER NOT NULL CHECK (origin_run_id > 0),
+  created_at_ns  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE files (
+  id                    INTEGER PRIMARY KEY,
+  volume_id             INTEGER NOT NULL REFERENCES volumes(id),
+  path                  TEXT NOT NULL CHECK (length(path) > 0),
+  content_id            INTEGER NOT NULL REFERENCES contents(id),
+  mtime_ns              INTEGER NOT NULL,
+  status                TEXT NOT NULL CHECK (status IN ('present', 'missing', 'superseded', 'offloaded')),
+  first_seen_run_id     INTEGER NOT NULL REFERENCES runs(id),
+  last_seen_run_id      INTEGER NOT NULL REFERENCES runs(id),
+  status_changed_run_id INTEGER NOT NULL REFERENCES runs(id)
+) STRICT;
+
+CREATE TABLE nodes (
+  id             INTEGER PRIMARY KEY,
+  node_id        TEXT NOT NULL UNIQUE CHECK (length(node_id) BETWEEN 1 AND 128),
+  name           TEXT CHECK (name IS NULL OR length(name) BETWEEN 1 AND 64),
+  public_key     BLOB NOT NULL CHECK (length(public_key) = 32),
+  is_self        INTEGER NOT NULL DEFAULT 0 CHECK (is_self IN (0, 1)),
+  addrs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(addrs) AND json_type(addrs) = 'array'),
+  created_at_ns  INTEGER NOT NULL,
+  enrolled_at_ns INTEGER,
+  revoked_at_ns  INTEGER,
+  CHECK (revoked_at_ns IS NULL OR enrolled_at_ns IS NOT NULL),
+  CHECK (is_self = 0 OR revoked_at_ns IS NULL)
+) STRICT;
+
+CREATE TABLE run_events (
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs(id),
+  transition TEXT NOT NULL CHECK (length(transition) > 0),
+  at_ns      INTEGER NOT NULL,
+  note       TEXT
+) STRICT;
+
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('index', 'push', 'receive', 'verify', 'pull', 'offload',
+                                              'restore', 'reset', 'revoke', 'rewind', 'enroll')),
+  volume_id     INTEGER REFERENCES volumes(id),
+  destination   TEXT,
+  peer_node_id  INTEGER REFERENCES nodes(id),
+  status        TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'success', 'failed', 'partial', 'refused', 'aborted')),
+  started_at_ns INTEGER NOT NULL,
+  ended_at_ns   INTEGER,
+  error         TEXT,
+  file_count    INTEGER NOT NULL DEFAULT 0 CHECK (file_count >= 0),
+  byte_count    INTEGER NOT NULL DEFAULT 0 CHECK (byte_count >= 0),
+  -- kind-specific facts as a JSON object (counts, from/to of a rewind, ...)
+  detail        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail) AND json_type(detail) = 'object'),
+  -- the process that runs it; a running row whose owner is gone is reaped as aborted
+  owner_pid     INTEGER,
+  CHECK ((status = 'running') = (ended_at_ns IS NULL))
+) STRICT;
+
+CREATE TABLE schema_migrations (
+  version       INTEGER PRIMARY KEY,
+  applied_at_ns INTEGER NOT NULL,
+  app_version   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE volumes (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
+  path          TEXT NOT NULL CHECK (length(path) > 0),
+  created_at_ns INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX idx_contents_origin ON contents(origin_node_id, origin_run_id);
+
+CREATE INDEX idx_files_content_id ON files(content_id);
+
+CREATE INDEX idx_files_volume_status ON files(volume_id, status);
+
+CREATE INDEX idx_run_events_run_id ON run_events(run_id, id);
+
+CREATE INDEX idx_runs_kind_volume_destination ON runs(kind, volume_id, destination, status);
+
+CREATE INDEX idx_runs_running ON runs(volume_id) WHERE status = 'running';
+
+CREATE INDEX idx_runs_volume_id ON runs(volume_id, id);
+
+CREATE UNIQUE INDEX uniq_files_live_path ON files(volume_id, path) WHERE status <> 'superseded';
+
+CREATE UNIQUE INDEX uniq_nodes_live_name ON nodes(name) WHERE name IS NOT NULL AND revoked_at_ns IS NULL;
+
+CREATE UNIQUE INDEX uniq_nodes_self ON nodes(is_self) WHERE is_self = 1;
+
+CREATE TRIGGER contents_no_delete BEFORE DELETE ON contents
+BEGIN
+  SELECT RAISE(ABORT, 'contents: insert-only');
+END;
+
+CREATE TRIGGER contents_no_update BEFORE UPDATE ON contents
+BEGIN
+  SELECT RAISE(ABORT, 'contents: insert-only');
+END;
+
+CREATE TRIGGER files_identity_immutable BEFORE UPDATE OF volume_id, path, content_id, first_seen_run_id ON files
+BEGIN
+  SELECT RAISE(ABORT, 'files: volume, path, content and first sighting are immutable');
+END;
+
+CREATE TRIGGER files_no_delete BEFORE DELETE ON files
+BEGIN
+  SELECT RAISE(ABORT, 'files: rows are never deleted');
+END;
+
+CREATE TRIGGER files_status_change_stamped BEFORE UPDATE OF status, status_changed_run_id ON files
+WHEN (NEW.status = OLD.status) <> (NEW.status_changed_run_id = OLD.status_changed_run_id)
+BEGIN
+  SELECT RAISE(ABORT, 'files: status_changed_run_id moves exactly when status changes');
+END;
+
+CREATE TRIGGER files_superseded_terminal BEFORE UPDATE ON files WHEN OLD.status = 'superseded'
+BEGIN
+  SELECT RAISE(ABORT, 'files: a superseded row is history and never changes');
+END;
+
+CREATE TRIGGER nodes_identity_immutable BEFORE UPDATE OF node_id, public_key, is_self ON nodes
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: node_id, public_key and is_self are immutable');
+END;
+
+CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: rows are never deleted (revoke instead)');
+END;
+
+CREATE TRIGGER run_events_no_delete BEFORE DELETE ON run_events
+BEGIN
+  SELECT RAISE(ABORT, 'run_events: insert-only');
+END;
+
+CREATE TRIGGER run_events_no_update BEFORE UPDATE ON run_events
+BEGIN
+  SELECT RAISE(ABORT, 'run_events: insert-only');
+END;
+
+CREATE TRIGGER runs_identity_immutable BEFORE UPDATE OF id, kind, volume_id, destination, peer_node_id, started_at_ns ON runs
+BEGIN
+  SELECT RAISE(ABORT, 'runs: kind, volume, destination, peer and start are immutable');
+END;
+
+CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
+BEGIN
+  SELECT RAISE(ABORT, 'runs: rows are never deleted');
+END;
+
+CREATE TRIGGER runs_terminal_immutable BEFORE UPDATE ON runs WHEN OLD.status <> 'running'
+BEGIN
+  SELECT RAISE(ABORT, 'runs: a finished run is immutable');
+END;

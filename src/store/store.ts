@@ -1,0 +1,78 @@
+/**
+ * The store: one better-sqlite3 connection, migrated on open, with one object per table
+ * family. All methods are synchronous; each logical write is one transaction. Network I/O
+ * and signature checks happen before a store method is called, never inside one.
+ */
+import Database from 'better-sqlite3'
+import type { Clock } from '../clock.js'
+import type { Logger } from '../logger.js'
+import { packageVersion } from '../package-root.js'
+import { loadMigrations, migrate, type MigrateResult, type Migration } from './migrations.js'
+import { NodeStore } from './nodes.js'
+import { probeProcess, RunStore, type ProcessProbe } from './runs.js'
+import { VolumeStore } from './volumes.js'
+
+export const BUSY_TIMEOUT_MS = 5000
+
+export interface StoreInit {
+  /** A file path, or ':memory:' for tests. */
+  path: string
+  clock: Clock
+  logger: Logger
+  /** Where pre-migration snapshots go; required for file databases that may be migrated. */
+  backupsDir?: string
+  /** Migrations to apply; defaults to the package's migrations/ directory. */
+  migrations?: Migration[]
+  /** Recorded as the owner of runs this process begins. Defaults to process.pid. */
+  pid?: number
+  /** Liveness probe for run owners. Defaults to kill(pid, 0). */
+  isAlive?: ProcessProbe
+}
+
+export class Store {
+  readonly db: Database.Database
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly migration: MigrateResult
+  readonly runs: RunStore
+  readonly nodes: NodeStore
+  readonly volumes: VolumeStore
+
+  constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
+    this.db = db
+    this.clock = init.clock
+    this.logger = init.logger
+    this.migration = migration
+    this.runs = new RunStore({ db, clock: init.clock, logger: init.logger.forComponent('runs'), pid: init.pid ?? process.pid, isAlive: init.isAlive ?? probeProcess })
+    this.nodes = new NodeStore(db, init.clock)
+    this.volumes = new VolumeStore(db, init.clock)
+  }
+
+  close (): void {
+    if (this.db.open) this.db.close()
+  }
+}
+
+export function openStore (init: StoreInit): Store {
+  const logger = init.logger.forComponent('store')
+  const db = new Database(init.path)
+  try {
+    if (init.path !== ':memory:') db.pragma('journal_mode = WAL')
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    db.pragma('foreign_keys = ON')
+    // Evidence and revocations must survive a power cut once a command reported them.
+    db.pragma('synchronous = FULL')
+    const migrations = init.migrations ?? loadMigrations()
+    const result = migrate(db, migrations, {
+      path: init.path,
+      backupsDir: init.path === ':memory:' ? undefined : init.backupsDir,
+      clock: init.clock,
+      logger,
+      appVersion: packageVersion()
+    })
+    return new Store(db, { ...init, logger: init.logger }, result)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
