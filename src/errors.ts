@@ -170,3 +170,65 @@ export class ServeAlreadyRunningError extends CairnError {
     super(`serve is already running for ${home} (pid ${pid})`, { hint: 'stop it first, or use another --home' })
   }
 }
+
+// ---- vector -------------------------------------------------------------------------------
+
+export class VectorRewindError extends CairnError {
+  override name = 'VectorRewindError' as const
+  constructor (readonly volume: string, readonly destination: string, readonly origin: string, readonly current: number, readonly attempted: number) {
+    super(`refused to move ${volume}/${destination} origin ${origin} backwards from run ${current} to ${attempted}`, {
+      hint: 'a component only moves forward; `cairn vector rewind` is the explicit way down'
+    })
+  }
+}
+
+export class NotARewindError extends CairnError {
+  override name = 'NotARewindError' as const
+  constructor (readonly volume: string, readonly destination: string, readonly origin: string, readonly current: number | null, readonly attempted: number) {
+    super(current === null
+      ? `${volume}/${destination} has no component for origin ${origin}; there is nothing to rewind`
+      : `rewinding ${volume}/${destination} origin ${origin} to run ${attempted} would not lower it (it is at ${current})`)
+  }
+}
+
+export class PeerRevokedError extends CairnError {
+  override name = 'PeerRevokedError' as const
+  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
+    super(`node ${nodeId} was revoked; its assertions are refused`)
+  }
+}
+
+export class UnknownNodeError extends CairnError {
+  override name = 'UnknownNodeError' as const
+  constructor (readonly reference: string) {
+    super(`no node known as ${reference}`, { hint: '`cairn peer list` shows enrolled peers' })
+  }
+}
+
+export class PeerAlreadyEnrolledError extends CairnError {
+  override name = 'PeerAlreadyEnrolledError' as const
+  constructor (readonly nodeId: string, readonly existingName: string | null) {
+    super(`node ${nodeId} is already enrolled${existingName === null ? '' : ` as ${existingName}`}`)
+  }
+}
+
+export class PeerNameTakenError extends CairnError {
+  override name = 'PeerNameTakenError' as const
+  constructor (readonly peerName: string, readonly takenBy: string) {
+    super(`the name ${peerName} already labels ${takenBy}`, { hint: 'choose another name' })
+  }
+}
+
+export class RevokedPeerEnrollError extends CairnError {
+  override name = 'RevokedPeerEnrollError' as const
+  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
+    super(`node ${nodeId} was revoked; refusing to enroll it again`, { hint: 'pass --re-enroll if you really trust this key again (it is recorded as a run)' })
+  }
+}
+
+export class SelfEnrollError extends CairnError {
+  override name = 'SelfEnrollError' as const
+  constructor (readonly nodeId: string) {
+    super(`node ${nodeId} is this node itself`)
+  }
+}

@@ -8,6 +8,8 @@ import { registerId } from './id.js'
 import { registerInit } from './init.js'
 import { registerRuns } from './runs.js'
 import { registerServe } from './serve.js'
+import { registerVector } from './vector.js'
+import { registerDestination } from './destination.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -22,6 +24,8 @@ export function buildProgram (): Command {
   registerId(program)
   registerServe(program)
   registerRuns(program)
+  registerVector(program)
+  registerDestination(program)
   return program
 }
 

@@ -3,14 +3,14 @@ import type { Run } from '../store/runs.js'
 import { action, positiveInt } from './command.js'
 import type { CliContext } from './context.js'
 import { formatInstant, table } from './output.js'
-import { displayDestination } from './names.js'
+import { targetLabel } from '../naming.js'
 
 export function runJson (ctx: CliContext, r: Run): Record<string, unknown> {
   return {
     id: r.id,
     kind: r.kind,
     volume: r.volume,
-    destination: r.destination === null ? null : displayDestination(ctx, r.destination),
+    destination: r.destination === null ? null : targetLabel(ctx.store(), r.destination),
     peer: r.peer,
     status: r.status,
     started_at_ns: r.startedAtNs,
@@ -51,7 +51,7 @@ export function registerRuns (program: Command): void {
       }
       const rows = runs.map(r => [
         String(r.id), r.kind, r.volume ?? '-',
-        r.destination === null ? (r.peer ?? '-') : displayDestination(ctx, r.destination),
+        r.destination === null ? (r.peer ?? '-') : targetLabel(ctx.store(), r.destination),
         r.status, formatInstant(r.startedAtNs), r.fileCount > 0 ? String(r.fileCount) : '-', r.error ?? ''
       ])
       for (const line of table(['ID', 'KIND', 'VOLUME', 'TARGET', 'STATUS', 'STARTED', 'FILES', 'ERROR'], rows)) ctx.out.line(line)

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3'
 import type { Clock } from '../clock.js'
+import { PeerAlreadyEnrolledError, PeerNameTakenError, RevokedPeerEnrollError, SelfEnrollError } from '../errors.js'
 import { parseNodeId, type NodeId } from '../identity/node-id.js'
 
 export interface NodeRow {
@@ -102,6 +103,69 @@ export class NodeStore {
   livePeerNames (): Set<string> {
     const rows = this.#db.prepare('SELECT name FROM nodes WHERE is_self = 0 AND enrolled_at_ns IS NOT NULL AND revoked_at_ns IS NULL AND name IS NOT NULL').all() as Array<{ name: string }>
     return new Set(rows.map(r => r.name))
+  }
+
+  /**
+   * Enrolls a peer: pins its node id (and so its key) under a local name. A node known only
+   * as an origin becomes enrolled; a revoked node is refused (see reEnrollPeer).
+   */
+  enrollPeer (nodeId: NodeId, name: string, addrs: string[]): NodeRow {
+    const tx = this.#db.transaction((): NodeRow => {
+      const { publicKey } = parseNodeId(nodeId)
+      const existing = this.byNodeId(nodeId)
+      if (existing?.isSelf === true) throw new SelfEnrollError(nodeId)
+      if (existing?.revokedAtNs != null) throw new RevokedPeerEnrollError(nodeId, existing.revokedAtNs)
+      if (existing?.enrolledAtNs != null) throw new PeerAlreadyEnrolledError(nodeId, existing.name)
+      this.#checkNameFree(name, nodeId)
+      const now = this.#clock.nowNs()
+      if (existing === undefined) {
+        this.#db.prepare('INSERT INTO nodes (node_id, name, public_key, addrs, created_at_ns, enrolled_at_ns) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(nodeId, name, publicKey, JSON.stringify(addrs), now, now)
+      } else {
+        this.#db.prepare('UPDATE nodes SET name = ?, addrs = ?, enrolled_at_ns = ? WHERE id = ?').run(name, JSON.stringify(addrs), now, existing.id)
+      }
+      return this.byNodeId(nodeId) as NodeRow
+    })
+    return tx.immediate()
+  }
+
+  /** Trusts a revoked node id again (the operator's explicit --re-enroll). Inside the caller's transaction. */
+  reEnrollPeer (nodeId: NodeId, name: string, addrs: string[]): NodeRow {
+    const existing = this.byNodeId(nodeId)
+    if (existing === undefined || existing.revokedAtNs === null) return this.enrollPeer(nodeId, name, addrs)
+    this.#checkNameFree(name, nodeId)
+    this.#db.prepare('UPDATE nodes SET name = ?, addrs = ?, enrolled_at_ns = ?, revoked_at_ns = NULL WHERE id = ?')
+      .run(name, JSON.stringify(addrs), this.#clock.nowNs(), existing.id)
+    return this.byNodeId(nodeId) as NodeRow
+  }
+
+  /** Replaces a peer's known addresses (from a newer invite or a successful dial). */
+  updateAddrs (id: number, addrs: string[]): void {
+    this.#db.prepare('UPDATE nodes SET addrs = ? WHERE id = ?').run(JSON.stringify(addrs), id)
+  }
+
+  #checkNameFree (name: string, nodeId: string): void {
+    const holder = this.#db.prepare('SELECT node_id FROM nodes WHERE name = ? AND revoked_at_ns IS NULL AND node_id <> ?').pluck().get(name, nodeId) as string | undefined
+    if (holder !== undefined) throw new PeerNameTakenError(name, holder)
+  }
+
+  /** Stamps a peer revoked (inside the caller's transaction); the row stays for the audit. */
+  markRevoked (id: number): void {
+    this.#db.prepare('UPDATE nodes SET revoked_at_ns = ? WHERE id = ? AND is_self = 0 AND revoked_at_ns IS NULL').run(this.#clock.nowNs(), id)
+  }
+
+  /**
+   * Returns the row of a node known only as an origin (or any known node), creating an
+   * unenrolled row for a new node id.
+   */
+  ensureOrigin (nodeId: NodeId): NodeRow {
+    const existing = this.byNodeId(nodeId)
+    if (existing !== undefined) return existing
+    const { publicKey } = parseNodeId(nodeId)
+    this.#db.prepare('INSERT INTO nodes (node_id, public_key, created_at_ns) VALUES (?, ?, ?)').run(nodeId, publicKey, this.#clock.nowNs())
+    const row = this.byNodeId(nodeId)
+    if (row === undefined) throw new Error(`node ${nodeId} vanished after insert`)
+    return row
   }
 
   /** Whether a node id may talk to this node: enrolled and not revoked. */

@@ -11,6 +11,8 @@ import { loadMigrations, migrate, type MigrateResult, type Migration } from './m
 import { NodeStore } from './nodes.js'
 import { probeProcess, RunStore, type ProcessProbe } from './runs.js'
 import { VolumeStore } from './volumes.js'
+import { VectorStore } from './vector.js'
+import { DestinationStore } from './destinations.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -37,6 +39,8 @@ export class Store {
   readonly runs: RunStore
   readonly nodes: NodeStore
   readonly volumes: VolumeStore
+  readonly vector: VectorStore
+  readonly destinations: DestinationStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -46,6 +50,8 @@ export class Store {
     this.runs = new RunStore({ db, clock: init.clock, logger: init.logger.forComponent('runs'), pid: init.pid ?? process.pid, isAlive: init.isAlive ?? probeProcess })
     this.nodes = new NodeStore(db, init.clock)
     this.volumes = new VolumeStore(db, init.clock)
+    this.vector = new VectorStore(db, init.clock)
+    this.destinations = new DestinationStore(db, init.clock)
   }
 
   close (): void {

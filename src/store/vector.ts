@@ -1,0 +1,405 @@
+/**
+ * The durability vector: per (volume, destination, origin node) the highest origin run whose
+ * content is durable at the destination, with how it was verified and who asserted it.
+ *
+ * Every write goes through one core (`#apply`) that reads the current component, decides the
+ * transition with the pure `decideWrite` table, and writes with an UPSERT whose WHERE clause
+ * refuses a lower run; the `vector_monotone` trigger refuses it again unless a rewind is
+ * running, and the history triggers append the written values in the same transaction.
+ *
+ * Entry points, one per provenance (never a boolean flag):
+ *  - advanceLocal   — the single path for this node's pushes (source NULL)
+ *  - reconfirmLocal — a verify pass re-confirming what it checked (source NULL)
+ *  - upsertPulled / mergePulled — the only paths that stamp a peer as source
+ *  - rewind / rewindPulled      — the only ways down
+ *  - revokeSource / resetDestination — the only deletions; history stays
+ */
+import type Database from 'better-sqlite3'
+import type { Clock } from '../clock.js'
+import { PeerRevokedError, VectorRewindError } from '../errors.js'
+import type { VerifyMethod } from '../verify-method.js'
+import { decideWrite, type ComponentState, type Decision, type IncomingWrite } from './vector-transition.js'
+
+export interface Component extends ComponentState {
+  volumeId: number
+  destination: string
+  originNodeId: number
+  runId: number
+  updatedAtNs: number
+}
+
+export interface HistoryRow extends ComponentState {
+  id: number
+  volumeId: number
+  destination: string
+  originNodeId: number
+  runId: number
+  atNs: number
+}
+
+export interface OriginRun {
+  originNodeId: number
+  originRunId: number
+}
+
+export interface AdvanceResult {
+  applied: number
+  unchanged: number
+  /** Components lower than what is recorded: kept at the higher value. */
+  skipped: number
+}
+
+export interface PulledComponent {
+  destination: string
+  originNodeId: number
+  originRunId: number
+  verifyMethod: VerifyMethod | null
+  /** The asserting peer's own verification instant; 0 or null = unknown. */
+  relayedVerifiedAtNs: number | null
+}
+
+export interface PulledWrite extends PulledComponent {
+  volumeId: number
+  sourceNodeId: number
+  issuedAtNs: number
+  assertionId: number | null
+  runId: number
+}
+
+export interface PulledFreshness {
+  destination: string
+  originNodeId: number
+  originRunId: number
+}
+
+export interface RefusedRewind {
+  destination: string
+  originNodeId: number
+  current: number
+  attempted: number
+}
+
+export interface MergeResult {
+  /** Accepted entries: those that changed the live row plus re-confirmations that changed nothing. */
+  applied: number
+  /** Of `applied`, the entries that changed a live row (each appended one history row). */
+  changed: number
+  /** Lower than the recorded run and refused (or, with allowRewind, applied as rewinds). */
+  rewinds: RefusedRewind[]
+  /** With allowRewind: how many rewinds were applied. */
+  rewound: number
+  freshnessWritten: number
+}
+
+export interface RevokeCounts {
+  components: number
+  freshness: number
+}
+
+interface Raw {
+  volume_id: number
+  destination: string
+  origin_node_id: number
+  origin_run_id: number
+  verify_method: string | null
+  verified_at_ns: number | null
+  source_node_id: number | null
+  assertion_id: number | null
+  run_id: number
+  updated_at_ns: number
+}
+
+function toComponent (r: Raw): Component {
+  return {
+    volumeId: r.volume_id,
+    destination: r.destination,
+    originNodeId: r.origin_node_id,
+    originRunId: r.origin_run_id,
+    verifyMethod: r.verify_method,
+    verifiedAtNs: r.verified_at_ns,
+    sourceNodeId: r.source_node_id,
+    assertionId: r.assertion_id,
+    runId: r.run_id,
+    updatedAtNs: r.updated_at_ns
+  }
+}
+
+/** verified_at of a pulled component: the peer's own instant, never later than now or the assertion. */
+export function cappedVerifiedAt (relayedNs: number | null, issuedAtNs: number, nowNs: number): number | null {
+  if (relayedNs === null || relayedNs <= 0) return null
+  return Math.min(relayedNs, issuedAtNs, nowNs)
+}
+
+const COLUMNS = 'volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, updated_at_ns'
+
+export class VectorStore {
+  readonly #db: Database.Database
+  readonly #clock: Clock
+  readonly #stmts: {
+    get: Database.Statement
+    upsert: Database.Statement
+    lower: Database.Statement
+  }
+
+  /** Names for error messages; the store itself works on row ids. */
+  readonly #describe: (volumeId: number, originNodeId: number) => { volume: string, origin: string }
+
+  constructor (db: Database.Database, clock: Clock) {
+    this.#db = db
+    this.#clock = clock
+    this.#stmts = {
+      get: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND destination = ? AND origin_node_id = ?`),
+      // Forward writes: the WHERE clause refuses a lower run in the statement itself.
+      upsert: db.prepare(`
+        INSERT INTO vector (${COLUMNS})
+        VALUES (@volumeId, @destination, @originNodeId, @originRunId, @verifyMethod, @verifiedAtNs, @sourceNodeId, @assertionId, @runId, @now)
+        ON CONFLICT (volume_id, destination, origin_node_id) DO UPDATE SET
+          origin_run_id = excluded.origin_run_id, verify_method = excluded.verify_method,
+          verified_at_ns = excluded.verified_at_ns, source_node_id = excluded.source_node_id,
+          assertion_id = excluded.assertion_id, run_id = excluded.run_id, updated_at_ns = excluded.updated_at_ns
+        WHERE excluded.origin_run_id >= vector.origin_run_id`),
+      // The explicit way down (the vector_monotone trigger checks that a rewind run is running).
+      lower: db.prepare(`
+        UPDATE vector SET origin_run_id = @originRunId, verify_method = @verifyMethod, verified_at_ns = @verifiedAtNs,
+          source_node_id = @sourceNodeId, assertion_id = @assertionId, run_id = @runId, updated_at_ns = @now
+        WHERE volume_id = @volumeId AND destination = @destination AND origin_node_id = @originNodeId
+          AND origin_run_id > @originRunId`)
+    }
+    const volumeName = db.prepare('SELECT name FROM volumes WHERE id = ?').pluck()
+    const nodeLabel = db.prepare('SELECT coalesce(name, node_id) FROM nodes WHERE id = ?').pluck()
+    this.#describe = (volumeId, originNodeId) => ({
+      volume: (volumeName.get(volumeId) as string | undefined) ?? `#${volumeId}`,
+      origin: (nodeLabel.get(originNodeId) as string | undefined) ?? `#${originNodeId}`
+    })
+  }
+
+  get (volumeId: number, destination: string, originNodeId: number): Component | undefined {
+    const row = this.#stmts.get.get(volumeId, destination, originNodeId) as Raw | undefined
+    return row === undefined ? undefined : toComponent(row)
+  }
+
+  /** The live vector of a volume, ordered by destination and origin. */
+  list (volumeId: number): Component[] {
+    return (this.#db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? ORDER BY destination, origin_node_id`).all(volumeId) as Raw[]).map(toComponent)
+  }
+
+  /** The live components of every volume (for the gate and status). */
+  listAll (): Component[] {
+    return (this.#db.prepare(`SELECT ${COLUMNS} FROM vector ORDER BY volume_id, destination, origin_node_id`).all() as Raw[]).map(toComponent)
+  }
+
+  /** The append-only history of a volume, oldest first. */
+  history (volumeId: number): HistoryRow[] {
+    const rows = this.#db.prepare(`SELECT id, volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns,
+      source_node_id, assertion_id, run_id, at_ns FROM vector_history WHERE volume_id = ? ORDER BY id`).all(volumeId) as Array<Raw & { id: number, at_ns: number }>
+    return rows.map(r => ({ ...toComponent({ ...r, updated_at_ns: r.at_ns }), id: r.id, atNs: r.at_ns }))
+  }
+
+  // ---- the core -------------------------------------------------------------------------
+
+  /** Reads, decides and writes one component. Runs inside the caller's transaction. */
+  #apply (volumeId: number, destination: string, originNodeId: number, runId: number, w: IncomingWrite): Decision {
+    const current = this.get(volumeId, destination, originNodeId)
+    const decision = decideWrite(current, w)
+    if (decision.outcome !== 'applied') return decision
+    const { originRunId, verifyMethod, verifiedAtNs, sourceNodeId, assertionId } = decision.next
+    const params = { originRunId, verifyMethod, verifiedAtNs, sourceNodeId, assertionId, volumeId, destination, originNodeId, runId, now: this.#clock.nowNs() }
+    const lowering = current !== undefined && decision.next.originRunId < current.originRunId
+    const changes = lowering ? this.#stmts.lower.run(params).changes : this.#stmts.upsert.run(params).changes
+    if (changes !== 1) {
+      // decideWrite and the SQL guard disagree: a bug, never a silent success.
+      throw new Error(`vector write for ${destination}/${originNodeId} was not applied by SQL (decided ${JSON.stringify(decision.next)})`)
+    }
+    return decision
+  }
+
+  #assertLiveSource (sourceNodeId: number): void {
+    const row = this.#db.prepare('SELECT node_id, revoked_at_ns FROM nodes WHERE id = ?').get(sourceNodeId) as { node_id: string, revoked_at_ns: number | null } | undefined
+    if (row === undefined) throw new Error(`unknown source node row ${sourceNodeId}`)
+    if (row.revoked_at_ns !== null) throw new PeerRevokedError(row.node_id, row.revoked_at_ns)
+  }
+
+  // ---- local evidence -------------------------------------------------------------------
+
+  /**
+   * The single path for every local push: component-wise max (a lower value is skipped, not an
+   * error), source NULL, verified_at now. Also replaces this node's push freshness for the
+   * destination with exactly these components (the push's snapshot).
+   */
+  advanceLocal (volumeId: number, destination: string, method: VerifyMethod, components: OriginRun[], runId: number): AdvanceResult {
+    const tx = this.#db.transaction((): AdvanceResult => {
+      const now = this.#clock.nowNs()
+      const result: AdvanceResult = { applied: 0, unchanged: 0, skipped: 0 }
+      for (const c of components) {
+        const d = this.#apply(volumeId, destination, c.originNodeId, runId, {
+          kind: 'local', originRunId: c.originRunId, verifyMethod: method, verifiedAtNs: now, sourceNodeId: null, assertionId: null
+        })
+        if (d.outcome === 'applied') result.applied++
+        else if (d.outcome === 'skipped') result.skipped++
+        else result.unchanged++
+      }
+      this.#db.prepare('DELETE FROM push_freshness WHERE volume_id = ? AND destination = ? AND source_node_id IS NULL').run(volumeId, destination)
+      const insert = this.#db.prepare(`INSERT INTO push_freshness (volume_id, destination, origin_node_id, origin_run_id, source_node_id, run_id, updated_at_ns)
+                                       VALUES (?, ?, ?, ?, NULL, ?, ?)`)
+      for (const c of components) insert.run(volumeId, destination, c.originNodeId, c.originRunId, runId, now)
+      return result
+    })
+    return tx.immediate()
+  }
+
+  /**
+   * A verify pass re-confirms the local-method evidence it re-checked: each component at its
+   * current run, with the given method, becomes local with instant now. Never advances.
+   */
+  reconfirmLocal (volumeId: number, destination: string, method: VerifyMethod, components: OriginRun[], runId: number): AdvanceResult {
+    const tx = this.#db.transaction((): AdvanceResult => {
+      const now = this.#clock.nowNs()
+      const result: AdvanceResult = { applied: 0, unchanged: 0, skipped: 0 }
+      for (const c of components) {
+        const current = this.get(volumeId, destination, c.originNodeId)
+        if (current === undefined || current.originRunId !== c.originRunId) { result.skipped++; continue }
+        const d = this.#apply(volumeId, destination, c.originNodeId, runId, {
+          kind: 'local', originRunId: c.originRunId, verifyMethod: method, verifiedAtNs: now, sourceNodeId: null, assertionId: null
+        })
+        if (d.outcome === 'applied') result.applied++
+        else result.unchanged++
+      }
+      return result
+    })
+    return tx.immediate()
+  }
+
+  // ---- pulled evidence --------------------------------------------------------------------
+
+  /**
+   * The only single-component path that stamps a peer as source. verified_at is the peer's own
+   * instant capped at min(now, issued_at); 0 or absent stores NULL. A lower run throws
+   * VectorRewindError and writes nothing.
+   */
+  upsertPulled (w: PulledWrite): Decision {
+    const tx = this.#db.transaction((): Decision => {
+      this.#assertLiveSource(w.sourceNodeId)
+      const d = this.#apply(w.volumeId, w.destination, w.originNodeId, w.runId, this.#pulledWrite(w, w.issuedAtNs, w.sourceNodeId, w.assertionId))
+      if (d.outcome === 'refused') {
+        const names = this.#describe(w.volumeId, w.originNodeId)
+        throw new VectorRewindError(names.volume, w.destination, names.origin, d.current, d.attempted)
+      }
+      return d
+    })
+    return tx.immediate()
+  }
+
+  /**
+   * Merges a verified, scoped assertion from one peer, all in one transaction: every component
+   * through the same core as upsertPulled; lower runs are refused and reported (or, with
+   * allowRewind, applied through rewindPulled's rule); the peer's pulled push freshness for the
+   * volume is replaced by the assertion's. The source is re-checked inside the transaction, so a
+   * revocation that lands while the pull was on the network still wins.
+   */
+  mergePulled (init: {
+    volumeId: number
+    sourceNodeId: number
+    issuedAtNs: number
+    assertionId: number | null
+    runId: number
+    components: PulledComponent[]
+    freshness: PulledFreshness[] | undefined
+    allowRewind: boolean
+  }): MergeResult {
+    const tx = this.#db.transaction((): MergeResult => {
+      this.#assertLiveSource(init.sourceNodeId)
+      const result: MergeResult = { applied: 0, changed: 0, rewinds: [], rewound: 0, freshnessWritten: 0 }
+      for (const c of init.components) {
+        const w = this.#pulledWrite(c, init.issuedAtNs, init.sourceNodeId, init.assertionId)
+        const d = this.#apply(init.volumeId, c.destination, c.originNodeId, init.runId, w)
+        if (d.outcome === 'refused') {
+          result.rewinds.push({ destination: c.destination, originNodeId: c.originNodeId, current: d.current, attempted: d.attempted })
+          if (init.allowRewind) {
+            const r = this.#apply(init.volumeId, c.destination, c.originNodeId, init.runId, { ...w, kind: 'pulled-rewind' })
+            if (r.outcome === 'applied') result.rewound++
+          }
+          continue
+        }
+        result.applied++
+        if (d.outcome === 'applied') result.changed++
+      }
+      if (init.freshness !== undefined) {
+        const now = this.#clock.nowNs()
+        this.#db.prepare('DELETE FROM push_freshness WHERE volume_id = ? AND source_node_id = ?').run(init.volumeId, init.sourceNodeId)
+        const insert = this.#db.prepare(`INSERT INTO push_freshness (volume_id, destination, origin_node_id, origin_run_id, source_node_id, run_id, updated_at_ns)
+                                         VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        for (const f of init.freshness) {
+          insert.run(init.volumeId, f.destination, f.originNodeId, f.originRunId, init.sourceNodeId, init.runId, now)
+          result.freshnessWritten++
+        }
+      }
+      return result
+    })
+    return tx.immediate()
+  }
+
+  #pulledWrite (c: PulledComponent, issuedAtNs: number, sourceNodeId: number, assertionId: number | null): IncomingWrite {
+    return {
+      kind: 'pulled',
+      originRunId: c.originRunId,
+      verifyMethod: c.verifyMethod,
+      verifiedAtNs: cappedVerifiedAt(c.relayedVerifiedAtNs, issuedAtNs, this.#clock.nowNs()),
+      sourceNodeId,
+      assertionId
+    }
+  }
+
+  // ---- the ways down ------------------------------------------------------------------------
+
+  /**
+   * The operator's audited way down: lowers one component to `originRunId`, keeping its method,
+   * instant and source. `runId` must be a running `rewind` run. Returns the previous run, or
+   * undefined when there was nothing higher to lower.
+   */
+  rewind (volumeId: number, destination: string, originNodeId: number, originRunId: number, runId: number): { from: number, to: number } | undefined {
+    const tx = this.#db.transaction(() => {
+      const current = this.get(volumeId, destination, originNodeId)
+      const d = this.#apply(volumeId, destination, originNodeId, runId, {
+        kind: 'rewind', originRunId, verifyMethod: null, verifiedAtNs: null, sourceNodeId: null, assertionId: null
+      })
+      return d.outcome === 'applied' && current !== undefined ? { from: current.originRunId, to: originRunId } : undefined
+    })
+    return tx.immediate()
+  }
+
+  // ---- deletions ------------------------------------------------------------------------------
+
+  countFromSource (sourceNodeId: number): RevokeCounts {
+    const components = (this.#db.prepare('SELECT count(*) FROM vector WHERE source_node_id = ?').pluck().get(sourceNodeId) as number)
+    const freshness = (this.#db.prepare('SELECT count(*) FROM push_freshness WHERE source_node_id = ?').pluck().get(sourceNodeId) as number)
+    return { components, freshness }
+  }
+
+  /** Deletes the live components and pulled freshness a peer asserted. Inside the caller's transaction. */
+  deleteFromSource (sourceNodeId: number): RevokeCounts {
+    const components = this.#db.prepare('DELETE FROM vector WHERE source_node_id = ?').run(sourceNodeId).changes
+    const freshness = this.#db.prepare('DELETE FROM push_freshness WHERE source_node_id = ?').run(sourceNodeId).changes
+    return { components, freshness }
+  }
+
+  countForDestination (destination: string): RevokeCounts {
+    const components = (this.#db.prepare('SELECT count(*) FROM vector WHERE destination = ?').pluck().get(destination) as number)
+    const freshness = (this.#db.prepare('SELECT count(*) FROM push_freshness WHERE destination = ?').pluck().get(destination) as number)
+    return { components, freshness }
+  }
+
+  /** Deletes every live component and freshness row for a destination. Inside the caller's transaction. */
+  deleteForDestination (destination: string): RevokeCounts {
+    const components = this.#db.prepare('DELETE FROM vector WHERE destination = ?').run(destination).changes
+    const freshness = this.#db.prepare('DELETE FROM push_freshness WHERE destination = ?').run(destination).changes
+    return { components, freshness }
+  }
+
+  // ---- push freshness ---------------------------------------------------------------------------
+
+  listFreshness (volumeId: number): Array<PulledFreshness & { sourceNodeId: number | null, updatedAtNs: number }> {
+    return (this.#db.prepare(`SELECT destination, origin_node_id, origin_run_id, source_node_id, updated_at_ns FROM push_freshness
+                              WHERE volume_id = ? ORDER BY destination, origin_node_id, source_node_id`).all(volumeId) as Array<{ destination: string, origin_node_id: number, origin_run_id: number, source_node_id: number | null, updated_at_ns: number }>)
+      .map(r => ({ destination: r.destination, originNodeId: r.origin_node_id, originRunId: r.origin_run_id, sourceNodeId: r.source_node_id, updatedAtNs: r.updated_at_ns }))
+  }
+}
