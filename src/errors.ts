@@ -232,3 +232,69 @@ export class SelfEnrollError extends CairnError {
     super(`node ${nodeId} is this node itself`)
   }
 }
+
+// ---- wire and assertions ------------------------------------------------------------------
+
+/** A message from the wire that is malformed or out of bounds; `field` names the offending field. */
+export class InvalidMessageError extends CairnError {
+  override name = 'InvalidMessageError' as const
+  constructor (readonly field: string, readonly reason: string) {
+    super(`invalid message: ${field}: ${reason}`)
+  }
+}
+
+export class OversizeMessageError extends CairnError {
+  override name = 'OversizeMessageError' as const
+  constructor (readonly what: string, readonly bytes: number, readonly limit: number) {
+    super(`${what} of ${bytes} bytes exceeds the limit of ${limit}`)
+  }
+}
+
+export class InvalidSignatureError extends CairnError {
+  override name = 'InvalidSignatureError' as const
+  constructor (readonly signer: string) {
+    super(`the signature does not verify against the key of ${signer}`)
+  }
+}
+
+export class UnknownPayloadTypeError extends CairnError {
+  override name = 'UnknownPayloadTypeError' as const
+  constructor (readonly payloadType: string) {
+    super(`unknown envelope payload type ${JSON.stringify(payloadType.slice(0, 64))}`)
+  }
+}
+
+export class UnknownSignerError extends CairnError {
+  override name = 'UnknownSignerError' as const
+  constructor (readonly signer: string) {
+    super(`${signer} is not an enrolled peer; its assertions are refused`)
+  }
+}
+
+export class SignerMismatchError extends CairnError {
+  override name = 'SignerMismatchError' as const
+  constructor (readonly signer: string, readonly expected: string) {
+    super(`the assertion is signed by ${signer}, but ${expected} was expected`)
+  }
+}
+
+export class AssertionContextError extends CairnError {
+  override name = 'AssertionContextError' as const
+  constructor (readonly field: string, readonly got: string, readonly expected: string) {
+    super(`the assertion's ${field} is ${got}, expected ${expected}`)
+  }
+}
+
+export class ReplayedAssertionError extends CairnError {
+  override name = 'ReplayedAssertionError' as const
+  constructor (readonly signer: string, readonly volume: string, readonly seq: number, readonly lastSeq: number) {
+    super(`refused assertion ${seq} from ${signer} for ${volume}: sequence ${lastSeq} was already accepted`)
+  }
+}
+
+export class TooManyOriginsError extends CairnError {
+  override name = 'TooManyOriginsError' as const
+  constructor (readonly peer: string, readonly newOrigins: number, readonly limit: number) {
+    super(`refused the whole pull from ${peer}: it would introduce ${newOrigins} new origin nodes (the limit is ${limit} per pull)`)
+  }
+}

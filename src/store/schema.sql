@@ -1,6 +1,15 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 2
+-- user_version = 3
+
+CREATE TABLE assertion_watermarks (
+  signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
+  volume          TEXT NOT NULL CHECK (length(volume) BETWEEN 1 AND 64),
+  seq             INTEGER NOT NULL CHECK (seq > 0),
+  envelope_sha256 BLOB NOT NULL CHECK (length(envelope_sha256) = 32),
+  accepted_at_ns  INTEGER NOT NULL,
+  PRIMARY KEY (signer_node_id, volume)
+) STRICT;
 
 CREATE TABLE assertions (
   id              INTEGER PRIMARY KEY,
@@ -41,6 +50,11 @@ CREATE TABLE files (
   first_seen_run_id     INTEGER NOT NULL REFERENCES runs(id),
   last_seen_run_id      INTEGER NOT NULL REFERENCES runs(id),
   status_changed_run_id INTEGER NOT NULL REFERENCES runs(id)
+) STRICT;
+
+CREATE TABLE local_seqs (
+  volume TEXT PRIMARY KEY CHECK (length(volume) BETWEEN 1 AND 64),
+  seq    INTEGER NOT NULL CHECK (seq > 0)
 ) STRICT;
 
 CREATE TABLE nodes (
@@ -172,6 +186,17 @@ CREATE UNIQUE INDEX uniq_nodes_self ON nodes(is_self) WHERE is_self = 1;
 
 CREATE UNIQUE INDEX uniq_push_freshness_key ON push_freshness(volume_id, destination, origin_node_id, coalesce(source_node_id, 0));
 
+CREATE TRIGGER assertion_watermarks_monotone BEFORE UPDATE OF seq ON assertion_watermarks
+WHEN NEW.seq <= OLD.seq
+BEGIN
+  SELECT RAISE(ABORT, 'assertion_watermarks: a sequence only moves forward');
+END;
+
+CREATE TRIGGER assertion_watermarks_no_delete BEFORE DELETE ON assertion_watermarks
+BEGIN
+  SELECT RAISE(ABORT, 'assertion_watermarks: rows are never deleted');
+END;
+
 CREATE TRIGGER assertions_no_delete BEFORE DELETE ON assertions
 BEGIN
   SELECT RAISE(ABORT, 'assertions: insert-only');
@@ -211,6 +236,12 @@ END;
 CREATE TRIGGER files_superseded_terminal BEFORE UPDATE ON files WHEN OLD.status = 'superseded'
 BEGIN
   SELECT RAISE(ABORT, 'files: a superseded row is history and never changes');
+END;
+
+CREATE TRIGGER local_seqs_monotone BEFORE UPDATE OF seq ON local_seqs
+WHEN NEW.seq <= OLD.seq
+BEGIN
+  SELECT RAISE(ABORT, 'local_seqs: a sequence only moves forward');
 END;
 
 CREATE TRIGGER nodes_identity_immutable BEFORE UPDATE OF node_id, public_key, is_self ON nodes

@@ -13,6 +13,7 @@ import { probeProcess, RunStore, type ProcessProbe } from './runs.js'
 import { VolumeStore } from './volumes.js'
 import { VectorStore } from './vector.js'
 import { DestinationStore } from './destinations.js'
+import { AssertionStore } from './assertions.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -41,6 +42,7 @@ export class Store {
   readonly volumes: VolumeStore
   readonly vector: VectorStore
   readonly destinations: DestinationStore
+  readonly assertions: AssertionStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -52,6 +54,7 @@ export class Store {
     this.volumes = new VolumeStore(db, init.clock)
     this.vector = new VectorStore(db, init.clock)
     this.destinations = new DestinationStore(db, init.clock)
+    this.assertions = new AssertionStore(db, init.clock)
   }
 
   close (): void {

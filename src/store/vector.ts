@@ -338,6 +338,32 @@ export class VectorStore {
     return tx.immediate()
   }
 
+  /**
+   * How many of these pulled components would change the live vector (read-only; a refused
+   * rewind counts when allowRewind would apply it).
+   */
+  previewPulled (volumeId: number, sourceNodeId: number, issuedAtNs: number, components: PulledComponent[], allowRewind: boolean): number {
+    let changes = 0
+    for (const c of components) {
+      const w = this.#pulledWrite(c, issuedAtNs, sourceNodeId, null)
+      const current = this.get(volumeId, c.destination, c.originNodeId)
+      const d = decideWrite(current, w)
+      if (d.outcome === 'applied') changes++
+      else if (d.outcome === 'refused' && allowRewind) changes++
+    }
+    return changes
+  }
+
+  /** Whether a peer's pulled freshness for a volume differs from these rows. */
+  freshnessDiffers (volumeId: number, sourceNodeId: number, rows: PulledFreshness[]): boolean {
+    const stored = this.#db.prepare('SELECT destination, origin_node_id, origin_run_id FROM push_freshness WHERE volume_id = ? AND source_node_id = ?')
+      .all(volumeId, sourceNodeId) as Array<{ destination: string, origin_node_id: number, origin_run_id: number }>
+    const key = (d: string, o: number, r: number): string => `${d}\u0000${o}\u0000${r}`
+    const a = new Set(stored.map(r => key(r.destination, r.origin_node_id, r.origin_run_id)))
+    const b = new Set(rows.map(r => key(r.destination, r.originNodeId, r.originRunId)))
+    return a.size !== b.size || [...a].some(k => !b.has(k))
+  }
+
   #pulledWrite (c: PulledComponent, issuedAtNs: number, sourceNodeId: number, assertionId: number | null): IncomingWrite {
     return {
       kind: 'pulled',

@@ -1,0 +1,101 @@
+/**
+ * Signed envelopes (libp2p RFC 0002 style). The signature covers a domain-separated buffer:
+ *
+ *     uvarint(len(domain)) ‖ domain ‖ uvarint(len(payload_type)) ‖ payload_type ‖ uvarint(len(payload)) ‖ payload
+ *
+ * with domain "cairn-assertion-v1". `openAssertion` verifies the signature over the payload
+ * bytes exactly as received (never a re-encoding), then decodes and validates the payload, and
+ * checks that the payload's signer is the key that signed it.
+ */
+import { createHash } from 'node:crypto'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError, InvalidSignatureError, UnknownPayloadTypeError } from '../errors.js'
+import { nodeIdFromPublicKey, type NodeId } from '../identity/node-id.js'
+import type { NodeKey } from '../identity/node-key.js'
+import { ED25519_SIGNATURE_BYTES, verifySignature } from '../identity/signing.js'
+import type { Assertion } from './messages.js'
+import { decodeAssertion, decodeEnvelope, encodeAssertion, encodeEnvelope } from './wire.js'
+
+export const ASSERTION_DOMAIN = 'cairn-assertion-v1'
+export const ASSERTION_PAYLOAD_TYPE = '/cairn/assertion/1'
+
+const encoder = new TextEncoder()
+const DOMAIN_BYTES = encoder.encode(ASSERTION_DOMAIN)
+const PAYLOAD_TYPE_BYTES = encoder.encode(ASSERTION_PAYLOAD_TYPE)
+
+function uvarint (n: number): number[] {
+  const out: number[] = []
+  let v = n
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80)
+    v = Math.floor(v / 0x80)
+  }
+  out.push(v)
+  return out
+}
+
+/** The exact bytes an envelope signature covers. */
+export function signingBuffer (domain: Uint8Array, payloadType: Uint8Array, payload: Uint8Array): Uint8Array {
+  const parts = [Uint8Array.from(uvarint(domain.length)), domain, Uint8Array.from(uvarint(payloadType.length)), payloadType, Uint8Array.from(uvarint(payload.length)), payload]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+
+/** Encodes, signs and wraps an assertion; returns the envelope bytes to send and store. */
+export function sealAssertion (key: NodeKey, assertion: Assertion): Uint8Array {
+  if (assertion.signer !== key.nodeId) throw new Error(`refusing to seal an assertion for ${assertion.signer} with the key of ${key.nodeId}`)
+  const payload = encodeAssertion(assertion)
+  const signature = key.sign(signingBuffer(DOMAIN_BYTES, PAYLOAD_TYPE_BYTES, payload))
+  return encodeEnvelope({ publicKey: key.publicKey, payloadType: PAYLOAD_TYPE_BYTES, payload, signature })
+}
+
+export interface OpenedAssertion {
+  signer: NodeId
+  assertion: Assertion
+  /** The payload bytes the signature covers, as received. */
+  payloadBytes: Uint8Array
+  /** The whole envelope, as received: what gets stored as proof. */
+  envelopeBytes: Uint8Array
+  envelopeSha256: Uint8Array
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/**
+ * Opens an envelope: checks its type, verifies the signature over the received payload
+ * bytes, decodes and validates the assertion, and checks the signer field names the signing
+ * key. Throws only typed errors: UnknownPayloadTypeError, InvalidSignatureError,
+ * InvalidMessageError (with the field), OversizeMessageError.
+ */
+export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAssertion {
+  const envelopeBytes = data instanceof Uint8Array ? data : data.subarray()
+  const parts = decodeEnvelope(envelopeBytes)
+  if (!equalBytes(parts.payloadType, PAYLOAD_TYPE_BYTES)) throw new UnknownPayloadTypeError(new TextDecoder().decode(parts.payloadType))
+  if (parts.publicKey.length !== 32) throw new InvalidMessageError('public_key', `expected 32 bytes, got ${parts.publicKey.length}`)
+  if (parts.signature.length !== ED25519_SIGNATURE_BYTES) throw new InvalidMessageError('signature', `expected ${ED25519_SIGNATURE_BYTES} bytes, got ${parts.signature.length}`)
+  let signer: NodeId
+  try {
+    signer = nodeIdFromPublicKey(parts.publicKey)
+  } catch (err) {
+    throw new InvalidMessageError('public_key', err instanceof Error ? err.message : String(err))
+  }
+  if (!verifySignature(parts.publicKey, signingBuffer(DOMAIN_BYTES, parts.payloadType, parts.payload), parts.signature)) {
+    throw new InvalidSignatureError(signer)
+  }
+  const assertion = decodeAssertion(parts.payload)
+  if (assertion.signer !== signer) throw new InvalidMessageError('signer', `names ${assertion.signer}, but the envelope is signed by ${signer}`)
+  return {
+    signer,
+    assertion,
+    payloadBytes: parts.payload,
+    envelopeBytes,
+    envelopeSha256: new Uint8Array(createHash('sha256').update(envelopeBytes).digest())
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Every bound cairn puts on what a peer sends, with its unit. protocol/README.md lists each
+ * one with its reason; a test keeps the two in step.
+ */
+
+/** Largest length-prefixed control frame (requests, responses, plan chunks). Fits 1M components. */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024
+/** Largest raw data frame of a push transfer. */
+export const MAX_DATA_FRAME_BYTES = 1024 * 1024
+/** Components in one assertion (at ~24 bytes each, 1,048,576 fit in MAX_FRAME_BYTES). */
+export const MAX_COMPONENTS_PER_ASSERTION = 1_048_576
+/** Push-freshness entries in one assertion. */
+export const MAX_FRESHNESS_PER_ASSERTION = 1_048_576
+/** Entries of an assertion's name dictionary (destinations and origin node ids). */
+export const MAX_NAMES_PER_ASSERTION = 8192
+/** Origin nodes a single pull may introduce to this node's database. */
+export const MAX_NEW_ORIGINS_PER_PULL = 256
+/** Characters of a dictionary name (a directory destination name or a node id). */
+export const MAX_WIRE_NAME_CHARS = 128
+/** Characters of a volume name. */
+export const MAX_VOLUME_NAME_CHARS = 64
+/** Bytes of a plan path (UTF-8) and of one path segment. */
+export const MAX_PATH_BYTES = 4096
+export const MAX_PATH_SEGMENT_BYTES = 255
+/** Files in one push plan. */
+export const MAX_PLAN_ENTRIES = 1_000_000
+/** Plan entries in one PlanChunk frame. */
+export const MAX_PLAN_CHUNK_ENTRIES = 8192
+/** Origin node ids in one PushOffer. */
+export const MAX_PUSH_ORIGINS = 1024
+/** Bytes of a short status message on the wire. */
+export const MAX_STATUS_MESSAGE_CHARS = 256
+/** A whole durability request/response exchange, either side. */
+export const DURABILITY_DEADLINE_MS = 30_000
+/** Waiting for any single frame of a push (plan, reply, one data frame, the result). */
+export const PUSH_FRAME_DEADLINE_MS = 30_000
+/** The receiver's re-hash and index of a push after the last byte arrived. */
+export const PUSH_FINISH_DEADLINE_MS = 10 * 60_000
+/** Concurrent inbound streams per connection, per protocol. */
+export const MAX_INBOUND_DURABILITY_STREAMS = 4
+export const MAX_INBOUND_PUSH_STREAMS = 2
+/** Sanity window for timestamps on the wire: 2020-01-01 .. 2100-01-01 in ns. */
+export const MIN_SANE_TIME_NS = 1_577_836_800 * 1e9
+export const MAX_SANE_TIME_NS = 4_102_444_800 * 1e9

@@ -1,0 +1,362 @@
+/**
+ * The one edge between generated protobuf types and cairn's domain types. Everything decoded
+ * here is bounded and validated field by field; a violation throws InvalidMessageError naming
+ * the field. Nothing outside this file imports ./pb/.
+ */
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError, OversizeMessageError } from '../errors.js'
+import { parseNodeId, type NodeId } from '../identity/node-id.js'
+import { isValidName } from '../names.js'
+import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
+import {
+  MAX_COMPONENTS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_FRESHNESS_PER_ASSERTION, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
+  MAX_PATH_SEGMENT_BYTES, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SANE_TIME_NS, MAX_STATUS_MESSAGE_CHARS,
+  MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS
+} from './limits.js'
+import {
+  Status, type AssertedComponent, type AssertedFreshness, type Assertion, type DurabilityRequest, type DurabilityResponse,
+  type EnvelopeParts, type FailureReasonCode, type FileFailure, type PlanChunk, type PlanEntry, type PlanReply, type PushOffer,
+  type PushResult, type StatusCode
+} from './messages.js'
+import * as pb from './pb/cairn.js'
+
+type Bytes = Uint8Array | Uint8ArrayList
+
+// ---- method codes ---------------------------------------------------------------------------
+
+/** Wire codes of verify methods: 0 none, 1.. in VERIFY_METHODS order. */
+const METHOD_CODES: ReadonlyMap<VerifyMethod, number> = new Map(VERIFY_METHODS.map((m, i) => [m, i + 1]))
+
+function methodFromCode (code: number, field: string): VerifyMethod | null {
+  if (code === 0) return null
+  const method = VERIFY_METHODS[code - 1]
+  if (method === undefined) throw new InvalidMessageError(field, `unknown verify method code ${code}`)
+  return method
+}
+
+// ---- field checks ----------------------------------------------------------------------------
+
+function byteLength (data: Bytes): number {
+  return data.byteLength
+}
+
+function checkFrame (data: Bytes, what: string): void {
+  if (byteLength(data) > MAX_FRAME_BYTES) throw new OversizeMessageError(what, byteLength(data), MAX_FRAME_BYTES)
+}
+
+function safeInt (value: bigint | number, field: string, min: number): number {
+  const n = typeof value === 'bigint' ? (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n ? Number.NaN : Number(value)) : value
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidMessageError(field, `expected a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`)
+  return n
+}
+
+function saneTime (value: bigint, field: string, allowZero: boolean): number | null {
+  if (value === 0n && allowZero) return null
+  if (value < BigInt(MIN_SANE_TIME_NS) || value >= BigInt(MAX_SANE_TIME_NS)) {
+    throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 2020..2100`)
+  }
+  return Number(value)
+}
+
+/** A timestamp that may be zero (a file's mtime): ns precision beyond 2^53 is not kept. */
+function timeOrZero (value: bigint, field: string): number {
+  if (value < 0n || value >= BigInt(MAX_SANE_TIME_NS)) throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 0..2100`)
+  return Number(value)
+}
+
+function volumeName (value: string, field: string): string {
+  if (value.length > MAX_VOLUME_NAME_CHARS || !isValidName(value)) throw new InvalidMessageError(field, 'expected a volume name (lowercase letters, digits, ".", "_", "-")')
+  return value
+}
+
+function nodeIdField (value: string, field: string): NodeId {
+  try {
+    return parseNodeId(value).nodeId
+  } catch (err) {
+    throw new InvalidMessageError(field, err instanceof Error ? err.message : String(err))
+  }
+}
+
+/** A destination on the wire: a directory destination's name or a node id. */
+function destinationName (value: string, field: string): string {
+  if (value.length === 0 || value.length > MAX_WIRE_NAME_CHARS) throw new InvalidMessageError(field, `expected 1-${MAX_WIRE_NAME_CHARS} characters`)
+  if (isValidName(value)) return value
+  return nodeIdField(value, field)
+}
+
+function statusField (value: number, field: string): StatusCode {
+  if (!(Object.values(Status) as number[]).includes(value)) throw new InvalidMessageError(field, `unknown status code ${value}`)
+  return value as StatusCode
+}
+
+function message (value: string): string {
+  return value.length > MAX_STATUS_MESSAGE_CHARS ? value.slice(0, MAX_STATUS_MESSAGE_CHARS) : value
+}
+
+function decodeWith<T> (what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof InvalidMessageError || err instanceof OversizeMessageError) throw err
+    const name = err instanceof Error ? err.name : ''
+    if (name === 'MaxLengthError') throw new InvalidMessageError(what, 'a repeated field has more elements than the limit allows')
+    if (err instanceof RangeError && /varint/.test(err.message)) throw new InvalidMessageError(what, 'an integer field is negative or above 2^53 - 1')
+    throw new InvalidMessageError(what, `cannot decode: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+// ---- envelope --------------------------------------------------------------------------------
+
+export function encodeEnvelope (parts: EnvelopeParts): Uint8Array {
+  return pb.Envelope.encode(parts as pb.Envelope)
+}
+
+/**
+ * Decodes an envelope and requires its framing to be canonical (exactly what encodeEnvelope
+ * produces): the decoder ignores wire-type bits and unknown fields, so without this check many
+ * byte strings would carry the same signature, and the stored proof and duplicate detection
+ * (by envelope hash) would not be unique. The signed payload is never re-encoded.
+ */
+export function decodeEnvelope (data: Bytes): EnvelopeParts {
+  checkFrame(data, 'envelope')
+  const bytes = data instanceof Uint8Array ? data : data.subarray()
+  const e = decodeWith('envelope', () => pb.Envelope.decode(bytes))
+  const canonical = pb.Envelope.encode(e)
+  if (canonical.length !== bytes.length || !canonical.every((b, i) => b === bytes[i])) {
+    throw new InvalidMessageError('envelope', 'not canonically encoded (fields out of order, unknown, repeated or mistyped)')
+  }
+  return { publicKey: e.publicKey, payloadType: e.payloadType, payload: e.payload, signature: e.signature }
+}
+
+// ---- assertion -------------------------------------------------------------------------------
+
+export function encodeAssertion (a: Assertion): Uint8Array {
+  const names: string[] = []
+  const index = new Map<string, number>()
+  const ref = (name: string): number => {
+    let i = index.get(name)
+    if (i === undefined) {
+      i = names.length
+      names.push(name)
+      index.set(name, i)
+    }
+    return i
+  }
+  const components: pb.Component[] = a.components.map(c => ({
+    destination: ref(c.destination),
+    originNode: ref(c.originNode),
+    originRun: c.originRun,
+    verifyMethod: c.verifyMethod === null ? 0 : (METHOD_CODES.get(c.verifyMethod) ?? 0),
+    verifiedAtNs: c.verifiedAtNs === null ? 0n : BigInt(c.verifiedAtNs)
+  }))
+  const freshness: pb.Freshness[] = a.freshness.map(f => ({ destination: ref(f.destination), originNode: ref(f.originNode), originRun: f.originRun }))
+  return pb.Assertion.encode({
+    signer: a.signer,
+    volume: a.volume,
+    seq: a.seq,
+    issuedAtNs: BigInt(a.issuedAtNs),
+    receiptFor: a.receiptFor ?? 0,
+    names,
+    components,
+    freshness
+  })
+}
+
+export function decodeAssertion (data: Bytes): Assertion {
+  checkFrame(data, 'assertion')
+  const w = decodeWith('assertion', () => pb.Assertion.decode(data, {
+    limits: { names: MAX_NAMES_PER_ASSERTION, components: MAX_COMPONENTS_PER_ASSERTION, freshness: MAX_FRESHNESS_PER_ASSERTION }
+  }))
+  const signer = nodeIdField(w.signer, 'signer')
+  const volume = volumeName(w.volume, 'volume')
+  const seq = safeInt(w.seq, 'seq', 1)
+  const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
+  const receiptFor = w.receiptFor === 0 ? null : safeInt(w.receiptFor, 'receipt_for', 1)
+
+  // The dictionary: each entry validated once; whether it may be an origin is decided per use.
+  const seen = new Set<string>()
+  const names = w.names.map((n, i) => {
+    const field = `names[${i}]`
+    if (seen.has(n)) throw new InvalidMessageError(field, 'duplicate dictionary entry')
+    seen.add(n)
+    return destinationName(n, field)
+  })
+  const originOk = new Map<number, NodeId>()
+  const nameAt = (i: number, field: string): string => {
+    const n = names[i]
+    if (n === undefined) throw new InvalidMessageError(field, `index ${i} is outside the ${names.length}-entry name dictionary`)
+    return n
+  }
+  const originAt = (i: number, field: string): NodeId => {
+    const cached = originOk.get(i)
+    if (cached !== undefined) return cached
+    const id = nodeIdField(nameAt(i, field), field)
+    originOk.set(i, id)
+    return id
+  }
+
+  const keys = new Set<string>()
+  const components: AssertedComponent[] = w.components.map((c, i) => {
+    const destination = nameAt(c.destination, `components[${i}].destination`)
+    const originNode = originAt(c.originNode, `components[${i}].origin_node`)
+    const key = `${c.destination}:${c.originNode}`
+    if (keys.has(key)) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
+    keys.add(key)
+    return {
+      destination,
+      originNode,
+      originRun: safeInt(c.originRun, `components[${i}].origin_run`, 1),
+      verifyMethod: methodFromCode(c.verifyMethod, `components[${i}].verify_method`),
+      verifiedAtNs: saneTime(c.verifiedAtNs, `components[${i}].verified_at_ns`, true)
+    }
+  })
+  const freshKeys = new Set<string>()
+  const freshness: AssertedFreshness[] = w.freshness.map((f, i) => {
+    const key = `${f.destination}:${f.originNode}`
+    if (freshKeys.has(key)) throw new InvalidMessageError(`freshness[${i}]`, 'a second entry for the same destination and origin')
+    freshKeys.add(key)
+    return {
+      destination: nameAt(f.destination, `freshness[${i}].destination`),
+      originNode: originAt(f.originNode, `freshness[${i}].origin_node`),
+      originRun: safeInt(f.originRun, `freshness[${i}].origin_run`, 1)
+    }
+  })
+  return { signer, volume, seq, issuedAtNs, receiptFor, components, freshness }
+}
+
+// ---- /cairn/durability/1.0.0 ---------------------------------------------------------------
+
+export function encodeDurabilityRequest (r: DurabilityRequest): Uint8Array {
+  return pb.DurabilityRequest.encode({ volume: r.volume })
+}
+
+export function decodeDurabilityRequest (data: Bytes): DurabilityRequest {
+  checkFrame(data, 'durability request')
+  const w = decodeWith('durability request', () => pb.DurabilityRequest.decode(data))
+  return { volume: volumeName(w.volume, 'volume') }
+}
+
+export function encodeDurabilityResponse (r: DurabilityResponse): Uint8Array {
+  return pb.DurabilityResponse.encode({ status: r.status, envelope: (r.envelope ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, message: message(r.message) })
+}
+
+export function decodeDurabilityResponse (data: Bytes): DurabilityResponse {
+  checkFrame(data, 'durability response')
+  const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(data))
+  const status = statusField(w.status, 'status')
+  return { status, envelope: w.envelope.length === 0 ? null : w.envelope, message: message(w.message) }
+}
+
+// ---- /cairn/push/1.0.0 -------------------------------------------------------------------------
+
+export function encodePushOffer (o: PushOffer): Uint8Array {
+  return pb.PushOffer.encode({ volume: o.volume, pusherRun: o.pusherRun, entries: o.entries, totalBytes: o.totalBytes, origins: o.origins })
+}
+
+export function decodePushOffer (data: Bytes): PushOffer {
+  checkFrame(data, 'push offer')
+  const w = decodeWith('push offer', () => pb.PushOffer.decode(data, { limits: { origins: MAX_PUSH_ORIGINS } }))
+  if (w.entries > MAX_PLAN_ENTRIES) throw new InvalidMessageError('entries', `more than ${MAX_PLAN_ENTRIES} plan entries`)
+  return {
+    volume: volumeName(w.volume, 'volume'),
+    pusherRun: safeInt(w.pusherRun, 'pusher_run', 1),
+    entries: w.entries,
+    totalBytes: safeInt(w.totalBytes, 'total_bytes', 0),
+    origins: w.origins.map((o, i) => nodeIdField(o, `origins[${i}]`))
+  }
+}
+
+/**
+ * Validates a volume-relative path from a peer: "/"-separated, no empty, "." or ".." segment,
+ * not absolute, no NUL or backslash, no reserved `.cairn*` segment, bounded length.
+ */
+export function checkPlanPath (path: string, field: string): string {
+  if (path.length === 0) throw new InvalidMessageError(field, 'empty path')
+  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) throw new InvalidMessageError(field, `longer than ${MAX_PATH_BYTES} bytes`)
+  if (path.includes('\0')) throw new InvalidMessageError(field, 'contains a NUL byte')
+  if (path.includes('\\')) throw new InvalidMessageError(field, 'contains a backslash')
+  if (path.startsWith('/')) throw new InvalidMessageError(field, 'is absolute')
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') throw new InvalidMessageError(field, `has a "${segment}" segment`)
+    if (segment.toLowerCase().startsWith('.cairn')) throw new InvalidMessageError(field, 'uses a reserved .cairn name')
+    if (Buffer.byteLength(segment, 'utf8') > MAX_PATH_SEGMENT_BYTES) throw new InvalidMessageError(field, `has a segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes`)
+  }
+  return path
+}
+
+export function encodePlanChunk (c: PlanChunk): Uint8Array {
+  return pb.PlanChunk.encode({
+    entries: c.entries.map(e => ({
+      path: e.path,
+      hash: e.hash as Uint8Array<ArrayBuffer>,
+      size: e.size,
+      mtimeNs: BigInt(e.mtimeNs),
+      originNode: e.originIndex,
+      originRun: e.originRun
+    })),
+    last: c.last
+  })
+}
+
+export function decodePlanChunk (data: Bytes, originCount: number): PlanChunk {
+  checkFrame(data, 'plan chunk')
+  const w = decodeWith('plan chunk', () => pb.PlanChunk.decode(data, { limits: { entries: MAX_PLAN_CHUNK_ENTRIES } }))
+  const entries: PlanEntry[] = w.entries.map((e, i) => {
+    const field = `entries[${i}]`
+    if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
+    if (e.originNode >= originCount) throw new InvalidMessageError(`${field}.origin_node`, `index ${e.originNode} is outside the ${originCount} origins`)
+    return {
+      path: checkPlanPath(e.path, `${field}.path`),
+      hash: e.hash,
+      size: safeInt(e.size, `${field}.size`, 0),
+      mtimeNs: timeOrZero(e.mtimeNs, `${field}.mtime_ns`),
+      originIndex: e.originNode,
+      originRun: safeInt(e.originRun, `${field}.origin_run`, 1)
+    }
+  })
+  return { entries, last: w.last }
+}
+
+export function encodePlanReply (r: PlanReply): Uint8Array {
+  return pb.PlanReply.encode({ status: r.status, need: r.need, message: message(r.message) })
+}
+
+export function decodePlanReply (data: Bytes, planEntries: number): PlanReply {
+  checkFrame(data, 'plan reply')
+  const w = decodeWith('plan reply', () => pb.PlanReply.decode(data, { limits: { need: MAX_PLAN_ENTRIES } }))
+  let previous = -1
+  w.need.forEach((n, i) => {
+    if (n <= previous || n >= planEntries) throw new InvalidMessageError(`need[${i}]`, 'indexes must be strictly increasing plan entry numbers')
+    previous = n
+  })
+  return { status: statusField(w.status, 'status'), need: w.need, message: message(w.message) }
+}
+
+export function encodePushResult (r: PushResult): Uint8Array {
+  return pb.PushResult.encode({
+    status: r.status,
+    receipt: (r.receipt ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+    failures: r.failures.map(f => ({ entry: f.entry, reason: f.reason })),
+    message: message(r.message),
+    filesWritten: r.filesWritten,
+    bytesWritten: r.bytesWritten
+  })
+}
+
+export function decodePushResult (data: Bytes, planEntries: number): PushResult {
+  checkFrame(data, 'push result')
+  const w = decodeWith('push result', () => pb.PushResult.decode(data, { limits: { failures: MAX_PLAN_ENTRIES } }))
+  const failures: FileFailure[] = w.failures.map((f, i) => {
+    if (f.entry >= planEntries) throw new InvalidMessageError(`failures[${i}].entry`, 'not a plan entry')
+    if (f.reason < 1 || f.reason > 3) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
+    return { entry: f.entry, reason: f.reason as FailureReasonCode }
+  })
+  return {
+    status: statusField(w.status, 'status'),
+    receipt: w.receipt.length === 0 ? null : w.receipt,
+    failures,
+    message: message(w.message),
+    filesWritten: w.filesWritten,
+    bytesWritten: safeInt(w.bytesWritten, 'bytes_written', 0)
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Accepting an assertion (DESIGN invariant 9), in two steps:
+ *
+ *  1. `verifyAssertion` — no writes. The signature verifies over the received bytes; the
+ *     signer is an enrolled, non-revoked peer; it is the node the context expects (the peer on
+ *     the other end of the authenticated connection, or the push target for a receipt); the
+ *     volume and receipt_for match the request; the sequence is higher than the last one
+ *     accepted from that signer for that volume (an identical re-send is a no-op).
+ *  2. `recordAssertion` — one transaction: re-checks revocation and the watermark (so racing
+ *     pulls and a revoke that lands mid-pull both win), creates rows for new origin nodes,
+ *     stores the envelope when it changes the live vector, and merges through the vector's
+ *     single pulled-write core.
+ */
+import { AssertionContextError, PeerRevokedError, ReplayedAssertionError, SignerMismatchError, UnknownSignerError } from '../errors.js'
+import type { NodeId } from '../identity/node-id.js'
+import { openAssertion, type OpenedAssertion } from '../protocol/envelope.js'
+import type { AssertedComponent, AssertedFreshness } from '../protocol/messages.js'
+import type { Store } from '../store/store.js'
+import type { MergeResult } from '../store/vector.js'
+
+export interface AcceptContext {
+  /** The node the assertion must be signed by. */
+  expectedSigner: NodeId
+  /** The volume that was asked for. */
+  volume: string
+  /** For a receipt, the pusher's run id it must answer; null for a pulled assertion. */
+  receiptFor: number | null
+}
+
+export interface VerifiedAssertion {
+  opened: OpenedAssertion
+  signerRowId: number
+  /** The same bytes as the last accepted assertion from this signer for this volume. */
+  duplicate: boolean
+}
+
+export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: AcceptContext): VerifiedAssertion {
+  const opened = openAssertion(envelope)
+  const node = store.nodes.byNodeId(opened.signer)
+  if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new UnknownSignerError(opened.signer)
+  if (node.revokedAtNs !== null) throw new PeerRevokedError(node.nodeId, node.revokedAtNs)
+  if (opened.signer !== ctx.expectedSigner) throw new SignerMismatchError(opened.signer, ctx.expectedSigner)
+  const a = opened.assertion
+  if (a.volume !== ctx.volume) throw new AssertionContextError('volume', a.volume, ctx.volume)
+  if (a.receiptFor !== ctx.receiptFor) throw new AssertionContextError('receipt_for', String(a.receiptFor), String(ctx.receiptFor))
+  const seq = store.assertions.checkSeq(node.id, a.volume, a.seq, opened.envelopeSha256)
+  if (typeof seq === 'object') throw new ReplayedAssertionError(opened.signer, a.volume, a.seq, seq.replayedAfter)
+  return { opened, signerRowId: node.id, duplicate: seq === 'duplicate' }
+}
+
+/** Origin node ids in these entries that this node's database does not know yet. */
+export function newOrigins (store: Store, components: AssertedComponent[], freshness: AssertedFreshness[]): Set<NodeId> {
+  const out = new Set<NodeId>()
+  const known = new Map<NodeId, boolean>()
+  for (const id of [...components.map(c => c.originNode), ...freshness.map(f => f.originNode)]) {
+    let isKnown = known.get(id)
+    if (isKnown === undefined) {
+      isKnown = store.nodes.byNodeId(id) !== undefined
+      known.set(id, isKnown)
+    }
+    if (!isKnown) out.add(id)
+  }
+  return out
+}
+
+export interface RecordInit {
+  volumeId: number
+  runId: number
+  allowRewind: boolean
+  /** The entries left after scoping, already validated. */
+  components: AssertedComponent[]
+  /** Replaces the signer's pulled freshness for the volume; undefined leaves it alone (receipts). */
+  freshness: AssertedFreshness[] | undefined
+}
+
+export interface RecordResult {
+  merge: MergeResult
+  assertionId: number | null
+}
+
+export function recordAssertion (store: Store, verified: VerifiedAssertion, init: RecordInit): RecordResult {
+  const a = verified.opened.assertion
+  const tx = store.db.transaction((): RecordResult => {
+    const node = store.nodes.byRowId(verified.signerRowId)
+    if (node === undefined || node.revokedAtNs !== null) throw new PeerRevokedError(verified.opened.signer, node?.revokedAtNs ?? 0)
+    if (verified.duplicate) {
+      // An identical re-send of the last accepted assertion: nothing to do.
+      return { merge: { applied: init.components.length, changed: 0, rewinds: [], rewound: 0, freshnessWritten: 0 }, assertionId: null }
+    }
+    store.assertions.advanceWatermark(verified.signerRowId, verified.opened.signer, a.volume, a.seq, verified.opened.envelopeSha256)
+    const originRow = new Map<string, number>()
+    const rowOf = (id: NodeId): number => {
+      let row = originRow.get(id)
+      if (row === undefined) {
+        row = store.nodes.ensureOrigin(id).id
+        originRow.set(id, row)
+      }
+      return row
+    }
+    const components = init.components.map(c => ({
+      destination: c.destination,
+      originNodeId: rowOf(c.originNode),
+      originRunId: c.originRun,
+      verifyMethod: c.verifyMethod,
+      relayedVerifiedAtNs: c.verifiedAtNs
+    }))
+    const freshness = init.freshness?.map(f => ({ destination: f.destination, originNodeId: rowOf(f.originNode), originRunId: f.originRun }))
+    const changes = store.vector.previewPulled(init.volumeId, verified.signerRowId, a.issuedAtNs, components, init.allowRewind)
+    const assertionId = changes > 0 || (freshness !== undefined && store.vector.freshnessDiffers(init.volumeId, verified.signerRowId, freshness))
+      ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a.seq, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
+      : null
+    const merge = store.vector.mergePulled({
+      volumeId: init.volumeId,
+      sourceNodeId: verified.signerRowId,
+      issuedAtNs: a.issuedAtNs,
+      assertionId,
+      runId: init.runId,
+      components,
+      freshness,
+      allowRewind: init.allowRewind
+    })
+    return { merge, assertionId }
+  })
+  return tx.immediate()
+}

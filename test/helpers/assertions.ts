@@ -1,0 +1,41 @@
+import fc from 'fast-check'
+import type { NodeId } from '../../src/identity/node-id.js'
+import type { AssertedComponent, Assertion } from '../../src/protocol/messages.js'
+import { VERIFY_METHODS } from '../../src/verify-method.js'
+import { testKey } from './nodes.js'
+
+export const T0 = 1_760_000_000 * 1e9
+
+export function assertion (signer: NodeId, overrides: Partial<Assertion> = {}): Assertion {
+  return { signer, volume: 'photos', seq: 1, issuedAtNs: T0, receiptFor: null, components: [], freshness: [], ...overrides }
+}
+
+export function component (destination: string, originNode: NodeId, originRun: number, overrides: Partial<AssertedComponent> = {}): AssertedComponent {
+  return { destination, originNode, originRun, verifyMethod: 'sha256-readback', verifiedAtNs: T0 - 1e9, ...overrides }
+}
+
+const nodeIds = [1, 2, 3, 4, 5].map(n => testKey(n).nodeId)
+const nameArb = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/)
+const destinationArb = fc.oneof(nameArb, fc.constantFrom(...nodeIds))
+const timeArb = fc.integer({ min: 1_600_000_000, max: 4_000_000_000 }).map(s => s * 1e9)
+
+/** Arbitrary valid assertions (unique destination/origin pairs). */
+export const assertionArb: fc.Arbitrary<Assertion> = fc.record({
+  signer: fc.constantFrom(...nodeIds),
+  volume: nameArb,
+  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  issuedAtNs: timeArb,
+  receiptFor: fc.option(fc.integer({ min: 1, max: 1e12 }), { nil: null }),
+  components: fc.uniqueArray(fc.record({
+    destination: destinationArb,
+    originNode: fc.constantFrom(...nodeIds),
+    originRun: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    verifyMethod: fc.constantFrom(...VERIFY_METHODS, null),
+    verifiedAtNs: fc.option(timeArb, { nil: null })
+  }), { selector: c => `${c.destination}|${c.originNode}`, maxLength: 30 }),
+  freshness: fc.uniqueArray(fc.record({
+    destination: destinationArb,
+    originNode: fc.constantFrom(...nodeIds),
+    originRun: fc.integer({ min: 1, max: 1e9 })
+  }), { selector: f => `${f.destination}|${f.originNode}`, maxLength: 10 })
+})
