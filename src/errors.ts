@@ -298,3 +298,10 @@ export class TooManyOriginsError extends CairnError {
     super(`refused the whole pull from ${peer}: it would introduce ${newOrigins} new origin nodes (the limit is ${limit} per pull)`)
   }
 }
+
+export class PeerStatusError extends CairnError {
+  override name = 'PeerStatusError' as const
+  constructor (readonly peer: string, readonly status: string, readonly peerMessage: string) {
+    super(`${peer} answered ${status}${peerMessage === '' ? '' : `: ${peerMessage}`}`)
+  }
+}

@@ -5,11 +5,14 @@ import { readLiveServeState } from '../serve-state.js'
 import { action } from './command.js'
 import type { CliContext } from './context.js'
 
-/** Addresses other nodes can dial: the running serve's real ones, else the config's. */
+/**
+ * Addresses other nodes can dial: the running serve's real ones, else the config's with
+ * wildcards expanded. Port 0 (pick any port) is only known once `serve` runs, so it is left out.
+ */
 export function advertisedAddrs (ctx: CliContext): string[] {
   const live = readLiveServeState(ctx.paths.serveState)
   if (live !== undefined && live.addrs.length > 0) return live.addrs
-  return expandWildcards(ctx.config().listen)
+  return expandWildcards(ctx.config().listen).filter(a => !a.endsWith('/tcp/0'))
 }
 
 export function registerId (program: Command): void {
@@ -27,6 +30,7 @@ export function registerId (program: Command): void {
         ctx.out.line(`node id  ${key.nodeId}`)
         ctx.out.line(`name     ${config.name}`)
         for (const a of addrs) ctx.out.line(`addr     ${a}`)
+        if (addrs.length === 0) ctx.out.line('addr     (none yet: the config listens on port 0; start `cairn serve`, then run `cairn id` again)')
         ctx.out.line('')
         ctx.out.line('invite (on the other node: cairn peer add NAME <invite>):')
         ctx.out.line(invite)

@@ -10,6 +10,8 @@ import { registerRuns } from './runs.js'
 import { registerServe } from './serve.js'
 import { registerVector } from './vector.js'
 import { registerDestination } from './destination.js'
+import { registerPeer } from './peer.js'
+import { registerPull } from './pull.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -26,6 +28,8 @@ export function buildProgram (): Command {
   registerRuns(program)
   registerVector(program)
   registerDestination(program)
+  registerPeer(program)
+  registerPull(program)
   return program
 }
 

@@ -15,7 +15,7 @@ function fileSink (dir: string): LogSink {
 
 export function registerServe (program: Command): void {
   program.command('serve')
-    .description('run the node until SIGINT/SIGTERM')
+    .description('run the node until SIGINT/SIGTERM: answer pulls and pushes, pull peers on schedule')
     .action(action(async (ctx) => {
       ctx.setSinks([stderrSink(envLogLevel('info')), fileSink(ctx.paths.logs)])
       const live = readLiveServeState(ctx.paths.serveState)
@@ -24,31 +24,24 @@ export function registerServe (program: Command): void {
       const key = ctx.key()
       const store = ctx.store()
       const logger = ctx.logger.forComponent('serve')
-      for (const run of store.runs.reapOrphans()) logger.info('marked an orphaned run aborted', { run: run.id, kind: run.kind })
-
       // libp2p is loaded only by the commands that need it: it dominates start-up time.
-      const { createHost } = await import('../p2p/host.js')
-      const host = await createHost({ key, listen: config.listen, gate: { allows: (id) => store.nodes.isLivePeer(id) }, logger: ctx.logger.forComponent('p2p') })
-      await host.start()
-      const addrs = host.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))
+      const { startNode } = await import('../node.js')
+      const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock })
+      const addrs = node.addrs()
       writeServeState(ctx.paths.serveState, { pid: process.pid, addrs, startedAtNs: ctx.clock.nowNs() })
       for (const a of addrs) ctx.out.line(`listening ${a}`)
-      logger.info('serving', { node_id: key.nodeId, name: config.name, addrs })
+      logger.info('serving', { node_id: key.nodeId, name: config.name, addrs, pull_every_ms: config.serve.pullEveryMs })
 
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info('stopping', { signal })
-          process.off('SIGINT', onInt)
-          process.off('SIGTERM', onTerm)
-          resolve()
-        }
-        const onInt = (): void => { stop('SIGINT') }
-        const onTerm = (): void => { stop('SIGTERM') }
-        process.on('SIGINT', onInt)
-        process.on('SIGTERM', onTerm)
+      const signal = await new Promise<string>((resolve) => {
+        const onInt = (): void => { resolve('SIGINT') }
+        const onTerm = (): void => { resolve('SIGTERM') }
+        process.once('SIGINT', onInt)
+        process.once('SIGTERM', onTerm)
       })
-      await host.stop()
+      logger.info('stopping', { signal })
+      await node.stop()
       removeServeState(ctx.paths.serveState, process.pid)
+      logger.info('stopped')
       return 0
     }))
 }

@@ -1,0 +1,142 @@
+import type { Command } from 'commander'
+import { InvalidOptionValue, action, collect } from './command.js'
+import type { CliContext } from './context.js'
+import { formatInstant, table } from './output.js'
+import { PeerAlreadyEnrolledError, UnknownNodeError, UsageError } from '../errors.js'
+import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
+import { isValidName, NAME_RULE } from '../names.js'
+import { decodeInvite, looksLikeInvite, validateAddr } from '../p2p/invite.js'
+import { PeerAlreadyRevokedError, revokeSource } from '../store/revocation.js'
+import type { NodeRow } from '../store/nodes.js'
+import { revocationImpact } from '../revocation-impact.js'
+
+function peerJson (p: NodeRow): Record<string, unknown> {
+  return { name: p.name, node_id: p.nodeId, addrs: p.addrs, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', enrolled_at_ns: p.enrolledAtNs, revoked_at_ns: p.revokedAtNs }
+}
+
+/** The enrolled peer an operator named: a live peer's name, a node id, or a revoked peer's name. */
+export function peerByRef (ctx: CliContext, ref: string): NodeRow {
+  const store = ctx.store()
+  const live = store.nodes.livePeerByName(ref)
+  if (live !== undefined) return live
+  if (isNodeId(ref)) {
+    const byId = store.nodes.byNodeId(ref)
+    if (byId !== undefined && !byId.isSelf && byId.enrolledAtNs !== null) return byId
+  }
+  const revoked = store.nodes.listPeers().filter(p => p.name === ref).at(-1)
+  if (revoked !== undefined) return revoked
+  throw new UnknownNodeError(ref)
+}
+
+export function registerPeer (program: Command): void {
+  const peer = program.command('peer').description('enroll, list and revoke peers')
+
+  peer.command('add <name> <nodeIdOrInvite>')
+    .description('enroll a peer by node id (with --addr) or by the invite `cairn id` printed on it; its key is pinned')
+    .option('--addr <multiaddr>', 'an address to reach it (repeatable)', collect)
+    .option('--re-enroll', 'trust a node id that was revoked again (recorded as a run)')
+    .option('--json', 'print {name, node_id, addrs}')
+    .action(action(async (ctx, name: string, target: string, opts: { addr?: string[], reEnroll?: boolean, json?: boolean }) => {
+      if (!isValidName(name)) throw new UsageError(`NAME: expected ${NAME_RULE}, got ${JSON.stringify(name)}`)
+      let nodeId: NodeId
+      let addrs: string[]
+      if (looksLikeInvite(target)) {
+        const invite = decodeInvite(target)
+        nodeId = invite.nodeId
+        addrs = [...invite.addrs, ...(opts.addr ?? []).map(a => { try { return validateAddr(a) } catch (err) { throw new InvalidOptionValue(`--addr: ${(err as Error).message}`) } })]
+      } else {
+        nodeId = parseNodeId(target).nodeId
+        addrs = (opts.addr ?? []).map(a => { try { return validateAddr(a) } catch (err) { throw new InvalidOptionValue(`--addr: ${(err as Error).message}`) } })
+      }
+      addrs = [...new Set(addrs)]
+      const store = ctx.store()
+      const config = ctx.config()
+      if (nodeId === ctx.key().nodeId) throw new UsageError('that node id is this node itself')
+      if (config.destinations.has(name)) throw new UsageError(`${name} already names a directory destination in cairn.toml; choose another name`)
+      const existing = store.nodes.byNodeId(nodeId)
+      let row: NodeRow
+      let verb = 'enrolled'
+      if (existing !== undefined && existing.enrolledAtNs !== null && existing.revokedAtNs === null) {
+        if (existing.name !== name) throw new PeerAlreadyEnrolledError(nodeId, existing.name)
+        store.nodes.updateAddrs(existing.id, addrs.length > 0 ? addrs : existing.addrs)
+        row = store.nodes.byRowId(existing.id) as NodeRow
+        verb = 'updated'
+      } else {
+        const reEnroll = opts.reEnroll === true && existing?.revokedAtNs != null
+        const tx = store.db.transaction((): NodeRow => {
+          const r = reEnroll ? store.nodes.reEnrollPeer(nodeId, name, addrs) : store.nodes.enrollPeer(nodeId, name, addrs)
+          const run = store.runs.begin({ kind: 'enroll', peerNodeId: r.id, detail: { name, re_enroll: reEnroll } })
+          store.runs.finish(run.id, 'success')
+          return r
+        })
+        row = tx.immediate()
+        if (reEnroll) verb = 're-enrolled'
+      }
+      if (opts.json === true) {
+        ctx.out.json({ name: row.name, node_id: row.nodeId, addrs: row.addrs })
+      } else {
+        ctx.out.line(`${verb} peer ${name} (${row.nodeId})`)
+        for (const a of row.addrs) ctx.out.line(`  addr ${a}`)
+        if (row.addrs.length === 0) ctx.out.line('  no address: this node cannot dial it (it can still dial this node)')
+      }
+      return 0
+    }))
+
+  peer.command('list')
+    .description('enrolled peers, live and revoked')
+    .option('--json', 'print an array of peers')
+    .action(action(async (ctx, opts: { json?: boolean }) => {
+      const peers = ctx.store().nodes.listPeers()
+      if (opts.json === true) {
+        ctx.out.json(peers.map(peerJson))
+        return 0
+      }
+      if (peers.length === 0) {
+        ctx.out.line('no peers enrolled yet (`cairn peer add NAME INVITE`)')
+        return 0
+      }
+      for (const line of table(['NAME', 'STATUS', 'NODE ID', 'ENROLLED', 'ADDRESSES'], peers.map(p => [
+        p.name ?? '-', p.revokedAtNs === null ? 'enrolled' : `revoked ${formatInstant(p.revokedAtNs)}`, p.nodeId, formatInstant(p.enrolledAtNs), p.addrs.join(' ')
+      ]))) ctx.out.line(line)
+      return 0
+    }))
+
+  peer.command('revoke <name>')
+    .description('drop every live piece of evidence a peer asserted and refuse its key from now on')
+    .option('--dry-run', 'show the impact and change nothing (exit 0)')
+    .option('--yes', 'really revoke')
+    .option('--json', 'print {peer, node_id, dry_run, components_dropped, freshness_dropped, files_losing_gate, run_id}')
+    .action(action(async (ctx, name: string, opts: { dryRun?: boolean, yes?: boolean, json?: boolean }) => {
+      const store = ctx.store()
+      const target = peerByRef(ctx, name)
+      if (target.revokedAtNs !== null) throw new PeerAlreadyRevokedError(target.nodeId, target.revokedAtNs)
+      const impact = revocationImpact(store, ctx.config(), target, ctx.clock.nowNs())
+      const apply = opts.yes === true && opts.dryRun !== true
+      let runId: number | null = null
+      if (apply) runId = revokeSource(store, target.id).runId
+      const doc = {
+        peer: target.name,
+        node_id: target.nodeId,
+        dry_run: !apply,
+        components_dropped: impact.components,
+        freshness_dropped: impact.freshness,
+        files_losing_gate: impact.filesLosingGate,
+        run_id: runId,
+        volumes: impact.volumes
+      }
+      if (opts.json === true) {
+        ctx.out.json(doc)
+      } else {
+        ctx.out.line(`${apply ? 'revoked' : 'revoking'} peer ${target.name ?? target.nodeId} (${target.nodeId})${apply ? '' : ' would'}:`)
+        ctx.out.line(`  drop ${impact.components} live component(s) and ${impact.freshness} push-freshness row(s) it asserted`)
+        for (const v of impact.volumes) ctx.out.line(`    ${v.volume}: ${v.components} component(s), ${v.freshness} freshness row(s)`)
+        for (const f of impact.filesLosingGate) ctx.out.line(`  ${f.volume}: ${f.files} file(s) would lose their offload gate`)
+        if (impact.note !== null) ctx.out.line(`  ${impact.note}`)
+        ctx.out.line(`  refuse its key at the connection gate and in every later assertion or receipt`)
+        ctx.out.line('  local evidence, other peers\' evidence and all history stay')
+        if (!apply && opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to revoke')
+        if (apply) ctx.out.line(`done (run ${runId ?? '?'})`)
+      }
+      return apply || opts.dryRun === true ? 0 : 1
+    }))
+}

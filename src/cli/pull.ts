@@ -1,0 +1,65 @@
+import type { Command } from 'commander'
+import { PeerRevokedError, UnknownVolumeError } from '../errors.js'
+import type { PullReport } from '../pull/pull.js'
+import { action } from './command.js'
+import { peerByRef } from './peer.js'
+
+function reportJson (r: PullReport): Record<string, unknown> {
+  return {
+    run_id: r.runId,
+    volume: r.volume,
+    peer: r.peer,
+    status: r.status,
+    error: r.error,
+    fetched: r.fetched,
+    applied: r.applied,
+    changed: r.changed,
+    dropped: r.dropped,
+    rewinds: r.rewinds,
+    rewound: r.rewound,
+    drops: r.drops
+  }
+}
+
+export function registerPull (program: Command): void {
+  program.command('pull <peer> [volume]')
+    .description('pull a peer\'s signed durability assertion(s) and merge them (default: every volume in cairn.toml)')
+    .option('--allow-rewind', 'accept components the peer now asserts lower than recorded (recorded in history)')
+    .option('--json', 'print an array of pull reports')
+    .action(action(async (ctx, peerRef: string, volume: string | undefined, opts: { allowRewind?: boolean, json?: boolean }) => {
+      const store = ctx.store()
+      const config = ctx.config()
+      const peer = peerByRef(ctx, peerRef)
+      if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+      const volumes = volume === undefined ? [...config.volumes.keys()] : [volume]
+      if (volume !== undefined && !config.volumes.has(volume)) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
+      if (volumes.length === 0) throw new UnknownVolumeError('(any)', [])
+      const { createClientHost } = await import('../node.js')
+      const { pullVolume } = await import('../pull/pull.js')
+      const host = await createClientHost(store, ctx.key(), ctx.logger)
+      const reports: PullReport[] = []
+      try {
+        for (const v of volumes) {
+          reports.push(await pullVolume({ store, config, host, peer, volume: v, allowRewind: opts.allowRewind === true, logger: ctx.logger.forComponent('pull') }))
+        }
+      } finally {
+        await host.stop()
+      }
+      if (opts.json === true) {
+        ctx.out.json(reports.map(reportJson))
+      } else {
+        for (const r of reports) {
+          const head = `pull ${r.volume} from ${r.peer}: ${r.status}`
+          if (r.status === 'failed' || r.status === 'refused') {
+            ctx.out.line(`${head} — ${r.error ?? ''} (run ${r.runId}; nothing was written)`)
+            continue
+          }
+          ctx.out.line(`${head} — fetched ${r.fetched}, applied ${r.applied} (${r.changed} changed), dropped ${r.dropped}, refused rewinds ${r.status === 'partial' ? r.rewinds.length : 0} (run ${r.runId})`)
+          for (const d of r.drops) ctx.out.line(`  dropped ${d.kind} for ${d.destination} (origin ${d.origin}): not a target of ${r.volume} here`)
+          for (const w of r.rewinds) ctx.out.line(`  ${opts.allowRewind === true ? 'rewound' : 'refused rewind'} ${w.destination} origin ${w.origin}: ${w.current} → ${w.attempted}`)
+          if (r.status === 'partial') ctx.out.line(`  hint: ${r.error ?? ''}`)
+        }
+      }
+      return reports.every(r => r.status === 'success') ? 0 : 1
+    }))
+}

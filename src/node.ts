@@ -1,0 +1,112 @@
+/**
+ * A running cairn node: the libp2p host with its connection gate and protocol handlers, the
+ * revocation watcher and the pull scheduler. `cairn serve` creates one; the CLI's one-shot
+ * commands use `createClientHost` (same key and gate, no listener, no handlers).
+ */
+import type { Libp2p } from '@libp2p/interface'
+import type { Clock } from './clock.js'
+import type { Config } from './config/types.js'
+import type { NodeKey } from './identity/node-key.js'
+import type { Logger } from './logger.js'
+import { durabilityHandler } from './p2p/durability-handler.js'
+import { createHost } from './p2p/host.js'
+import { DURABILITY_PROTOCOL } from './protocol/ids.js'
+import { MAX_INBOUND_DURABILITY_STREAMS } from './protocol/limits.js'
+import { pullVolume } from './pull/pull.js'
+import { pullScheduler, type PullScheduler } from './pull/scheduler.js'
+import type { Store } from './store/store.js'
+
+/** How often a running node checks for revocations made by other processes (the CLI). */
+export const REVOCATION_POLL_MS = 250
+
+export interface NodeInit {
+  store: Store
+  key: NodeKey
+  config: Config
+  logger: Logger
+  clock: Clock
+  /** Overrides config.listen (tests). */
+  listen?: string[]
+  /** Overrides config.serve.pull_every; 0 disables scheduled pulls. */
+  pullEveryMs?: number
+  /** Per-exchange deadline for pulls this node makes (tests shorten it). */
+  pullTimeoutMs?: number
+  /** Deadline for answering one inbound durability request (tests shorten it). */
+  durabilityDeadlineMs?: number
+}
+
+export interface ReplicationNode {
+  readonly host: Libp2p
+  /** Listen addresses without the /p2p suffix. */
+  addrs: () => string[]
+  stop: () => Promise<void>
+  /** One round of pulls from every live peer for every volume, now. */
+  pullRound: () => Promise<void>
+}
+
+/** Starts a serving node. */
+export async function startNode (init: NodeInit): Promise<ReplicationNode> {
+  const logger = init.logger
+  const reaped = init.store.runs.reapOrphans()
+  for (const run of reaped) logger.info('marked an orphaned run aborted', { run: run.id, kind: run.kind })
+
+  const host = await createHost({
+    key: init.key,
+    listen: init.listen ?? init.config.listen,
+    gate: { allows: (id) => init.store.nodes.isLivePeer(id) },
+    logger: logger.forComponent('gate')
+  })
+  await host.handle(DURABILITY_PROTOCOL, durabilityHandler({
+    store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('durability'), deadlineMs: init.durabilityDeadlineMs
+  }), { maxInboundStreams: MAX_INBOUND_DURABILITY_STREAMS, maxOutboundStreams: MAX_INBOUND_DURABILITY_STREAMS })
+  await host.start()
+
+  // A revocation from the CLI reaches this process through the database: drop any open
+  // connection to a peer that is no longer live. The gate refuses new ones on its own.
+  const dropped = new Set<string>()
+  const watcher = setInterval(() => {
+    for (const conn of host.getConnections()) {
+      const peer = conn.remotePeer.toString()
+      if (init.store.nodes.isLivePeer(peer)) continue
+      if (!dropped.has(peer)) {
+        dropped.add(peer)
+        logger.warn('closing connections to a peer that is no longer live (revoked)', { peer })
+      }
+      conn.abort(new Error('peer revoked'))
+    }
+  }, REVOCATION_POLL_MS)
+
+  const pullEveryMs = init.pullEveryMs ?? init.config.serve.pullEveryMs
+  const scheduler: PullScheduler = pullScheduler({ intervalMs: Math.max(pullEveryMs, 100) })({
+    livePeers: () => init.store.nodes.listPeers().filter(p => p.revokedAtNs === null),
+    volumes: () => [...init.config.volumes.keys()],
+    pull: async (peer, volume, signal) => await pullVolume({
+      store: init.store, config: init.config, host, peer, volume, allowRewind: false, logger: logger.forComponent('pull'), timeoutMs: init.pullTimeoutMs, signal
+    }),
+    logger: logger.forComponent('scheduler'),
+    clock: init.clock
+  })
+  if (pullEveryMs > 0) scheduler.start()
+
+  let stopped = false
+  return {
+    host,
+    addrs: () => host.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')),
+    pullRound: async () => { await scheduler.round() },
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      clearInterval(watcher)
+      const schedulerStopped = scheduler.stop()
+      await host.stop()
+      await schedulerStopped
+    }
+  }
+}
+
+/** A started, non-listening host for one-shot CLI commands (pull, push). */
+export async function createClientHost (store: Store, key: NodeKey, logger: Logger): Promise<Libp2p> {
+  const host = await createHost({ key, listen: [], gate: { allows: (id) => store.nodes.isLivePeer(id) }, logger: logger.forComponent('gate') })
+  await host.start()
+  return host
+}

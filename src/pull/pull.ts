@@ -1,0 +1,150 @@
+/**
+ * One pull of one volume from one peer, as a `pull` run, in the order DESIGN invariant 7
+ * asks: fetch; open and accept the envelope (signature, signer, context, sequence); scope
+ * (drop entries for destinations the volume neither pushes to nor requires); cap new origins;
+ * then merge all or nothing in one transaction. Every fetched entry lands in exactly one of
+ * applied / refused-rewind / dropped.
+ */
+import type { Libp2p } from '@libp2p/interface'
+import type { Config } from '../config/types.js'
+import { CairnError, PeerStatusError, TooManyOriginsError, UnknownVolumeError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { volumeScope } from '../naming.js'
+import { MAX_NEW_ORIGINS_PER_PULL } from '../protocol/limits.js'
+import type { AssertedComponent, AssertedFreshness } from '../protocol/messages.js'
+import type { NodeRow } from '../store/nodes.js'
+import type { Store } from '../store/store.js'
+import { newOrigins, recordAssertion, verifyAssertion } from './accept.js'
+import { fetchAssertion } from './fetch.js'
+
+export const MAX_DROP_SAMPLES = 16
+
+export interface PullDrop {
+  destination: string
+  origin: string
+  kind: 'component' | 'freshness'
+}
+
+export interface PullRewind {
+  destination: string
+  origin: string
+  current: number
+  attempted: number
+}
+
+export interface PullReport {
+  runId: number
+  volume: string
+  peer: string
+  status: 'success' | 'partial' | 'failed' | 'refused'
+  error: string | null
+  /** Components plus freshness entries in the peer's assertion. */
+  fetched: number
+  /** In-scope entries merged (including re-confirmations that changed nothing). */
+  applied: number
+  /** Of `applied`, the components that changed the live vector. */
+  changed: number
+  dropped: number
+  /** Lower than recorded and refused (or, with allowRewind, applied as rewinds). */
+  rewinds: PullRewind[]
+  rewound: number
+  /** Up to MAX_DROP_SAMPLES examples of dropped entries. */
+  drops: PullDrop[]
+  assertionId: number | null
+}
+
+export interface PullInit {
+  store: Store
+  config: Config
+  host: Libp2p
+  peer: NodeRow
+  volume: string
+  allowRewind: boolean
+  logger: Logger
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+function label (store: Store, nodeId: string): string {
+  const n = store.nodes.byNodeId(nodeId)
+  return n?.name ?? nodeId
+}
+
+export async function pullVolume (init: PullInit): Promise<PullReport> {
+  const { store, config, peer, volume } = init
+  const volConfig = config.volumes.get(volume)
+  if (volConfig === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
+  const volRow = store.volumes.ensure(volume, volConfig.path)
+  const peerLabel = peer.name ?? peer.nodeId
+  const run = store.runs.begin({ kind: 'pull', volumeId: volRow.id, peerNodeId: peer.id, detail: { allow_rewind: init.allowRewind ? 1 : 0 } })
+  const report: PullReport = {
+    runId: run.id, volume, peer: peerLabel, status: 'failed', error: null, fetched: 0, applied: 0, changed: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null
+  }
+  const finish = (status: PullReport['status'], error: string | null): PullReport => {
+    report.status = status
+    report.error = error
+    store.runs.finish(run.id, status, {
+      error,
+      fileCount: 0,
+      detail: { fetched: report.fetched, applied: report.applied, changed: report.changed, dropped: report.dropped, rewinds: report.rewinds.length, rewound: report.rewound, assertion_id: report.assertionId }
+    })
+    return report
+  }
+
+  let envelope: Uint8Array
+  try {
+    envelope = await fetchAssertion(init.host, peer, volume, { timeoutMs: init.timeoutMs, signal: init.signal })
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    init.logger.warn('pull fetch failed', { peer: peerLabel, volume, error: message })
+    const refused = err instanceof PeerStatusError && err.status === 'UNKNOWN_VOLUME'
+    return finish(refused ? 'refused' : 'failed', message)
+  }
+
+  try {
+    const verified = verifyAssertion(store, envelope, { expectedSigner: peer.nodeId, volume, receiptFor: null })
+    const a = verified.opened.assertion
+    report.fetched = a.components.length + a.freshness.length
+    const scope = volumeScope(store, config, volConfig)
+    const components: AssertedComponent[] = []
+    const freshness: AssertedFreshness[] = []
+    const drop = (destination: string, origin: string, kind: PullDrop['kind']): void => {
+      report.dropped++
+      if (report.drops.length < MAX_DROP_SAMPLES) report.drops.push({ destination: label(store, destination), origin: label(store, origin), kind })
+    }
+    for (const c of a.components) {
+      if (scope.has(c.destination)) components.push(c)
+      else drop(c.destination, c.originNode, 'component')
+    }
+    for (const f of a.freshness) {
+      if (scope.has(f.destination)) freshness.push(f)
+      else drop(f.destination, f.originNode, 'freshness')
+    }
+    const fresh = newOrigins(store, components, freshness)
+    if (fresh.size > MAX_NEW_ORIGINS_PER_PULL) throw new TooManyOriginsError(peerLabel, fresh.size, MAX_NEW_ORIGINS_PER_PULL)
+
+    const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, allowRewind: init.allowRewind, components, freshness })
+    report.assertionId = recorded.assertionId
+    report.changed = recorded.merge.changed
+    report.rewound = recorded.merge.rewound
+    report.rewinds = recorded.merge.rewinds.map(r => {
+      const origin = store.nodes.byRowId(r.originNodeId)
+      return { destination: label(store, r.destination), origin: origin?.name ?? origin?.nodeId ?? '?', current: r.current, attempted: r.attempted }
+    })
+    // refused rewinds are their own bucket; applied rewinds (with --allow-rewind) count as applied
+    report.applied = recorded.merge.applied + (init.allowRewind ? recorded.merge.rewound : 0) + freshness.length
+    if (!init.allowRewind && report.rewinds.length > 0) {
+      return finish('partial', `refused ${report.rewinds.length} rewind(s); \`cairn pull ${peerLabel} ${volume} --allow-rewind\` accepts them`)
+    }
+    return finish('success', null)
+  } catch (err) {
+    if (!(err instanceof CairnError)) {
+      finish('failed', `internal error: ${err instanceof Error ? err.message : String(err)}`)
+      throw err
+    }
+    init.logger.warn('refused a pulled assertion; nothing was written', { peer: peerLabel, volume, code: err.name, error: err.message })
+    report.applied = 0
+    report.changed = 0
+    return finish('refused', `${err.name}: ${err.message}`)
+  }
+}

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CAIRN_BIN, cairn, cairnJson } from '../helpers/cli.js'
+
+/** A real `cairn serve` process on 127.0.0.1 with its own home. */
+export interface ServeProcess {
+  home: string
+  child: ChildProcess
+  addrs: string[]
+  stderr: () => string
+  /** SIGTERM; resolves with the exit code and how long the stop took. */
+  stop: () => Promise<{ code: number | null, ms: number }>
+  kill: () => void
+}
+
+export async function startServe (home: string, timeoutMs = 15_000): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CAIRN_BIN, '--home', home, 'serve'], {
+    env: { ...process.env, CAIRN_HOME: '', NO_COLOR: '1', CAIRN_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  const exited = new Promise<number | null>(resolve => child.on('exit', (code) => { resolve(code) }))
+  const addrs = await new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve on ${home} did not start: ${err}`)) }, timeoutMs)
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      const lines = out.split('\n').filter(l => l.startsWith('listening '))
+      if (lines.length > 0 && out.endsWith('\n')) {
+        clearTimeout(timer)
+        resolve(lines.map(l => l.slice('listening '.length).trim()))
+      }
+    })
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve on ${home} exited ${code}: ${err}`)) })
+  })
+  return {
+    home,
+    child,
+    addrs,
+    stderr: () => err,
+    stop: async () => {
+      const t = performance.now()
+      child.kill('SIGTERM')
+      const killer = setTimeout(() => { child.kill('SIGKILL') }, 10_000)
+      const code = await exited
+      clearTimeout(killer)
+      return { code, ms: performance.now() - t }
+    },
+    kill: () => { child.kill('SIGKILL') }
+  }
+}
+
+export async function initHome (root: string, name: string): Promise<string> {
+  const home = join(root, name)
+  await cairnJson(home, ['init', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0'])
+  return home
+}
+
+/** Appends TOML to a home's cairn.toml; `pullEvery` replaces the [serve] default. */
+export function configure (home: string, toml: string, pullEvery?: string): void {
+  const path = join(home, 'cairn.toml')
+  if (pullEvery !== undefined) writeFileSync(path, readFileSync(path, 'utf8').replace('pull_every = "10m"', `pull_every = "${pullEvery}"`))
+  appendFileSync(path, '\n' + toml + '\n')
+}
+
+/** Enrolls each home's node on the other with the invites `cairn id` prints. */
+export async function enrollBothWays (a: { home: string, name: string }, b: { home: string, name: string }): Promise<void> {
+  const ida = await cairnJson<{ invite: string }>(a.home, ['id'])
+  const idb = await cairnJson<{ invite: string }>(b.home, ['id'])
+  const ra = await cairn(a.home, ['peer', 'add', b.name, idb.invite])
+  if (ra.code !== 0) throw new Error(ra.stderr)
+  const rb = await cairn(b.home, ['peer', 'add', a.name, ida.invite])
+  if (rb.code !== 0) throw new Error(rb.stderr)
+}
+
+/** Polls until `check` returns a value (not undefined), at most `timeoutMs`. */
+export async function eventually<T> (check: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const v = await check()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`)
+}
