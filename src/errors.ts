@@ -305,3 +305,39 @@ export class PeerStatusError extends CairnError {
     super(`${peer} answered ${status}${peerMessage === '' ? '' : `: ${peerMessage}`}`)
   }
 }
+
+export class VolumeRootMissingError extends CairnError {
+  override name = 'VolumeRootMissingError' as const
+  constructor (readonly volume: string, readonly path: string, readonly reason: string) {
+    super(`volume ${volume}: ${path} ${reason}`, { hint: 'is the disk mounted? cairn never treats a missing volume root as "every file deleted"' })
+  }
+}
+
+// ---- destinations ---------------------------------------------------------------------------
+
+export class DestinationMarkerError extends CairnError {
+  override name = 'DestinationMarkerError' as const
+  constructor (readonly destination: string, readonly root: string, readonly recorded: string | null, readonly found: string | null) {
+    super(found === null
+      ? `destination ${destination}: the identity marker ${root}/.cairn-destination is missing, but evidence was recorded for marker ${recorded ?? '?'}`
+      : recorded === null
+        ? `destination ${destination}: evidence is recorded without an identity marker; refusing to adopt ${found}`
+        : `destination ${destination}: the identity marker at ${root} is ${found}, but evidence was recorded for ${recorded}`, {
+      hint: `this is not the disk the evidence is about (swapped, reformatted, or not mounted); if that is intended, run \`cairn destination reset ${destination}\` and push again`
+    })
+  }
+}
+
+export class DestinationUnavailableError extends CairnError {
+  override name = 'DestinationUnavailableError' as const
+  constructor (readonly destination: string, readonly root: string, readonly reason: string) {
+    super(`destination ${destination}: ${root} ${reason}`, { hint: `mount it, or create the directory (\`mkdir -p ${root}\`) for a new destination` })
+  }
+}
+
+export class DestinationPathError extends CairnError {
+  override name = 'DestinationPathError' as const
+  constructor (readonly path: string, readonly reason: string) {
+    super(`refusing to write ${path}: ${reason}`)
+  }
+}

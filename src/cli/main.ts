@@ -12,6 +12,9 @@ import { registerVector } from './vector.js'
 import { registerDestination } from './destination.js'
 import { registerPeer } from './peer.js'
 import { registerPull } from './pull.js'
+import { registerIndex } from './index-volume.js'
+import { registerPush } from './push.js'
+import { registerVerify } from './verify.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -30,6 +33,9 @@ export function buildProgram (): Command {
   registerDestination(program)
   registerPeer(program)
   registerPull(program)
+  registerIndex(program)
+  registerPush(program)
+  registerVerify(program)
   return program
 }
 

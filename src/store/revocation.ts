@@ -60,6 +60,7 @@ export function resetDestination (store: Store, destination: string): ResetResul
     const run = store.runs.begin({ kind: 'reset', destination })
     const counts = store.vector.deleteForDestination(destination)
     const marker = store.destinations.forget(destination) ?? null
+    store.placements.forgetDestination(destination)
     store.runs.finish(run.id, 'success', {
       detail: { components_dropped: counts.components, freshness_dropped: counts.freshness, marker_forgotten: marker }
     })

@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 3
+-- user_version = 4
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -69,6 +69,19 @@ CREATE TABLE nodes (
   revoked_at_ns  INTEGER,
   CHECK (revoked_at_ns IS NULL OR enrolled_at_ns IS NOT NULL),
   CHECK (is_self = 0 OR revoked_at_ns IS NULL)
+) STRICT;
+
+CREATE TABLE placements (
+  destination    TEXT NOT NULL CHECK (length(destination) BETWEEN 1 AND 128),
+  volume_id      INTEGER NOT NULL REFERENCES volumes(id),
+  path           TEXT NOT NULL CHECK (length(path) > 0),
+  content_id     INTEGER NOT NULL REFERENCES contents(id),
+  size           INTEGER NOT NULL CHECK (size >= 0),
+  mtime_ns       INTEGER NOT NULL,
+  verify_method  TEXT NOT NULL CHECK (length(verify_method) BETWEEN 1 AND 32),
+  run_id         INTEGER NOT NULL REFERENCES runs(id),
+  verified_at_ns INTEGER NOT NULL,
+  PRIMARY KEY (destination, volume_id, path)
 ) STRICT;
 
 CREATE TABLE push_freshness (

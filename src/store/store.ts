@@ -14,6 +14,8 @@ import { VolumeStore } from './volumes.js'
 import { VectorStore } from './vector.js'
 import { DestinationStore } from './destinations.js'
 import { AssertionStore } from './assertions.js'
+import { FileStore } from './files.js'
+import { PlacementStore } from './placements.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -43,6 +45,8 @@ export class Store {
   readonly vector: VectorStore
   readonly destinations: DestinationStore
   readonly assertions: AssertionStore
+  readonly files: FileStore
+  readonly placements: PlacementStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -55,6 +59,8 @@ export class Store {
     this.vector = new VectorStore(db, init.clock)
     this.destinations = new DestinationStore(db, init.clock)
     this.assertions = new AssertionStore(db, init.clock)
+    this.files = new FileStore(db, init.clock)
+    this.placements = new PlacementStore(db, init.clock)
   }
 
   close (): void {

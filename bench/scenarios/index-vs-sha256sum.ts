@@ -1,0 +1,52 @@
+/**
+ * Index throughput vs `sha256sum` over the same generated tree (issue 6; goal ratio ≥ 0.8).
+ * Both read from the page cache (one warm-up pass each); each cairn run indexes into a fresh
+ * database, so it hashes every file.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { silentLogger } from '../../src/logger.js'
+import { indexVolume } from '../../src/index/index-volume.js'
+import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchStore, volumeAt } from '../fixture.js'
+import { FULL_TREE, QUICK_TREE, makeTree } from '../tree.js'
+
+const RUNS = isQuick() ? 2 : 5
+const dir = benchDir()
+try {
+  const tree = join(dir, 'tree')
+  const { files, bytes } = makeTree(tree, isQuick() ? QUICK_TREE : FULL_TREE)
+  const sha256sum = (): void => { execFileSync('sh', ['-c', `find "${tree}" -type f -print0 | xargs -0 sha256sum > /dev/null`]) }
+  const index = async (i: number): Promise<void> => {
+    const d = join(dir, `db-${i}`)
+    mkdirSync(d)
+    const store = benchStore(d)
+    const r = await indexVolume({ store, volume: volumeAt(tree), shallow: false, logger: silentLogger })
+    if (r.status !== 'success' || r.filesSeen !== files) throw new Error(`index saw ${r.filesSeen} of ${files}: ${r.status}`)
+    store.close()
+  }
+  sha256sum()
+  await index(-1)
+  const ours: number[] = []
+  const base: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    ours.push(await timeMs(async () => { await index(i) }))
+    base.push(await timeMs(sha256sum))
+  }
+  const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000)
+  report({
+    scenario: 'index-vs-sha256sum',
+    what: `cairn index of ${files} files, ${(bytes / 1e6).toFixed(0)} MB (fresh database each run)`,
+    unit: 'MB/s',
+    median: round(mbps(median(ours))),
+    runs: ours.map(ms => round(mbps(ms))),
+    baseline_name: 'find | xargs sha256sum over the same tree',
+    baseline_median: round(mbps(median(base))),
+    ratio: round(median(base) / median(ours), 3),
+    goal: '≥ 0.8',
+    params: { files, bytes, median_ms: round(median(ours)), baseline_median_ms: round(median(base)) }
+  })
+} finally {
+  cleanup(dir)
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander'
+import { volumeForRun } from '../naming.js'
+import { indexVolume } from '../index/index-volume.js'
+import { action } from './command.js'
+import { formatBytes } from './output.js'
+import { progressBar } from './progress.js'
+
+export function registerIndex (program: Command): void {
+  program.command('index <volume>')
+    .description('walk the volume and hash its files (new contents get this node and run as origin)')
+    .option('--shallow', 'do not re-hash files whose size and mtime are unchanged')
+    .option('--json', 'print {run_id, volume, status, files_seen, files_added, files_changed, files_missing, bytes_hashed}')
+    .action(action(async (ctx, volume: string, opts: { shallow?: boolean, json?: boolean }) => {
+      const store = ctx.store()
+      const { config: vol } = volumeForRun(store, ctx.config(), volume)
+      const bar = opts.json === true ? undefined : progressBar(ctx, `index ${volume}`, 'files')
+      let r
+      try {
+        r = await indexVolume({ store, volume: vol, shallow: opts.shallow === true, logger: ctx.logger.forComponent('index'), onProgress: (p) => { bar?.update(p.filesHashed, p.filesSeen) } })
+      } finally {
+        bar?.stop()
+      }
+      if (opts.json === true) {
+        ctx.out.json({
+          run_id: r.runId, volume: r.volume, status: r.status, files_seen: r.filesSeen, files_added: r.filesAdded, files_changed: r.filesChanged,
+          files_missing: r.filesMissing, bytes_hashed: r.bytesHashed, files_returned: r.filesReturned, symlinks_skipped: r.symlinksSkipped,
+          special_skipped: r.specialSkipped, unreadable: r.unreadable, unstable: r.unstable, error: r.error
+        })
+      } else {
+        ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${formatBytes(r.bytesHashed)} hashed`)
+        if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)
+        for (const u of r.unreadable.slice(0, 20)) ctx.out.line(`  unreadable: ${u.path === '' ? '(volume root)' : u.path} (${u.code})`)
+        for (const p of r.unstable.slice(0, 20)) ctx.out.line(`  changed while hashing: ${p} (index again when it is quiet)`)
+        if (r.unreadable.length + r.unstable.length > 40) ctx.out.line(`  … see \`cairn runs --volume ${volume}\` for the full list`)
+      }
+      return r.status === 'success' ? 0 : 1
+    }))
+}

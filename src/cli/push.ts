@@ -1,0 +1,80 @@
+import type { Command } from 'commander'
+import { ConfigError } from '../errors.js'
+import { nodeLabel, targetKey, volumeForRun } from '../naming.js'
+import { pushToDirectory, type PushReport } from '../push/directory-push.js'
+import { action, collect } from './command.js'
+import type { CliContext } from './context.js'
+import { formatBytes } from './output.js'
+import { progressBar } from './progress.js'
+
+function reportJson (ctx: CliContext, r: PushReport): Record<string, unknown> {
+  const store = ctx.store()
+  return {
+    run_id: r.runId,
+    volume: r.volume,
+    destination: r.destination,
+    status: r.status,
+    files_sent: r.filesSent,
+    bytes_sent: r.bytesSent,
+    files_skipped: r.filesSkipped,
+    method: r.method,
+    advanced: r.advanced.map(a => {
+      const n = store.nodes.byRowId(a.originNodeId)
+      return { origin: nodeLabel(n, n?.nodeId ?? '?'), origin_node_id: n?.nodeId ?? null, origin_run: a.originRunId }
+    }),
+    failures: r.failures,
+    error: r.error
+  }
+}
+
+export function registerPush (program: Command): void {
+  program.command('push <volume>')
+    .description('push a volume to its destinations and peers (default: every push_to target)')
+    .option('--to <name>', 'a destination or peer to push to (repeatable)', collect)
+    .option('--shallow', 'check presence and size only (records presence+size, which never opens the offload gate)')
+    .option('--json', 'print an array of push reports')
+    .action(action(async (ctx, volume: string, opts: { to?: string[], shallow?: boolean, json?: boolean }) => {
+      const store = ctx.store()
+      const config = ctx.config()
+      const { config: vol } = volumeForRun(store, config, volume)
+      const targets = opts.to ?? vol.pushTo
+      if (targets.length === 0) throw new ConfigError(config.file, `volumes.${volume}.push_to`, 'at least one target (or pass --to NAME)', '[]')
+      const reports: PushReport[] = []
+      for (const target of targets) {
+        const dest = config.destinations.get(target)
+        if (dest !== undefined) {
+          const bar = opts.json === true ? undefined : progressBar(ctx, `push ${volume} → ${target}`, 'bytes')
+          try {
+            reports.push(await pushToDirectory({ store, volume: vol, destination: dest, shallow: opts.shallow === true, logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } }))
+          } finally {
+            bar?.stop()
+          }
+          continue
+        }
+        const peer = store.nodes.livePeerByName(target) ?? store.nodes.byNodeId(targetKey(store, config, target))
+        if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
+          throw new ConfigError(config.file, `volumes.${volume}.push_to`, `a configured destination or an enrolled peer (${target} is neither)`, JSON.stringify(target))
+        }
+        const { pushToPeerFromCli } = await import('./push-peer.js')
+        reports.push(await pushToPeerFromCli(ctx, vol, peer, opts.shallow === true, opts.json === true))
+      }
+      if (opts.json === true) {
+        ctx.out.json(reports.map(r => reportJson(ctx, r)))
+      } else {
+        for (const r of reports) {
+          const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
+          if (r.status === 'refused' || r.status === 'failed') {
+            ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
+            continue
+          }
+          ctx.out.line(`${head} — ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesSkipped} already there, method ${r.method}`)
+          for (const f of r.failures.slice(0, 20)) ctx.out.line(`  failed: ${f.path}: ${f.reason}`)
+          const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
+          for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
+          if (r.status === 'partial') ctx.out.line('  the vector did not move; push again once the failures are fixed')
+        }
+      }
+      return reports.every(r => r.status === 'success') ? 0 : 1
+    }))
+}
+

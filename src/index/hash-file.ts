@@ -1,0 +1,63 @@
+/**
+ * Streams a file through SHA-256 from one open handle and checks, before and after, that the
+ * file did not change underneath: the handle's size and mtime must stay the same, and the path
+ * must still name the same inode. A file that changes while hashed is retried, then reported.
+ */
+import { createHash } from 'node:crypto'
+import { open, stat } from 'node:fs/promises'
+import { CairnError } from '../errors.js'
+
+export const HASH_BUFFER_BYTES = 1024 * 1024
+export const HASH_ATTEMPTS = 3
+
+export class FileChangedWhileHashingError extends CairnError {
+  override name = 'FileChangedWhileHashingError' as const
+  constructor (readonly path: string, readonly attempts: number) {
+    super(`${path} kept changing while it was hashed (${attempts} attempts)`)
+  }
+}
+
+export interface HashedFile {
+  hash: Buffer
+  size: number
+  mtimeNs: number
+}
+
+export interface HashHooks {
+  /** Called once per attempt after the first chunk was read (tests change the file here). */
+  afterFirstChunk?: (attempt: number) => Promise<void>
+}
+
+/** One pass: hash through the handle; undefined when the file changed during the pass. */
+async function hashOnce (path: string, buffer: Buffer<ArrayBufferLike>, attempt: number, hooks: HashHooks): Promise<HashedFile | undefined> {
+  const fh = await open(path, 'r')
+  try {
+    const before = await fh.stat({ bigint: true })
+    const h = createHash('sha256')
+    let size = 0
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, size)
+      if (bytesRead === 0) break
+      h.update(buffer.subarray(0, bytesRead))
+      if (size === 0) await hooks.afterFirstChunk?.(attempt)
+      size += bytesRead
+    }
+    const after = await fh.stat({ bigint: true })
+    const byPath = await stat(path, { bigint: true })
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size ||
+        byPath.ino !== after.ino || byPath.dev !== after.dev) {
+      return undefined
+    }
+    return { hash: h.digest(), size, mtimeNs: Number(after.mtimeNs) }
+  } finally {
+    await fh.close()
+  }
+}
+
+export async function hashFile (path: string, buffer: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(HASH_BUFFER_BYTES), hooks: HashHooks = {}): Promise<HashedFile> {
+  for (let attempt = 1; attempt <= HASH_ATTEMPTS; attempt++) {
+    const r = await hashOnce(path, buffer, attempt, hooks)
+    if (r !== undefined) return r
+  }
+  throw new FileChangedWhileHashingError(path, HASH_ATTEMPTS)
+}

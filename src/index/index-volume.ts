@@ -1,0 +1,171 @@
+/**
+ * `cairn index`: walks a volume, hashes what changed (everything, or under --shallow only
+ * files whose size or mtime moved), and records contents and files as an `index` run. New
+ * contents get this node and this run as origin. A file that vanished since the last index
+ * becomes `missing` — but only after a complete walk, and never under a directory or file
+ * that could not be read.
+ */
+import { stat } from 'node:fs/promises'
+import type { VolumeConfig } from '../config/types.js'
+import { VolumeRootMissingError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { ObservedFile } from '../store/files.js'
+import type { Store } from '../store/store.js'
+import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './hash-file.js'
+import { walkVolume, type OpenDir, type WalkProblem, type WalkStats } from './walk.js'
+
+export const INDEX_CONCURRENCY = 4
+export const INDEX_BATCH_FILES = 2000
+
+export interface IndexProgress {
+  filesSeen: number
+  filesHashed: number
+  bytesHashed: number
+  currentPath: string | null
+}
+
+export interface IndexReport {
+  runId: number
+  volume: string
+  status: 'success' | 'partial' | 'failed'
+  error: string | null
+  filesSeen: number
+  filesAdded: number
+  filesChanged: number
+  /** Paths that were missing or offloaded and are back. */
+  filesReturned: number
+  filesMissing: number
+  bytesHashed: number
+  symlinksSkipped: number
+  specialSkipped: number
+  unreadable: WalkProblem[]
+  unstable: string[]
+}
+
+export interface IndexInit {
+  store: Store
+  volume: VolumeConfig
+  shallow: boolean
+  logger: Logger
+  onProgress?: (p: IndexProgress) => void
+  concurrency?: number
+  /** Injectable I/O (tests: unreadable files and directories, files changing while hashed). */
+  io?: { hash?: typeof hashFile, openDir?: OpenDir }
+}
+
+export async function indexVolume (init: IndexInit): Promise<IndexReport> {
+  const { store, volume } = init
+  const volRow = store.volumes.ensure(volume.name, volume.path)
+  const rootStat = await stat(volume.path).catch((err: NodeJS.ErrnoException) => err)
+  if (rootStat instanceof Error) throw new VolumeRootMissingError(volume.name, volume.path, rootStat.code === 'ENOENT' ? 'does not exist' : `cannot be read (${rootStat.code ?? 'error'})`)
+  if (!rootStat.isDirectory()) throw new VolumeRootMissingError(volume.name, volume.path, 'is not a directory')
+
+  const run = store.runs.begin({ kind: 'index', volumeId: volRow.id })
+  const self = store.nodes.self()
+  const report: IndexReport = {
+    runId: run.id, volume: volume.name, status: 'success', error: null, filesSeen: 0, filesAdded: 0, filesChanged: 0, filesReturned: 0,
+    filesMissing: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: []
+  }
+  const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
+  const progress: IndexProgress = { filesSeen: 0, filesHashed: 0, bytesHashed: 0, currentPath: null }
+  const live = store.files.live(volRow.id)
+  let observed: ObservedFile[] = []
+  let touched: number[] = []
+
+  const flush = (): void => {
+    if (observed.length > 0) {
+      const c = store.files.recordObserved(volRow.id, run.id, observed.map(o => ({ ...o, originNodeId: self.id, originRunId: run.id })))
+      report.filesAdded += c.added
+      report.filesChanged += c.changed
+      report.filesReturned += c.returned
+      observed = []
+    }
+    if (touched.length > 0) {
+      store.files.touchSeen(run.id, touched)
+      touched = []
+    }
+  }
+
+  const buffers: Buffer[] = Array.from({ length: init.concurrency ?? INDEX_CONCURRENCY }, () => Buffer.allocUnsafe(HASH_BUFFER_BYTES))
+  const inFlight = new Set<Promise<void>>()
+  try {
+    const hash = init.io?.hash ?? hashFile
+    for await (const file of walkVolume(volume.path, stats, init.io?.openDir)) {
+      report.filesSeen++
+      progress.filesSeen++
+      const known = live.get(file.path)
+      if (init.shallow && known !== undefined && known.status === 'present' && known.size === file.size && known.mtimeNs === file.mtimeNs) {
+        touched.push(known.id)
+        if (touched.length >= INDEX_BATCH_FILES) flush()
+        continue
+      }
+      while (inFlight.size >= buffers.length) await Promise.race(inFlight)
+      const buffer = buffers.pop() as Buffer
+      const job = (async () => {
+        try {
+          const h = await hash(file.absPath, buffer)
+          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs })
+          report.bytesHashed += h.size
+          progress.bytesHashed += h.size
+          progress.filesHashed++
+          progress.currentPath = file.path
+          init.onProgress?.(progress)
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code
+          if (err instanceof FileChangedWhileHashingError) {
+            report.unstable.push(file.path)
+          } else if (code === 'ENOENT') {
+            // vanished after the listing: it is not there
+          } else {
+            report.unreadable.push({ path: file.path, code: code ?? (err instanceof Error ? err.name : 'EIO') })
+          }
+        } finally {
+          buffers.push(buffer)
+        }
+      })()
+      inFlight.add(job)
+      void job.finally(() => inFlight.delete(job))
+      if (observed.length >= INDEX_BATCH_FILES) flush()
+    }
+    await Promise.all(inFlight)
+    flush()
+  } catch (err) {
+    await Promise.allSettled(inFlight)
+    flush()
+    const message = err instanceof Error ? err.message : String(err)
+    report.status = 'failed'
+    report.error = `the walk did not complete: ${message}`
+    store.runs.finish(run.id, 'failed', { error: report.error, fileCount: report.filesSeen, byteCount: report.bytesHashed, detail: detailOf(report) })
+    return report
+  }
+
+  report.unreadable.push(...stats.unreadableDirs)
+  report.symlinksSkipped = stats.symlinks
+  report.specialSkipped = stats.special
+  const keep = [...report.unreadable.map(u => u.path), ...report.unstable]
+  report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep)
+  if (report.unreadable.length > 0 || report.unstable.length > 0) {
+    report.status = 'partial'
+    report.error = `${report.unreadable.length} unreadable, ${report.unstable.length} changing while hashed`
+    for (const u of report.unreadable.slice(0, 100)) store.runs.note(run.id, 'unreadable', `${u.path}: ${u.code}`)
+    for (const p of report.unstable.slice(0, 100)) store.runs.note(run.id, 'unstable', p)
+  }
+  store.runs.finish(run.id, report.status, { error: report.error, fileCount: report.filesSeen, byteCount: report.bytesHashed, detail: detailOf(report) })
+  init.logger.info('indexed volume', { volume: volume.name, run: run.id, ...detailOf(report) })
+  return report
+}
+
+function detailOf (r: IndexReport): Record<string, unknown> {
+  return {
+    files_seen: r.filesSeen,
+    files_added: r.filesAdded,
+    files_changed: r.filesChanged,
+    files_returned: r.filesReturned,
+    files_missing: r.filesMissing,
+    bytes_hashed: r.bytesHashed,
+    symlinks_skipped: r.symlinksSkipped,
+    special_skipped: r.specialSkipped,
+    unreadable: r.unreadable.length,
+    unstable: r.unstable.length
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Walks a volume: regular files with their size and mtime, in a stable (sorted) order.
+ * Symlinks are never followed (skipped and counted); reserved `.cairn*` names are never
+ * indexed; directories that cannot be read are reported, and the walk goes on.
+ */
+import { lstat, opendir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export interface WalkedFile {
+  /** Volume-relative, "/"-separated. */
+  path: string
+  absPath: string
+  size: number
+  mtimeNs: number
+}
+
+export interface WalkProblem {
+  path: string
+  code: string
+}
+
+export interface WalkStats {
+  symlinks: number
+  special: number
+  reserved: number
+  unreadableDirs: WalkProblem[]
+}
+
+/** The directory listing call; injectable so tests can make a directory unreadable. */
+export type OpenDir = typeof opendir
+
+export function isReservedName (name: string): boolean {
+  return name.toLowerCase().startsWith('.cairn')
+}
+
+export async function * walkVolume (root: string, stats: WalkStats, openDir: OpenDir = opendir): AsyncGenerator<WalkedFile> {
+  const stack: string[] = ['']
+  while (stack.length > 0) {
+    const rel = stack.pop() as string
+    const abs = rel === '' ? root : join(root, rel)
+    let names: Array<{ name: string, kind: 'file' | 'dir' | 'link' | 'other' }>
+    try {
+      const dir = await openDir(abs)
+      names = []
+      for await (const e of dir) {
+        names.push({ name: e.name, kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other' })
+      }
+    } catch (err) {
+      stats.unreadableDirs.push({ path: rel, code: (err as NodeJS.ErrnoException).code ?? 'EIO' })
+      continue
+    }
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const subdirs: string[] = []
+    for (const e of names) {
+      const childRel = rel === '' ? e.name : `${rel}/${e.name}`
+      if (isReservedName(e.name)) { stats.reserved++; continue }
+      if (e.kind === 'link') { stats.symlinks++; continue }
+      if (e.kind === 'dir') { subdirs.push(childRel); continue }
+      if (e.kind === 'other') { stats.special++; continue }
+      let st
+      try {
+        st = await lstat(join(root, childRel), { bigint: true })
+      } catch (err) {
+        // vanished between listing and stat: treat as not there
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw err
+      }
+      if (!st.isFile()) { stats.special++; continue }
+      yield { path: childRel, absPath: join(root, childRel), size: Number(st.size), mtimeNs: Number(st.mtimeNs) }
+    }
+    // depth-first, in sorted order
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as string)
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The filesystem operations a directory destination needs, behind an interface so tests can
+ * inject faults (corrupt a file between write and read-back, fail a rename) by wrapping it.
+ */
+import { copyFile, lstat, mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { hashFile } from '../index/hash-file.js'
+
+export interface FileInfo {
+  kind: 'file' | 'dir' | 'link' | 'other'
+  size: number
+  mtimeNs: number
+}
+
+export interface DirectoryFs {
+  /** Copies src to dst, which must not exist. */
+  copyFile: (src: string, dst: string) => Promise<void>
+  /** Flushes a file's data and metadata to stable storage. */
+  syncFile: (path: string) => Promise<void>
+  /** Flushes a directory (so a rename into it survives a crash). */
+  syncDir: (path: string) => Promise<void>
+  rename: (from: string, to: string) => Promise<void>
+  mkdirp: (path: string) => Promise<void>
+  /** Never follows a symlink; undefined when nothing is there. */
+  lstat: (path: string) => Promise<FileInfo | undefined>
+  /** Reads the file back and hashes it (SHA-256). */
+  hash: (path: string) => Promise<{ hash: Buffer, size: number }>
+  setMtime: (path: string, mtimeNs: number) => Promise<void>
+  readText: (path: string) => Promise<string | undefined>
+  /** Writes a small file: temp, fsync, rename, fsync the directory. */
+  writeTextAtomic: (path: string, text: string) => Promise<void>
+  /** Removes cairn's own staging leftovers (never user data). */
+  removeStaging: (path: string) => Promise<void>
+}
+
+async function syncPath (path: string, flags: number): Promise<void> {
+  const fh = await open(path, flags)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+export const nodeDirectoryFs: DirectoryFs = {
+  copyFile: async (src, dst) => { await copyFile(src, dst, constants.COPYFILE_EXCL) },
+  syncFile: async (path) => { await syncPath(path, constants.O_RDONLY) },
+  syncDir: async (path) => { await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
+  rename: async (from, to) => { await rename(from, to) },
+  mkdirp: async (path) => { await mkdir(path, { recursive: true }) },
+  lstat: async (path) => {
+    try {
+      const st = await lstat(path, { bigint: true })
+      return { kind: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', size: Number(st.size), mtimeNs: Number(st.mtimeNs) }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  },
+  hash: async (path) => {
+    const h = await hashFile(path)
+    return { hash: h.hash, size: h.size }
+  },
+  setMtime: async (path, mtimeNs) => {
+    const seconds = mtimeNs / 1e9
+    await utimes(path, seconds, seconds)
+  },
+  readText: async (path) => {
+    try {
+      return await readFile(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  },
+  writeTextAtomic: async (path, text) => {
+    const tmp = `${path}.tmp-${process.pid}`
+    const fh = await open(tmp, 'wx', 0o644)
+    try {
+      await fh.writeFile(text)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+    await syncPath(path.slice(0, path.lastIndexOf('/')) || '/', constants.O_RDONLY | constants.O_DIRECTORY)
+  },
+  removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) }
+}

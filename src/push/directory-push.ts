@@ -1,0 +1,180 @@
+/**
+ * Pushing a volume to a directory destination, as a `push` run:
+ *
+ *  1. check the destination's identity marker (a missing or different one refuses the run);
+ *  2. take the snapshot — the present files and their origin maxima — before any transfer;
+ *  3. copy what the destination lacks (temp + fsync + rename; prior bytes to history);
+ *  4. read every written file back from the destination and hash it (`sha256-readback`), or,
+ *     under --shallow, check presence and size only (`presence+size`);
+ *  5. on full success advance the vector to exactly the snapshot's maxima, then mark the run
+ *     success. Any failure: `partial`, and the vector does not move.
+ *
+ * A file the destination already holds (same content, verified with an equal or stronger
+ * method, unchanged size and mtime there since) is not copied again.
+ */
+import { join } from 'node:path'
+import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
+import { CairnError, DestinationPathError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { SnapshotFile } from '../store/files.js'
+import type { Store } from '../store/store.js'
+import { PRESENCE_SIZE, SHA256_READBACK, type VerifyMethod } from '../verify-method.js'
+import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
+import { ensureDestinationIdentity } from './destination-marker.js'
+import { treeWriter } from './place-file.js'
+
+export const PUSH_CONCURRENCY = 4
+
+export interface PushProgress {
+  filesDone: number
+  filesTotal: number
+  bytesSent: number
+  bytesTotal: number
+}
+
+export interface PushFailure {
+  path: string
+  reason: string
+}
+
+export interface PushReport {
+  runId: number
+  volume: string
+  /** The destination as the operator names it. */
+  destination: string
+  status: 'success' | 'partial' | 'failed' | 'refused'
+  error: string | null
+  filesSent: number
+  bytesSent: number
+  filesSkipped: number
+  method: VerifyMethod
+  /** The components the vector advanced to (origin node row id → run); empty unless success. */
+  advanced: Array<{ originNodeId: number, originRunId: number }>
+  failures: PushFailure[]
+  /** The typed error behind a `refused` run. */
+  refusal?: CairnError
+}
+
+export interface DirectoryPushHooks {
+  /** After the snapshot, before any transfer (tests inject concurrent index writes here). */
+  afterSnapshot?: () => Promise<void> | void
+}
+
+export interface DirectoryPushInit {
+  store: Store
+  volume: VolumeConfig
+  destination: DirectoryDestinationConfig
+  shallow: boolean
+  logger: Logger
+  fs?: DirectoryFs
+  hooks?: DirectoryPushHooks
+  onProgress?: (p: PushProgress) => void
+}
+
+const METHOD_STRENGTH: Record<string, number> = { [PRESENCE_SIZE]: 1, [SHA256_READBACK]: 2 }
+
+export async function pushToDirectory (init: DirectoryPushInit): Promise<PushReport> {
+  const { store, volume, destination } = init
+  const fs = init.fs ?? nodeDirectoryFs
+  const method: VerifyMethod = init.shallow ? PRESENCE_SIZE : SHA256_READBACK
+  const volRow = store.volumes.ensure(volume.name, volume.path)
+  const run = store.runs.begin({ kind: 'push', volumeId: volRow.id, destination: destination.name, detail: { method } })
+  const report: PushReport = {
+    runId: run.id, volume: volume.name, destination: destination.name, status: 'failed', error: null,
+    filesSent: 0, bytesSent: 0, filesSkipped: 0, method, advanced: [], failures: []
+  }
+  const finish = (status: PushReport['status'], error: string | null): PushReport => {
+    report.status = status
+    report.error = error
+    for (const f of report.failures.slice(0, 100)) store.runs.note(run.id, 'file-failed', `${f.path}: ${f.reason}`)
+    store.runs.finish(run.id, status, {
+      error,
+      fileCount: report.filesSent,
+      byteCount: report.bytesSent,
+      detail: { files_skipped: report.filesSkipped, failures: report.failures.length, advanced: report.advanced.map(a => ({ origin_node_id: a.originNodeId, origin_run: a.originRunId })) }
+    })
+    return report
+  }
+
+  const tree = join(destination.path, volume.name)
+  try {
+    await ensureDestinationIdentity(store, fs, destination.name, destination.path)
+    const info = await fs.lstat(tree)
+    if (info === undefined) await fs.mkdirp(tree)
+    else if (info.kind !== 'dir') throw new DestinationPathError(tree, 'the volume directory at the destination is not a directory')
+  } catch (err) {
+    if (err instanceof CairnError) {
+      report.refusal = err
+      return finish('refused', err.hint === undefined ? err.message : `${err.message} (${err.hint})`)
+    }
+    finish('failed', err instanceof Error ? err.message : String(err))
+    throw err
+  }
+
+  const snapshot = store.files.snapshot(volRow.id)
+  await init.hooks?.afterSnapshot?.()
+
+  const writer = treeWriter(fs, tree, run.id)
+  const placements = store.placements.forVolume(destination.name, volRow.id)
+  const progress: PushProgress = { filesDone: 0, filesTotal: snapshot.files.length, bytesSent: 0, bytesTotal: snapshot.totalBytes }
+
+  const pushOne = async (file: SnapshotFile): Promise<void> => {
+    const destPath = join(tree, file.path)
+    const placed = placements.get(file.path)
+    if (placed !== undefined && placed.contentId === file.contentId && (METHOD_STRENGTH[placed.verifyMethod] ?? 0) >= (METHOD_STRENGTH[method] ?? 0)) {
+      const there = await fs.lstat(destPath)
+      if (there?.kind === 'file' && there.size === placed.size && there.mtimeNs === placed.mtimeNs) {
+        report.filesSkipped++
+        return
+      }
+    }
+    try {
+      const staged = await writer.stagingPath()
+      await fs.copyFile(join(volume.path, file.path), staged)
+      await fs.syncFile(staged)
+      await writer.commit(staged, file.path, file.mtimeNs)
+      report.filesSent++
+      report.bytesSent += file.size
+      progress.bytesSent += file.size
+      // read-back: what is at the destination now must be exactly the snapshot's content
+      if (method === SHA256_READBACK) {
+        const back = await fs.hash(destPath)
+        if (!back.hash.equals(file.hash) || back.size !== file.size) {
+          store.placements.forget(destination.name, volRow.id, file.path)
+          report.failures.push({ path: file.path, reason: 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)' })
+          return
+        }
+      } else {
+        const there = await fs.lstat(destPath)
+        if (there?.kind !== 'file' || there.size !== file.size) {
+          report.failures.push({ path: file.path, reason: 'size at the destination differs' })
+          return
+        }
+      }
+      const there = await fs.lstat(destPath)
+      if (there !== undefined) store.placements.record(destination.name, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id })
+    } catch (err) {
+      report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err) })
+    } finally {
+      progress.filesDone++
+      init.onProgress?.(progress)
+    }
+  }
+
+  const queue = [...snapshot.files]
+  const workers = Array.from({ length: Math.min(PUSH_CONCURRENCY, queue.length) }, async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await pushOne(f)
+  })
+  await Promise.all(workers)
+  await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: err instanceof Error ? err.message : String(err) }) })
+
+  if (report.failures.length > 0) {
+    init.logger.info('push incomplete; the vector does not move', { volume: volume.name, destination: destination.name, failures: report.failures.length })
+    return finish('partial', `${report.failures.length} file(s) failed; the vector did not move`)
+  }
+  const components = [...snapshot.maxima].map(([originNodeId, originRunId]) => ({ originNodeId, originRunId }))
+  store.vector.advanceLocal(volRow.id, destination.name, method, components, run.id)
+  report.advanced = components
+  init.logger.info('pushed volume', { volume: volume.name, destination: destination.name, run: run.id, sent: report.filesSent, skipped: report.filesSkipped })
+  return finish('success', null)
+}

@@ -1,0 +1,232 @@
+/**
+ * Contents and files of volumes. A content is a distinct byte string (SHA-256) with the
+ * origin that first introduced it here; a file row ties a volume path to a content, with a
+ * status (present | missing | superseded | offloaded), its first and last sighting and the run
+ * that last changed its status. At most one live (non-superseded) row per path; when a path's
+ * content changes, the old row is superseded and a new one inserted.
+ */
+import type Database from 'better-sqlite3'
+import type { Clock } from '../clock.js'
+
+export type FileStatus = 'present' | 'missing' | 'superseded' | 'offloaded'
+
+export interface LiveFile {
+  id: number
+  volumeId: number
+  path: string
+  contentId: number
+  hash: Buffer
+  size: number
+  mtimeNs: number
+  status: Exclude<FileStatus, 'superseded'>
+  firstSeenRunId: number
+  lastSeenRunId: number
+  statusChangedRunId: number
+  originNodeId: number
+  originRunId: number
+}
+
+export interface ObservedFile {
+  path: string
+  hash: Buffer
+  size: number
+  mtimeNs: number
+}
+
+export interface ApplyCounts {
+  added: number
+  changed: number
+  returned: number
+  unchanged: number
+}
+
+export interface SnapshotFile {
+  fileId: number
+  path: string
+  contentId: number
+  hash: Buffer
+  size: number
+  mtimeNs: number
+  originNodeId: number
+  originRunId: number
+}
+
+export interface Snapshot {
+  files: SnapshotFile[]
+  /** Per origin node row id, the highest origin run among the snapshot's files. */
+  maxima: Map<number, number>
+  totalBytes: number
+}
+
+const LIVE_COLUMNS = `f.id, f.volume_id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, f.status, f.first_seen_run_id,
+  f.last_seen_run_id, f.status_changed_run_id, c.origin_node_id, c.origin_run_id`
+
+interface LiveRaw {
+  id: number
+  volume_id: number
+  path: string
+  content_id: number
+  hash: Buffer
+  size: number
+  mtime_ns: number
+  status: LiveFile['status']
+  first_seen_run_id: number
+  last_seen_run_id: number
+  status_changed_run_id: number
+  origin_node_id: number
+  origin_run_id: number
+}
+
+function toLive (r: LiveRaw): LiveFile {
+  return {
+    id: r.id,
+    volumeId: r.volume_id,
+    path: r.path,
+    contentId: r.content_id,
+    hash: r.hash,
+    size: r.size,
+    mtimeNs: r.mtime_ns,
+    status: r.status,
+    firstSeenRunId: r.first_seen_run_id,
+    lastSeenRunId: r.last_seen_run_id,
+    statusChangedRunId: r.status_changed_run_id,
+    originNodeId: r.origin_node_id,
+    originRunId: r.origin_run_id
+  }
+}
+
+export class FileStore {
+  readonly #db: Database.Database
+  readonly #clock: Clock
+
+  constructor (db: Database.Database, clock: Clock) {
+    this.#db = db
+    this.#clock = clock
+  }
+
+  /** The live rows of a volume, keyed by path. */
+  live (volumeId: number): Map<string, LiveFile> {
+    const rows = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
+                                   WHERE f.volume_id = ? AND f.status <> 'superseded'`).all(volumeId) as LiveRaw[]
+    return new Map(rows.map(r => [r.path, toLive(r)]))
+  }
+
+  liveFile (volumeId: number, path: string): LiveFile | undefined {
+    const row = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
+                                  WHERE f.volume_id = ? AND f.path = ? AND f.status <> 'superseded'`).get(volumeId, path) as LiveRaw | undefined
+    return row === undefined ? undefined : toLive(row)
+  }
+
+  /** Live rows of a volume in path order (for the gate, offload, verify). */
+  listLive (volumeId: number): LiveFile[] {
+    return (this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
+                              WHERE f.volume_id = ? AND f.status <> 'superseded' ORDER BY f.path`).all(volumeId) as LiveRaw[]).map(toLive)
+  }
+
+  contentByHash (hash: Buffer): { id: number, size: number, originNodeId: number, originRunId: number } | undefined {
+    const row = this.#db.prepare('SELECT id, size, origin_node_id, origin_run_id FROM contents WHERE hash = ?').get(hash) as { id: number, size: number, origin_node_id: number, origin_run_id: number } | undefined
+    return row === undefined ? undefined : { id: row.id, size: row.size, originNodeId: row.origin_node_id, originRunId: row.origin_run_id }
+  }
+
+  /** A live, present path of any volume holding this content (for local copies on receive). */
+  presentPathsOf (contentId: number): Array<{ volumeId: number, path: string, mtimeNs: number }> {
+    return (this.#db.prepare("SELECT volume_id, path, mtime_ns FROM files WHERE content_id = ? AND status = 'present'").all(contentId) as Array<{ volume_id: number, path: string, mtime_ns: number }>)
+      .map(r => ({ volumeId: r.volume_id, path: r.path, mtimeNs: r.mtime_ns }))
+  }
+
+  /**
+   * Records observed files of one run in one transaction. A new hash becomes a content with
+   * origin (originNodeId, originRunId); a known hash keeps the origin it first had here.
+   */
+  recordObserved (volumeId: number, runId: number, observed: Array<ObservedFile & { originNodeId: number, originRunId: number }>): ApplyCounts {
+    const counts: ApplyCounts = { added: 0, changed: 0, returned: 0, unchanged: 0 }
+    const now = this.#clock.nowNs()
+    const getLive = this.#db.prepare("SELECT id, content_id, status, mtime_ns FROM files WHERE volume_id = ? AND path = ? AND status <> 'superseded'")
+    const getContent = this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck()
+    const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?)')
+    const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id)
+                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?)`)
+    const supersede = this.#db.prepare("UPDATE files SET status = 'superseded', status_changed_run_id = ? WHERE id = ?")
+    const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ? WHERE id = ?')
+    const back = this.#db.prepare("UPDATE files SET status = 'present', status_changed_run_id = ?, last_seen_run_id = ?, mtime_ns = ? WHERE id = ?")
+    const tx = this.#db.transaction(() => {
+      for (const o of observed) {
+        let contentId = getContent.get(o.hash) as number | undefined
+        if (contentId === undefined) {
+          contentId = Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid)
+        }
+        const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number } | undefined
+        if (live === undefined) {
+          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId)
+          counts.added++
+        } else if (live.content_id !== contentId) {
+          supersede.run(runId, live.id)
+          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId)
+          counts.changed++
+        } else if (live.status !== 'present') {
+          back.run(runId, runId, o.mtimeNs, live.id)
+          counts.returned++
+        } else {
+          seen.run(runId, o.mtimeNs, live.id)
+          counts.unchanged++
+        }
+      }
+    })
+    tx.immediate()
+    return counts
+  }
+
+  /** Marks live, present rows seen by an earlier run as still present (shallow index, unchanged files). */
+  touchSeen (runId: number, fileIds: number[]): void {
+    const stmt = this.#db.prepare("UPDATE files SET last_seen_run_id = ? WHERE id = ? AND status = 'present'")
+    const tx = this.#db.transaction(() => { for (const id of fileIds) stmt.run(runId, id) })
+    tx.immediate()
+  }
+
+  /**
+   * After a complete walk: every present row of the volume that the run did not see becomes
+   * missing — except under prefixes the walk could not read (an unreadable directory must
+   * never make its files look deleted).
+   */
+  markUnseenMissing (volumeId: number, runId: number, unreadablePrefixes: string[]): number {
+    const rows = this.#db.prepare("SELECT id, path FROM files WHERE volume_id = ? AND status = 'present' AND last_seen_run_id <> ?").all(volumeId, runId) as Array<{ id: number, path: string }>
+    const under = (p: string): boolean => unreadablePrefixes.some(prefix => p === prefix || p.startsWith(prefix + '/'))
+    const stmt = this.#db.prepare("UPDATE files SET status = 'missing', status_changed_run_id = ? WHERE id = ? AND status = 'present'")
+    let n = 0
+    const tx = this.#db.transaction(() => {
+      for (const r of rows) {
+        if (under(r.path)) continue
+        n += stmt.run(runId, r.id).changes
+      }
+    })
+    tx.immediate()
+    return n
+  }
+
+  /**
+   * The push snapshot: the present files of a volume with their contents' origins, and the
+   * origin maxima over them, read in one transaction before any transfer starts.
+   */
+  snapshot (volumeId: number): Snapshot {
+    const tx = this.#db.transaction((): Snapshot => {
+      const rows = this.#db.prepare(`SELECT f.id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, c.origin_node_id, c.origin_run_id
+                                     FROM files f JOIN contents c ON c.id = f.content_id
+                                     WHERE f.volume_id = ? AND f.status = 'present' ORDER BY f.path`).all(volumeId) as Array<{ id: number, path: string, content_id: number, hash: Buffer, size: number, mtime_ns: number, origin_node_id: number, origin_run_id: number }>
+      const maxima = new Map<number, number>()
+      let totalBytes = 0
+      const files = rows.map(r => {
+        maxima.set(r.origin_node_id, Math.max(maxima.get(r.origin_node_id) ?? 0, r.origin_run_id))
+        totalBytes += r.size
+        return { fileId: r.id, path: r.path, contentId: r.content_id, hash: r.hash, size: r.size, mtimeNs: r.mtime_ns, originNodeId: r.origin_node_id, originRunId: r.origin_run_id }
+      })
+      return { files, maxima, totalBytes }
+    })
+    return tx.deferred()
+  }
+
+  /** Changes one live row's status (offload, restore), stamping the run. Inside the caller's transaction or alone. */
+  setStatus (fileId: number, status: Exclude<FileStatus, 'superseded'>, runId: number): boolean {
+    return this.#db.prepare('UPDATE files SET status = ?, status_changed_run_id = ? WHERE id = ? AND status <> ? AND status <> \'superseded\'')
+      .run(status, runId, fileId, status).changes === 1
+  }
+}
