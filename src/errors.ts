@@ -341,3 +341,10 @@ export class DestinationPathError extends CairnError {
     super(`refusing to write ${path}: ${reason}`)
   }
 }
+
+export class ReceiptRefusedError extends CairnError {
+  override name = 'ReceiptRefusedError' as const
+  constructor (readonly peer: string, readonly reason: string) {
+    super(`refused the receipt from ${peer}: ${reason}`)
+  }
+}

@@ -10,8 +10,11 @@ import type { NodeKey } from './identity/node-key.js'
 import type { Logger } from './logger.js'
 import { durabilityHandler } from './p2p/durability-handler.js'
 import { createHost } from './p2p/host.js'
-import { DURABILITY_PROTOCOL } from './protocol/ids.js'
-import { MAX_INBOUND_DURABILITY_STREAMS } from './protocol/limits.js'
+import { DURABILITY_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
+import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
+import { pushHandler } from './p2p/push-handler.js'
+import type { DirectoryFs } from './push/directory-fs.js'
+import { cleanStaleStaging } from './push/staging-cleanup.js'
 import { pullVolume } from './pull/pull.js'
 import { pullScheduler, type PullScheduler } from './pull/scheduler.js'
 import type { Store } from './store/store.js'
@@ -33,6 +36,10 @@ export interface NodeInit {
   pullTimeoutMs?: number
   /** Deadline for answering one inbound durability request (tests shorten it). */
   durabilityDeadlineMs?: number
+  /** Deadline for each frame of an inbound push (tests shorten it). */
+  pushFrameDeadlineMs?: number
+  /** Filesystem for received pushes (tests inject faults). */
+  fs?: DirectoryFs
 }
 
 export interface ReplicationNode {
@@ -59,6 +66,10 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   await host.handle(DURABILITY_PROTOCOL, durabilityHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('durability'), deadlineMs: init.durabilityDeadlineMs
   }), { maxInboundStreams: MAX_INBOUND_DURABILITY_STREAMS, maxOutboundStreams: MAX_INBOUND_DURABILITY_STREAMS })
+  await host.handle(PUSH_PROTOCOL, pushHandler({
+    store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('receive'), fs: init.fs, frameDeadlineMs: init.pushFrameDeadlineMs
+  }), { maxInboundStreams: MAX_INBOUND_PUSH_STREAMS, maxOutboundStreams: MAX_INBOUND_PUSH_STREAMS })
+  await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()
 
   // A revocation from the CLI reaches this process through the database: drop any open

@@ -56,11 +56,19 @@ export class CliContext {
 
   /** The config, validated on its own and against the enrolled peers. */
   config (): Config {
+    const config = this.configUnresolved()
+    checkConfigAgainstPeers(config, this.store().nodes.livePeerNames())
+    return config
+  }
+
+  /**
+   * The config validated on its own only: for the commands that fix enrollment (`id`,
+   * `peer ...`), which must work while push_to still names a peer that is not enrolled yet.
+   */
+  configUnresolved (): Config {
     if (this.#config === undefined) {
       requireHome(this.paths)
-      const config = loadConfig(this.paths.config)
-      checkConfigAgainstPeers(config, this.store().nodes.livePeerNames())
-      this.#config = config
+      this.#config = loadConfig(this.paths.config)
     }
     return this.#config
   }

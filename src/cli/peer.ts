@@ -50,7 +50,7 @@ export function registerPeer (program: Command): void {
       }
       addrs = [...new Set(addrs)]
       const store = ctx.store()
-      const config = ctx.config()
+      const config = ctx.configUnresolved()
       if (nodeId === ctx.key().nodeId) throw new UsageError('that node id is this node itself')
       if (config.destinations.has(name)) throw new UsageError(`${name} already names a directory destination in cairn.toml; choose another name`)
       const existing = store.nodes.byNodeId(nodeId)
@@ -110,7 +110,7 @@ export function registerPeer (program: Command): void {
       const store = ctx.store()
       const target = peerByRef(ctx, name)
       if (target.revokedAtNs !== null) throw new PeerAlreadyRevokedError(target.nodeId, target.revokedAtNs)
-      const impact = revocationImpact(store, ctx.config(), target, ctx.clock.nowNs())
+      const impact = revocationImpact(store, ctx.configUnresolved(), target, ctx.clock.nowNs())
       const apply = opts.yes === true && opts.dryRun !== true
       let runId: number | null = null
       if (apply) runId = revokeSource(store, target.id).runId

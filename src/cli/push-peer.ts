@@ -1,13 +1,23 @@
 import type { VolumeConfig } from '../config/types.js'
-import { CairnError } from '../errors.js'
 import type { PushReport } from '../push/directory-push.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { CliContext } from './context.js'
+import { progressBar } from './progress.js'
+import { PeerRevokedError, UsageError } from '../errors.js'
 
-class PeerPushUnavailableError extends CairnError {
-  override name = 'PeerPushUnavailableError' as const
-}
-
-export async function pushToPeerFromCli (_ctx: CliContext, volume: VolumeConfig, peer: NodeRow, _shallow: boolean, _json: boolean): Promise<PushReport> {
-  throw new PeerPushUnavailableError(`pushing ${volume.name} to peer ${peer.name ?? peer.nodeId} needs the peer push protocol, which this build does not have yet`)
+/** `cairn push VOLUME --to PEER`: a short-lived host with this node's key pushes to the peer. */
+export async function pushToPeerFromCli (ctx: CliContext, volume: VolumeConfig, peer: NodeRow, shallow: boolean, json: boolean): Promise<PushReport> {
+  if (shallow) throw new UsageError('--shallow applies to directory destinations; a peer always re-hashes what it receives')
+  if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+  const store = ctx.store()
+  const { createClientHost } = await import('../node.js')
+  const { pushToPeer } = await import('../push/peer-push.js')
+  const host = await createClientHost(store, ctx.key(), ctx.logger)
+  const bar = json ? undefined : progressBar(ctx, `push ${volume.name} → ${peer.name ?? peer.nodeId}`, 'bytes')
+  try {
+    return await pushToPeer({ store, volume, peer, host, logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } })
+  } finally {
+    bar?.stop()
+    await host.stop()
+  }
 }

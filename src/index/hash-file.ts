@@ -29,10 +29,12 @@ export interface HashHooks {
 }
 
 /** One pass: hash through the handle; undefined when the file changed during the pass. */
-async function hashOnce (path: string, buffer: Buffer<ArrayBufferLike>, attempt: number, hooks: HashHooks): Promise<HashedFile | undefined> {
+async function hashOnce (path: string, given: Buffer<ArrayBufferLike> | undefined, attempt: number, hooks: HashHooks): Promise<HashedFile | undefined> {
   const fh = await open(path, 'r')
   try {
     const before = await fh.stat({ bigint: true })
+    // without a caller's buffer, one sized to the file (at most HASH_BUFFER_BYTES, at least a page)
+    const buffer = given ?? Buffer.allocUnsafe(Math.max(4096, Math.min(HASH_BUFFER_BYTES, Number(before.size) + 1)))
     const h = createHash('sha256')
     let size = 0
     for (;;) {
@@ -54,7 +56,7 @@ async function hashOnce (path: string, buffer: Buffer<ArrayBufferLike>, attempt:
   }
 }
 
-export async function hashFile (path: string, buffer: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(HASH_BUFFER_BYTES), hooks: HashHooks = {}): Promise<HashedFile> {
+export async function hashFile (path: string, buffer?: Buffer<ArrayBufferLike>, hooks: HashHooks = {}): Promise<HashedFile> {
   for (let attempt = 1; attempt <= HASH_ATTEMPTS; attempt++) {
     const r = await hashOnce(path, buffer, attempt, hooks)
     if (r !== undefined) return r

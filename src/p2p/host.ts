@@ -61,7 +61,13 @@ export async function createHost (init: HostInit): Promise<Libp2p> {
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // Windows up to 8 MiB keep a fast link busy; the stream's read buffer (16 MiB) must exceed
+    // the largest window, because a paused stream (see frames.ts) still receives what the
+    // window already granted.
+    streamMuxers: [yamux({
+      maxMessageSize: 256 * 1024,
+      streamOptions: { maxStreamWindowSize: 8 * 1024 * 1024, maxReadBufferLength: 16 * 1024 * 1024 }
+    })],
     connectionGater: connectionGater(init.gate, log),
     start: false
   })

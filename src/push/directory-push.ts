@@ -166,6 +166,11 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) await pushOne(f)
   })
   await Promise.all(workers)
+  try {
+    await writer.syncDirs()
+  } catch (err) {
+    report.failures.push({ path: '(directories)', reason: `could not sync the destination's directories: ${err instanceof Error ? err.message : String(err)}` })
+  }
   await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: err instanceof Error ? err.message : String(err) }) })
 
   if (report.failures.length > 0) {

@@ -17,6 +17,11 @@ export interface TreeWriter {
   stagingPath: () => Promise<string>
   /** Moves a staged, fsynced file to `relPath`, keeping any prior bytes in history. */
   commit: (staged: string, relPath: string, mtimeNs: number) => Promise<{ destPath: string, priorMovedTo: string | null }>
+  /**
+   * Fsyncs every directory a commit renamed into, once each. Must complete before anything
+   * claims the committed files are durable (a vector advance, a receipt).
+   */
+  syncDirs: () => Promise<void>
   /** Removes this run's staging directory (leftovers of failed files). */
   cleanup: () => Promise<void>
 }
@@ -28,22 +33,41 @@ function checkRelPath (relPath: string): void {
   }
 }
 
-/** Ensures every directory from `treeRoot` down to `dir` exists and none of them is a symlink. */
-async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string): Promise<void> {
+/** Checks one directory: creates it when absent, refuses a symlink or a non-directory. */
+async function ensureRealDir (fs: DirectoryFs, path: string): Promise<void> {
+  const info = await fs.lstat(path)
+  if (info === undefined) {
+    await fs.mkdirp(path)
+    return
+  }
+  if (info.kind !== 'dir') throw new DestinationPathError(path, info.kind === 'link' ? 'a path component is a symlink' : 'a path component is not a directory')
+}
+
+/**
+ * Ensures every directory from `treeRoot` down to `relDir` exists and none of them is a
+ * symlink. `known` maps directories this writer already checked (or is checking) during its run
+ * to that check, so concurrent commits into one new directory wait for the same check.
+ */
+async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>): Promise<void> {
   let current = treeRoot
   for (const segment of relDir === '' ? [] : relDir.split('/')) {
     current = join(current, segment)
-    const info = await fs.lstat(current)
-    if (info === undefined) {
-      await fs.mkdirp(current)
-      continue
+    const dir = current
+    let check = known?.get(dir)
+    if (check === undefined) {
+      check = ensureRealDir(fs, dir)
+      known?.set(dir, check)
+      // a failed check is not cached: the next commit tries again and gets the same refusal
+      check.catch(() => { known?.delete(dir) })
     }
-    if (info.kind !== 'dir') throw new DestinationPathError(current, info.kind === 'link' ? 'a path component is a symlink' : 'a path component is not a directory')
+    await check
   }
 }
 
 export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number): TreeWriter {
   const staging = join(treeRoot, STAGING_DIR, `run-${runId}`)
+  const knownDirs = new Map<string, Promise<void>>()
+  const dirtyDirs = new Set<string>()
   let counter = 0
   let stagingReady = false
   return {
@@ -57,7 +81,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number): T
     commit: async (staged, relPath, mtimeNs) => {
       checkRelPath(relPath)
       const relDir = relPath.includes('/') ? relPath.slice(0, relPath.lastIndexOf('/')) : ''
-      await ensureRealDirs(fs, treeRoot, relDir)
+      await ensureRealDirs(fs, treeRoot, relDir, knownDirs)
       const destPath = join(treeRoot, relPath)
       await fs.setMtime(staged, mtimeNs)
       let priorMovedTo: string | null = null
@@ -65,12 +89,18 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number): T
       if (existing !== undefined) {
         if (existing.kind !== 'file') throw new DestinationPathError(destPath, `a ${existing.kind === 'link' ? 'symlink' : existing.kind === 'dir' ? 'directory' : 'special file'} is in the way`)
         priorMovedTo = join(treeRoot, HISTORY_DIR, `run-${runId}`, relPath)
-        await ensureRealDirs(fs, treeRoot, dirname(join(HISTORY_DIR, `run-${runId}`, relPath)))
+        await ensureRealDirs(fs, treeRoot, dirname(join(HISTORY_DIR, `run-${runId}`, relPath)), knownDirs)
         await fs.rename(destPath, priorMovedTo)
       }
       await fs.rename(staged, destPath)
-      await fs.syncDir(dirname(destPath))
+      dirtyDirs.add(dirname(destPath))
+      if (priorMovedTo !== null) dirtyDirs.add(dirname(priorMovedTo))
       return { destPath, priorMovedTo }
+    },
+    syncDirs: async () => {
+      const dirs = [...dirtyDirs]
+      dirtyDirs.clear()
+      for (let i = 0; i < dirs.length; i += 8) await Promise.all(dirs.slice(i, i + 8).map(async d => { await fs.syncDir(d) }))
     },
     cleanup: async () => {
       if (stagingReady) await fs.removeStaging(staging)

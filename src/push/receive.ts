@@ -1,0 +1,376 @@
+/**
+ * The receiving side of `/cairn/push/1.0.0`: a peer pushes its copy of a volume this node
+ * declares. Every input is bounded and validated before anything is written; every byte is
+ * hashed against the plan before it is committed with the directory-destination write rules
+ * and fsynced; received files are indexed with their origin preserved;
+ * and the answer is a receipt this node signs for exactly the origins whose planned files it
+ * all holds. A transfer that dies midway commits nothing unverified and sends no receipt.
+ */
+import { createHash } from 'node:crypto'
+import { open, rm, stat, statfs } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Config, VolumeConfig } from '../config/types.js'
+import { CairnError, InvalidMessageError, RunConflictError } from '../errors.js'
+import type { NodeKey } from '../identity/node-key.js'
+import type { NodeId } from '../identity/node-id.js'
+import type { Logger } from '../logger.js'
+import type { Framed } from '../p2p/frames.js'
+import { sealAssertion } from '../protocol/envelope.js'
+import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
+import { FailureReason, Status, type FileFailure, type PlanEntry, type PushOffer, type StatusCode } from '../protocol/messages.js'
+import { decodePlanChunk, decodePushOffer, encodePlanReply, encodePushResult } from '../protocol/wire.js'
+import type { Store } from '../store/store.js'
+import { PEER_SHA256 } from '../verify-method.js'
+import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
+import { treeWriter, type TreeWriter } from './place-file.js'
+
+/** Largest PushOffer frame: 1024 origins of ~55 bytes and framing. */
+export const MAX_OFFER_BYTES = 128 * 1024
+/** Verified files committed (write, fsync, rename) at once while more bytes arrive. */
+export const RECEIVE_COMMIT_CONCURRENCY = 8
+/** Positional writes of one large file in flight at once. */
+export const WRITES_IN_FLIGHT = 4
+/** Files up to this size are verified in memory and written whole by the commit pool. */
+export const SMALL_FILE_BYTES = 1024 * 1024
+
+/** Free space kept on the receiving disk beyond what a push needs. */
+export const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024
+
+export interface ReceiveComponents {
+  store: Store
+  key: NodeKey
+  config: () => Config
+  logger: Logger
+  fs?: DirectoryFs
+  frameDeadlineMs?: number
+}
+
+class Refusal extends Error {
+  constructor (readonly status: StatusCode, readonly reason: string) {
+    super(reason)
+  }
+}
+
+interface Outcome {
+  entry: number
+  ok: boolean
+}
+
+export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeId: string): Promise<void> {
+  const { store, logger } = c
+  const fs = c.fs ?? nodeDirectoryFs
+  const frameMs = c.frameDeadlineMs ?? PUSH_FRAME_DEADLINE_MS
+  const peer = store.nodes.byNodeId(remoteNodeId)
+
+  // ---- the offer ----------------------------------------------------------------------------
+  let offer: PushOffer
+  let volume: VolumeConfig
+  let volumeId: number
+  let runId: number
+  try {
+    if (peer === undefined || !store.nodes.isLivePeer(remoteNodeId)) throw new Refusal(Status.REFUSED, 'not an enrolled peer')
+    try {
+      offer = decodePushOffer(await io.read('a push offer', MAX_OFFER_BYTES, frameMs))
+    } catch (err) {
+      if (err instanceof InvalidMessageError) throw new Refusal(Status.INVALID_REQUEST, `invalid offer: ${err.field}`)
+      throw err
+    }
+    const declared = c.config().volumes.get(offer.volume)
+    if (declared === undefined) throw new Refusal(Status.UNKNOWN_VOLUME, `no volume ${offer.volume} here`)
+    volume = declared
+    if (offer.entries > MAX_PLAN_ENTRIES) throw new Refusal(Status.TOO_LARGE, `more than ${MAX_PLAN_ENTRIES} files`)
+    const root = await stat(volume.path).catch(() => undefined)
+    if (root?.isDirectory() !== true) throw new Refusal(Status.REFUSED, 'the volume directory is not available here')
+    const space = await statfs(volume.path)
+    const free = Number(space.bavail) * Number(space.bsize)
+    if (offer.totalBytes + FREE_SPACE_MARGIN_BYTES > free) throw new Refusal(Status.TOO_LARGE, `not enough free space (${free} bytes free)`)
+    try {
+      volumeId = store.volumes.ensure(volume.name, volume.path).id
+      runId = store.runs.begin({ kind: 'receive', volumeId, peerNodeId: peer.id, detail: { pusher_run: offer.pusherRun, entries: offer.entries, total_bytes: offer.totalBytes } }).id
+    } catch (err) {
+      if (err instanceof RunConflictError) throw new Refusal(Status.BUSY, 'the volume is busy here; try again later')
+      if (err instanceof CairnError) throw new Refusal(Status.REFUSED, 'this node refuses the volume (see its log)')
+      throw err
+    }
+  } catch (err) {
+    if (err instanceof Refusal) {
+      logger.info('refused a push offer', { peer: remoteNodeId, status: err.status, reason: err.reason })
+      await io.write(encodePlanReply({ status: err.status, need: [], message: err.reason }), frameMs).catch(() => {})
+      return
+    }
+    throw err
+  }
+  await io.write(encodePlanReply({ status: Status.OK, need: [], message: '' }), frameMs)
+
+  // ---- from here on, the receive run must be finished ---------------------------------------
+  const writer = treeWriter(fs, volume.path, runId)
+  const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
+  const plan: PlanEntry[] = []
+  let stage = 'plan'
+  try {
+    // the plan
+    while (plan.length < offer.entries || plan.length === 0) {
+      const chunk = decodePlanChunk(await io.read('a plan chunk', MAX_FRAME_BYTES, frameMs), offer.origins.length)
+      plan.push(...chunk.entries)
+      if (plan.length > offer.entries) throw new InvalidMessageError('entries', 'more plan entries than offered')
+      if (chunk.last) break
+    }
+    if (plan.length !== offer.entries) throw new InvalidMessageError('entries', `${plan.length} plan entries, ${offer.entries} offered`)
+    const paths = new Set<string>()
+    plan.forEach((e, i) => {
+      if (paths.has(e.path)) throw new InvalidMessageError(`entries[${i}].path`, 'planned twice')
+      paths.add(e.path)
+    })
+
+    // what this node lacks
+    stage = 'need'
+    const live = store.files.live(volumeId)
+    const held: number[] = []
+    const copies: Array<{ index: number, from: string }> = []
+    const need: number[] = []
+    for (let i = 0; i < plan.length; i++) {
+      const e = plan[i] as PlanEntry
+      const here = live.get(e.path)
+      if (here !== undefined && here.status === 'present' && here.hash.equals(e.hash)) {
+        const info = await fs.lstat(join(volume.path, e.path))
+        if (info?.kind === 'file' && info.size === here.size && info.mtimeNs === here.mtimeNs) { held.push(i); continue }
+      }
+      const content = store.files.contentByHash(Buffer.from(e.hash))
+      const local = content === undefined ? undefined : store.files.presentPathsOf(content.id)[0]
+      const localVolume = local === undefined ? undefined : store.volumes.list().find(v => v.id === local.volumeId)
+      if (local !== undefined && localVolume !== undefined) copies.push({ index: i, from: join(localVolume.path, local.path) })
+      else need.push(i)
+    }
+    await io.write(encodePlanReply({ status: Status.OK, need, message: '' }), frameMs)
+
+    // the bytes: received in stream order into staging files and hashed on the way; each
+    // verified file is then committed (fsync, rename into place) by a small pool, so disk
+    // syncs overlap with the network instead of stalling it
+    stage = 'data'
+    const outcomes: Outcome[] = held.map(entry => ({ entry, ok: true }))
+    const failures: FileFailure[] = []
+    let bytesWritten = 0
+    const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
+    for (const index of need) {
+      const e = plan[index] as PlanEntry
+      if (e.size <= SMALL_FILE_BYTES) {
+        // a small file is verified in memory and written entirely by the pool
+        const chunks: Uint8Array[] = []
+        const h = createHash('sha256')
+        let got = 0
+        while (got < e.size) {
+          const frame = await io.readChunks(`data of ${e.path}`, MAX_DATA_FRAME_BYTES, frameMs)
+          const length = frame.reduce((n, ch) => n + ch.byteLength, 0)
+          if (length === 0 || got + length > e.size) throw new InvalidMessageError('data', `frames for ${e.path} exceed its planned size`)
+          for (const ch of frame) { h.update(ch); chunks.push(ch) }
+          got += length
+        }
+        bytesWritten += got
+        if (!h.digest().equals(e.hash)) {
+          failures.push({ entry: index, reason: FailureReason.HASH_MISMATCH })
+          outcomes.push({ entry: index, ok: false })
+          continue
+        }
+        await pool.add(async () => {
+          const staged = await writer.stagingPath()
+          const fh = await open(staged, 'wx', 0o644)
+          try {
+            await fh.writev(chunks)
+            await fh.sync()
+          } finally {
+            await fh.close()
+          }
+          outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+        })
+        continue
+      }
+      const staged = await writer.stagingPath()
+      const fh = await open(staged, 'wx', 0o644)
+      const h = createHash('sha256')
+      let got = 0
+      // positional writes overlap with reading the next frames; all settle before the fsync
+      const writes = new Set<Promise<unknown>>()
+      try {
+        while (got < e.size) {
+          const chunks = await io.readChunks(`data of ${e.path}`, MAX_DATA_FRAME_BYTES, frameMs)
+          const length = chunks.reduce((n, ch) => n + ch.byteLength, 0)
+          if (length === 0 || got + length > e.size) throw new InvalidMessageError('data', `frames for ${e.path} exceed its planned size`)
+          for (const ch of chunks) h.update(ch)
+          while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes)
+          const w = fh.writev(chunks, got)
+          writes.add(w)
+          void w.finally(() => writes.delete(w)).catch(() => {})
+          got += length
+        }
+        await Promise.all(writes)
+      } catch (err) {
+        await Promise.allSettled(writes)
+        await fh.close()
+        throw err
+      }
+      bytesWritten += got
+      if (!h.digest().equals(e.hash)) {
+        await fh.close()
+        await rm(staged, { force: true })
+        failures.push({ entry: index, reason: FailureReason.HASH_MISMATCH })
+        outcomes.push({ entry: index, ok: false })
+        continue
+      }
+      await pool.add(async () => {
+        // fsync through the handle that wrote it, then move it into place
+        try {
+          await fh.sync()
+        } finally {
+          await fh.close()
+        }
+        outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+      })
+    }
+    await pool.drain()
+    stage = 'copies'
+    for (const { index, from } of copies) {
+      const e = plan[index] as PlanEntry
+      const staged = await writer.stagingPath()
+      let ok = false
+      try {
+        await fs.copyFile(from, staged)
+        await fs.syncFile(staged)
+        const back = await fs.hash(staged)
+        ok = back.hash.equals(e.hash)
+      } catch (err) {
+        logger.info('a local copy for a push failed', { path: e.path, error: err instanceof Error ? err.message : String(err) })
+      }
+      if (!ok) {
+        await rm(staged, { force: true })
+        failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
+        outcomes.push({ entry: index, ok: false })
+        continue
+      }
+      outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+    }
+
+    // every rename is durable before anything claims these files
+    await writer.syncDirs()
+
+    // index what is now here, with the origin the pusher gave it
+    stage = 'index'
+    const okEntries = outcomes.filter(o => o.ok).map(o => plan[o.entry] as PlanEntry)
+    const mtimes = new Map(committed.map(x => [x.entry.path, x.mtimeNs]))
+    recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live)
+
+    // the receipt: one component per origin whose planned files all arrived intact
+    stage = 'receipt'
+    const failedOrigins = new Set(outcomes.filter(o => !o.ok).map(o => (plan[o.entry] as PlanEntry).originIndex))
+    const maxima = new Map<number, number>()
+    for (const e of plan) maxima.set(e.originIndex, Math.max(maxima.get(e.originIndex) ?? 0, e.originRun))
+    const covered = [...maxima].filter(([origin]) => !failedOrigins.has(origin))
+    const now = store.clock.nowNs()
+    const originRows = covered.map(([origin, run]) => ({ originNodeId: store.nodes.ensureOrigin(originAt(offer, origin)).id, originRunId: run }))
+    store.vector.advanceLocal(volumeId, c.key.nodeId, PEER_SHA256, originRows, runId)
+    const receipt = sealAssertion(c.key, {
+      signer: c.key.nodeId,
+      volume: volume.name,
+      seq: store.assertions.nextLocalSeq(volume.name),
+      issuedAtNs: now,
+      receiptFor: offer.pusherRun,
+      components: covered.map(([origin, run]) => ({ destination: c.key.nodeId, originNode: originAt(offer, origin), originRun: run, verifyMethod: PEER_SHA256, verifiedAtNs: now })),
+      freshness: []
+    })
+    const status = failures.length === 0 ? Status.OK : Status.PARTIAL
+    await writer.cleanup()
+    await io.write(encodePushResult({ status, receipt, failures, message: failures.length === 0 ? '' : `${failures.length} file(s) failed`, filesWritten: committed.length, bytesWritten }), frameMs)
+    store.runs.finish(runId, failures.length === 0 ? 'success' : 'partial', {
+      error: failures.length === 0 ? null : `${failures.length} file(s) failed`,
+      fileCount: committed.length,
+      byteCount: bytesWritten,
+      detail: { held: held.length, copied: copies.length, received: need.length, failures: failures.length, receipt_origins: covered.length }
+    })
+    logger.info('received a push', { peer: remoteNodeId, volume: volume.name, run: runId, files: committed.length, failures: failures.length })
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    logger.warn('a push stopped before its receipt; nothing unverified was committed', { peer: remoteNodeId, volume: volume.name, stage, error: message })
+    if (err instanceof InvalidMessageError) {
+      await io.write(encodePushResult({ status: Status.INVALID_REQUEST, receipt: null, failures: [], message: 'invalid request', filesWritten: 0, bytesWritten: 0 }), frameMs).catch(() => {})
+    }
+    // files that were fully received and verified before the failure are real: index them
+    try {
+      if (committed.length > 0) recordReceived(store, volumeId, runId, offer, committed.map(x => x.entry), new Map(committed.map(x => [x.entry.path, x.mtimeNs])), store.files.live(volumeId))
+    } catch (indexErr) {
+      logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
+    }
+    store.runs.finish(runId, 'failed', { error: `stopped during ${stage}: ${message}`, fileCount: committed.length })
+  } finally {
+    await writer.cleanup().catch(() => {})
+  }
+}
+
+/**
+ * Moves a staged file whose bytes already hashed to the plan (and were fsynced) into place.
+ * There is no second read-back: it would read the page cache this process just filled, which
+ * proves nothing the hash over the received bytes did not.
+ */
+async function commitVerified (fs: DirectoryFs, writer: TreeWriter, e: PlanEntry, staged: string, committed: Array<{ entry: PlanEntry, mtimeNs: number }>, failures: FileFailure[], index: number): Promise<boolean> {
+  try {
+    const { destPath } = await writer.commit(staged, e.path, e.mtimeNs)
+    const info = await fs.lstat(destPath)
+    if (info?.kind !== 'file' || info.size !== e.size) {
+      failures.push({ entry: index, reason: FailureReason.READBACK_MISMATCH })
+      return false
+    }
+    committed.push({ entry: e, mtimeNs: info.mtimeNs })
+    return true
+  } catch {
+    await rm(staged, { force: true }).catch(() => {})
+    failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
+    return false
+  }
+}
+
+/**
+ * A bounded pool: `add` waits while `size` jobs run; `drain` waits for all and rethrows the
+ * first failure (a job that throws stops the push; per-file problems are outcomes, not throws).
+ */
+function commitPool (size: number): { add: (job: () => Promise<void>) => Promise<void>, drain: () => Promise<void> } {
+  const running = new Set<Promise<void>>()
+  let failure: unknown
+  return {
+    add: async (job) => {
+      if (failure !== undefined) throw failure
+      while (running.size >= size) await Promise.race(running)
+      const p = job().catch((err: unknown) => { failure ??= err })
+      running.add(p)
+      void p.finally(() => running.delete(p))
+    },
+    drain: async () => {
+      await Promise.all(running)
+      if (failure !== undefined) throw failure
+    }
+  }
+}
+
+/** The origin node id a plan entry refers to (indexes were validated against the offer). */
+function originAt (offer: PushOffer, index: number): NodeId {
+  const id = offer.origins[index]
+  if (id === undefined) throw new InvalidMessageError('origin_node', `index ${index} is outside the offer's origins`)
+  return id
+}
+
+function recordReceived (store: Store, volumeId: number, runId: number, offer: PushOffer, entries: PlanEntry[], mtimes: Map<string, number>, live: ReturnType<Store['files']['live']>): void {
+  const originRow = new Map<number, number>()
+  const rowOf = (index: number): number => {
+    let row = originRow.get(index)
+    if (row === undefined) {
+      row = store.nodes.ensureOrigin(originAt(offer, index)).id
+      originRow.set(index, row)
+    }
+    return row
+  }
+  store.files.recordObserved(volumeId, runId, entries.map(e => ({
+    path: e.path,
+    hash: Buffer.from(e.hash),
+    size: e.size,
+    mtimeNs: mtimes.get(e.path) ?? live.get(e.path)?.mtimeNs ?? e.mtimeNs,
+    originNodeId: rowOf(e.originIndex),
+    originRunId: e.originRun
+  })))
+}

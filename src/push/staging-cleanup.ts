@@ -1,0 +1,41 @@
+/**
+ * Removes staging directories (`<volume>/.cairn-staging/run-<id>`) left by runs that are no
+ * longer running — a receiver or push killed mid-transfer. Staged files were never committed,
+ * so removing them loses nothing; committed files are never touched.
+ */
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Config } from '../config/types.js'
+import type { Logger } from '../logger.js'
+import type { Store } from '../store/store.js'
+import { STAGING_DIR } from './place-file.js'
+
+export async function cleanStaleStaging (store: Store, config: Config, logger: Logger): Promise<number> {
+  let removed = 0
+  const roots = [...[...config.volumes.values()].map(v => v.path), ...[...config.destinations.values()].flatMap(d => [...config.volumes.keys()].map(v => join(d.path, v)))]
+  for (const root of roots) {
+    const staging = join(root, STAGING_DIR)
+    let names: string[]
+    try {
+      names = await readdir(staging)
+    } catch {
+      continue
+    }
+    for (const name of names) {
+      const m = /^run-(\d+)$/.exec(name)
+      if (m === null) continue
+      const runId = Number(m[1])
+      let running = false
+      try {
+        running = store.runs.get(runId).status === 'running'
+      } catch {
+        running = false
+      }
+      if (running) continue
+      await rm(join(staging, name), { recursive: true, force: true })
+      removed++
+      logger.info('removed a stale staging directory', { path: join(staging, name), run: runId })
+    }
+  }
+  return removed
+}

@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { indexVolume } from '../../src/index/index-volume.js'
+import { pushToPeer } from '../../src/push/peer-push.js'
+import type { NodeRow } from '../../src/store/nodes.js'
+import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
+import { tempDir } from '../helpers/store.js'
+import { snapshotEvidence } from '../helpers/vector.js'
+
+const nodes: InProcessNode[] = []
+afterEach(async () => { for (const n of nodes.splice(0)) await n.close() })
+
+async function twoNodes (): Promise<{ root: string, laptop: InProcessNode, nas: InProcessNode, nasRow: NodeRow, write: (p: string, c: string) => void }> {
+  const root = tempDir('cairn-peerpush-')
+  mkdirSync(join(root, 'photos'))
+  mkdirSync(join(root, 'nas-photos'))
+  const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\n`)
+  const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
+  nodes.push(laptop, nas)
+  await nas.start({ pushFrameDeadlineMs: 2000 })
+  await laptop.start()
+  enroll(laptop, nas)
+  enroll(nas, laptop)
+  const nasRow = laptop.store.nodes.byNodeId(nas.key.nodeId)!
+  const write = (p: string, c: string): void => {
+    const abs = join(root, 'photos', p)
+    mkdirSync(join(abs, '..'), { recursive: true })
+    writeFileSync(abs, c)
+  }
+  return { root, laptop, nas, nasRow, write }
+}
+
+async function index (n: InProcessNode): Promise<number> {
+  return (await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, shallow: false, logger: n.logger })).runId
+}
+
+describe('peer push', () => {
+  it('replicates a volume; the receiver indexes it with the origin preserved and answers with a receipt the pusher records as the peer\'s', async () => {
+    const { root, laptop, nas, nasRow, write } = await twoNodes()
+    write('2019/p1.jpg', 'photo one')
+    write('2019/p2.jpg', 'photo two')
+    const run = await index(laptop)
+    const r = await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    expect(r).toMatchObject({ status: 'success', filesSent: 2, bytesSent: 18, method: 'peer-sha256' })
+    expect(readFileSync(join(root, 'nas-photos/2019/p1.jpg'), 'utf8')).toBe('photo one')
+    // origin preserved at the receiver
+    const nasVol = nas.store.volumes.get('photos')!
+    const received = nas.store.files.live(nasVol.id).get('2019/p1.jpg')!
+    expect(nas.store.nodes.byRowId(received.originNodeId)?.nodeId).toBe(laptop.key.nodeId)
+    expect(received.originRunId).toBe(run)
+    // the receiver's own evidence about itself, and the pusher's record of the receipt
+    expect(nas.store.vector.get(nasVol.id, nas.key.nodeId, received.originNodeId)).toMatchObject({ originRunId: run, verifyMethod: 'peer-sha256', sourceNodeId: null })
+    const lapVol = laptop.store.volumes.get('photos')!
+    const c = laptop.store.vector.get(lapVol.id, nas.key.nodeId, laptop.store.nodes.self().id)
+    expect(c).toMatchObject({ originRunId: run, verifyMethod: 'peer-sha256', sourceNodeId: nasRow.id })
+    expect(c?.assertionId).not.toBeNull()
+    expect(laptop.store.assertions.get(c!.assertionId!)?.receiptFor).toBe(r.runId)
+  })
+
+  it('transfers only the file added since the last push, and copies a content it already holds locally', async () => {
+    const { root, laptop, nasRow, write } = await twoNodes()
+    write('a', 'aaaa')
+    write('b', 'bbbb')
+    await index(laptop)
+    const volume = laptop.config.volumes.get('photos')!
+    await pushToPeer({ store: laptop.store, volume, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    write('c', 'a brand new file')
+    write('copy-of-a', 'aaaa')
+    await index(laptop)
+    const r = await pushToPeer({ store: laptop.store, volume, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    expect(r).toMatchObject({ status: 'success', filesSent: 1, bytesSent: 16, filesSkipped: 3 })
+    expect(readFileSync(join(root, 'nas-photos/copy-of-a'), 'utf8')).toBe('aaaa')
+  })
+
+  it('gives no receipt for a file whose bytes do not hash to the planned hash: the run is partial and covers nothing of that origin', async () => {
+    const { root, laptop, nas, nasRow, write } = await twoNodes()
+    write('honest', 'fine')
+    write('lie', 'the plan says one thing')
+    await index(laptop)
+    const before = snapshotEvidence(laptop.store)
+    const r = await pushToPeer({
+      store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger,
+      hooks: { tamper: (path, chunk) => path === 'lie' ? Buffer.from('the wire says another!!') : chunk }
+    })
+    expect(r.status).toBe('partial')
+    expect(r.failures.map(f => f.path)).toEqual(['lie'])
+    expect(existsSync(join(root, 'nas-photos/lie'))).toBe(false)
+    expect(readFileSync(join(root, 'nas-photos/honest'), 'utf8')).toBe('fine')
+    // both files share one origin; with one of them bad, the receipt covers none of it
+    const lapVol = laptop.store.volumes.get('photos')!
+    expect(laptop.store.vector.get(lapVol.id, nas.key.nodeId, laptop.store.nodes.self().id)).toBeUndefined()
+    expect(laptop.store.vector.list(lapVol.id)).toEqual([])
+    expect(JSON.parse(snapshotEvidence(laptop.store)).vector).toEqual(JSON.parse(before).vector)
+  })
+
+  it('refuses a push for a volume the receiver does not declare, before any plan is sent', async () => {
+    const { laptop, nasRow, write, root } = await twoNodes()
+    write('a', '1')
+    const music = { name: 'music', path: join(root, 'photos'), pushTo: [], offloadRequires: [], offloadMaxEvidenceAgeMs: undefined }
+    const r = await pushToPeer({ store: laptop.store, volume: music, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    expect(r).toMatchObject({ status: 'refused' })
+    expect(r.error).toContain('UNKNOWN_VOLUME')
+  })
+
+  it('streams a file larger than every buffer and window while the receiver writes slower than the sender sends', async () => {
+    const { root, laptop, nas, nasRow } = await twoNodes()
+    writeFileSync(join(root, 'photos/big.bin'), Buffer.alloc(96 * 1024 * 1024, 5))
+    await index(laptop)
+    const r = await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    expect(r).toMatchObject({ status: 'success', bytesSent: 96 * 1024 * 1024 })
+    expect(readFileSync(join(root, 'nas-photos/big.bin')).equals(readFileSync(join(root, 'photos/big.bin')))).toBe(true)
+    expect(nas.logs.records.filter(x => x.level === 'warn')).toEqual([])
+  }, 60_000)
+
+  it('leaves no staging file behind after a successful push', async () => {
+    const { root, laptop, nasRow, write } = await twoNodes()
+    write('a', '1')
+    await index(laptop)
+    await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    const staging = join(root, 'nas-photos/.cairn-staging')
+    expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([])
+  })
+})
