@@ -194,7 +194,9 @@ export class NotARewindError extends CairnError {
 export class PeerRevokedError extends CairnError {
   override name = 'PeerRevokedError' as const
   constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} was revoked; its assertions are refused`)
+    super(`node ${nodeId} was revoked; its connections and assertions are refused`, {
+      hint: 'remove it from push_to, or `cairn peer add NAME NODE_ID --re-enroll` if you trust this key again'
+    })
   }
 }
 
@@ -346,5 +348,23 @@ export class ReceiptRefusedError extends CairnError {
   override name = 'ReceiptRefusedError' as const
   constructor (readonly peer: string, readonly reason: string) {
     super(`refused the receipt from ${peer}: ${reason}`)
+  }
+}
+
+// ---- offload --------------------------------------------------------------------------------
+
+export class OffloadPolicyMissingError extends CairnError {
+  override name = 'OffloadPolicyMissingError' as const
+  constructor (readonly volume: string, readonly file: string) {
+    super(`volume ${volume} has no offload_requires: nothing may be offloaded`, {
+      hint: `list the targets that must hold a file first, e.g. offload_requires = ["nas", "offsite"] under [volumes.${volume}] in ${file}`
+    })
+  }
+}
+
+export class SelectorError extends CairnError {
+  override name = 'SelectorError' as const
+  constructor (readonly selector: string, readonly reason: string) {
+    super(`selector ${JSON.stringify(selector)}: ${reason}`, { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
   }
 }

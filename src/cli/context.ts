@@ -6,7 +6,6 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock, type Clock } from '../clock.js'
 import { loadConfig } from '../config/load.js'
-import { checkConfigAgainstPeers } from '../config/resolve.js'
 import type { Config } from '../config/types.js'
 import { homePaths, requireHome, type HomePaths } from '../home.js'
 import { readKeyFile, type NodeKey } from '../identity/node-key.js'
@@ -54,18 +53,13 @@ export class CliContext {
     this.#sinks.splice(0, this.#sinks.length, ...sinks)
   }
 
-  /** The config, validated on its own and against the enrolled peers. */
-  config (): Config {
-    const config = this.configUnresolved()
-    checkConfigAgainstPeers(config, this.store().nodes.livePeerNames())
-    return config
-  }
-
   /**
-   * The config validated on its own only: for the commands that fix enrollment (`id`,
-   * `peer ...`), which must work while push_to still names a peer that is not enrolled yet.
+   * The config, validated on its own. Names that depend on enrollment (push_to peers) are
+   * checked where they are used: `push` refuses an unknown or revoked target, `serve` and
+   * `status` warn. Every other command keeps working while a peer is not enrolled yet or was
+   * just revoked — that is exactly when the operator needs them.
    */
-  configUnresolved (): Config {
+  config (): Config {
     if (this.#config === undefined) {
       requireHome(this.paths)
       this.#config = loadConfig(this.paths.config)

@@ -12,7 +12,7 @@ import type { CliContext } from './context.js'
 export function advertisedAddrs (ctx: CliContext): string[] {
   const live = readLiveServeState(ctx.paths.serveState)
   if (live !== undefined && live.addrs.length > 0) return live.addrs
-  return expandWildcards(ctx.configUnresolved().listen).filter(a => !a.endsWith('/tcp/0'))
+  return expandWildcards(ctx.config().listen).filter(a => !a.endsWith('/tcp/0'))
 }
 
 export function registerId (program: Command): void {
@@ -21,7 +21,7 @@ export function registerId (program: Command): void {
     .option('--json', 'print {node_id, name, addrs, invite}')
     .action(action(async (ctx, opts: { json?: boolean }) => {
       const key = ctx.key()
-      const config = ctx.configUnresolved()
+      const config = ctx.config()
       const addrs = advertisedAddrs(ctx)
       const invite = encodeInvite({ nodeId: key.nodeId, name: config.name, addrs })
       if (opts.json === true) {

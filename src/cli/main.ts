@@ -15,6 +15,8 @@ import { registerPull } from './pull.js'
 import { registerIndex } from './index-volume.js'
 import { registerPush } from './push.js'
 import { registerVerify } from './verify.js'
+import { registerOffload } from './offload.js'
+import { registerRestore } from './restore.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -36,6 +38,8 @@ export function buildProgram (): Command {
   registerIndex(program)
   registerPush(program)
   registerVerify(program)
+  registerOffload(program)
+  registerRestore(program)
   return program
 }
 

@@ -8,7 +8,7 @@ import { isValidName, NAME_RULE } from '../names.js'
 import { decodeInvite, looksLikeInvite, validateAddr } from '../p2p/invite.js'
 import { PeerAlreadyRevokedError, revokeSource } from '../store/revocation.js'
 import type { NodeRow } from '../store/nodes.js'
-import { revocationImpact } from '../revocation-impact.js'
+import { revocationImpact } from '../offload/impact.js'
 
 function peerJson (p: NodeRow): Record<string, unknown> {
   return { name: p.name, node_id: p.nodeId, addrs: p.addrs, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', enrolled_at_ns: p.enrolledAtNs, revoked_at_ns: p.revokedAtNs }
@@ -50,7 +50,7 @@ export function registerPeer (program: Command): void {
       }
       addrs = [...new Set(addrs)]
       const store = ctx.store()
-      const config = ctx.configUnresolved()
+      const config = ctx.config()
       if (nodeId === ctx.key().nodeId) throw new UsageError('that node id is this node itself')
       if (config.destinations.has(name)) throw new UsageError(`${name} already names a directory destination in cairn.toml; choose another name`)
       const existing = store.nodes.byNodeId(nodeId)
@@ -110,7 +110,7 @@ export function registerPeer (program: Command): void {
       const store = ctx.store()
       const target = peerByRef(ctx, name)
       if (target.revokedAtNs !== null) throw new PeerAlreadyRevokedError(target.nodeId, target.revokedAtNs)
-      const impact = revocationImpact(store, ctx.configUnresolved(), target, ctx.clock.nowNs())
+      const impact = revocationImpact(store, ctx.config(), target, ctx.clock.nowNs())
       const apply = opts.yes === true && opts.dryRun !== true
       let runId: number | null = null
       if (apply) runId = revokeSource(store, target.id).runId
@@ -130,8 +130,8 @@ export function registerPeer (program: Command): void {
         ctx.out.line(`${apply ? 'revoked' : 'revoking'} peer ${target.name ?? target.nodeId} (${target.nodeId})${apply ? '' : ' would'}:`)
         ctx.out.line(`  drop ${impact.components} live component(s) and ${impact.freshness} push-freshness row(s) it asserted`)
         for (const v of impact.volumes) ctx.out.line(`    ${v.volume}: ${v.components} component(s), ${v.freshness} freshness row(s)`)
-        for (const f of impact.filesLosingGate) ctx.out.line(`  ${f.volume}: ${f.files} file(s) would lose their offload gate`)
-        if (impact.note !== null) ctx.out.line(`  ${impact.note}`)
+        for (const f of impact.filesLosingGate) ctx.out.line(`  ${f.volume}: ${f.files} file(s) ${apply ? 'lost' : 'would lose'} their offload gate`)
+        if (impact.filesLosingGate.length === 0) ctx.out.line('  no file that passes the offload gate now depends on its evidence')
         ctx.out.line(`  refuse its key at the connection gate and in every later assertion or receipt`)
         ctx.out.line('  local evidence, other peers\' evidence and all history stay')
         if (!apply && opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to revoke')

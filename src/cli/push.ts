@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigError } from '../errors.js'
+import { ConfigError, PeerRevokedError } from '../errors.js'
 import { nodeLabel, targetKey, volumeForRun } from '../naming.js'
 import { pushToDirectory, type PushReport } from '../push/directory-push.js'
 import { action, collect } from './command.js'
@@ -39,9 +39,22 @@ export function registerPush (program: Command): void {
       const { config: vol } = volumeForRun(store, config, volume)
       const targets = opts.to ?? vol.pushTo
       if (targets.length === 0) throw new ConfigError(config.file, `volumes.${volume}.push_to`, 'at least one target (or pass --to NAME)', '[]')
-      const reports: PushReport[] = []
-      for (const target of targets) {
+      // every target is resolved before anything is pushed
+      const resolved = targets.map(target => {
         const dest = config.destinations.get(target)
+        if (dest !== undefined) return { target, dest, peer: undefined }
+        const peer = store.nodes.livePeerByName(target) ?? store.nodes.byNodeId(targetKey(store, config, target))
+        if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
+          const revoked = store.nodes.listPeers().find(p => p.name === target && p.revokedAtNs !== null)
+          if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0)
+          const where = opts.to === undefined ? `volumes.${volume}.push_to` : '--to'
+          throw new ConfigError(config.file, where, `a configured destination (${[...config.destinations.keys()].join(', ') || 'none'}) or an enrolled peer (${[...store.nodes.livePeerNames()].join(', ') || 'none'})`, JSON.stringify(target))
+        }
+        if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+        return { target, dest: undefined, peer }
+      })
+      const reports: PushReport[] = []
+      for (const { target, dest, peer } of resolved) {
         if (dest !== undefined) {
           const bar = opts.json === true ? undefined : progressBar(ctx, `push ${volume} → ${target}`, 'bytes')
           try {
@@ -49,14 +62,10 @@ export function registerPush (program: Command): void {
           } finally {
             bar?.stop()
           }
-          continue
+        } else if (peer !== undefined) {
+          const { pushToPeerFromCli } = await import('./push-peer.js')
+          reports.push(await pushToPeerFromCli(ctx, vol, peer, opts.shallow === true, opts.json === true))
         }
-        const peer = store.nodes.livePeerByName(target) ?? store.nodes.byNodeId(targetKey(store, config, target))
-        if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
-          throw new ConfigError(config.file, `volumes.${volume}.push_to`, `a configured destination or an enrolled peer (${target} is neither)`, JSON.stringify(target))
-        }
-        const { pushToPeerFromCli } = await import('./push-peer.js')
-        reports.push(await pushToPeerFromCli(ctx, vol, peer, opts.shallow === true, opts.json === true))
       }
       if (opts.json === true) {
         ctx.out.json(reports.map(r => reportJson(ctx, r)))

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { formatJsonLine, type LogSink } from '../logger.js'
 import { readLiveServeState, removeServeState, writeServeState } from '../serve-state.js'
-import { ServeAlreadyRunningError } from '../errors.js'
+import { ConfigError, ServeAlreadyRunningError } from '../errors.js'
+import { checkConfigAgainstPeers } from '../config/resolve.js'
 import { action } from './command.js'
 import { envLogLevel, stderrSink } from './context.js'
 
@@ -20,10 +21,18 @@ export function registerServe (program: Command): void {
       ctx.setSinks([stderrSink(envLogLevel('info')), fileSink(ctx.paths.logs)])
       const live = readLiveServeState(ctx.paths.serveState)
       if (live !== undefined && live.pid !== process.pid) throw new ServeAlreadyRunningError(ctx.paths.home, live.pid)
+      // serve never pushes, so a push_to name that is not enrolled yet is a warning here (the
+      // operator may be about to enroll it); `cairn push` refuses it.
       const config = ctx.config()
       const key = ctx.key()
       const store = ctx.store()
       const logger = ctx.logger.forComponent('serve')
+      try {
+        checkConfigAgainstPeers(config, store.nodes.livePeerNames())
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+        logger.warn('the config names a push target that is neither a destination nor an enrolled peer; enroll it before pushing', { key: err.key, got: err.got })
+      }
       // libp2p is loaded only by the commands that need it: it dominates start-up time.
       const { startNode } = await import('../node.js')
       const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock })

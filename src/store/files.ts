@@ -40,6 +40,15 @@ export interface ApplyCounts {
   unchanged: number
 }
 
+export interface GateRow {
+  id: number
+  path: string
+  mtimeNs: number
+  originNodeId: number
+  originRunId: number
+  statusChangedRunId: number
+}
+
 export interface SnapshotFile {
   fileId: number
   path: string
@@ -123,6 +132,43 @@ export class FileStore {
                               WHERE f.volume_id = ? AND f.status <> 'superseded' ORDER BY f.path`).all(volumeId) as LiveRaw[]).map(toLive)
   }
 
+  /** Streams the present files of a volume in path order (a million rows never sit in memory at once). */
+  * iteratePresent (volumeId: number): Generator<LiveFile> {
+    const stmt = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
+                                   WHERE f.volume_id = ? AND f.status = 'present' ORDER BY f.path`)
+    for (const row of stmt.iterate(volumeId) as IterableIterator<LiveRaw>) yield toLive(row)
+  }
+
+  /**
+   * Streams what the offload gate needs of every present file, in storage order, as compact
+   * rows: a million files are evaluated without sorting them or holding them.
+   */
+  * iterateGateRows (volumeId: number): Generator<GateRow> {
+    const stmt = this.#db.prepare(`SELECT id, path, mtime_ns, origin_node_id, origin_run_id, status_changed_run_id
+                                   FROM files WHERE volume_id = ? AND status = 'present'`).raw(true)
+    for (const r of stmt.iterate(volumeId) as IterableIterator<[number, string, number, number, number, number]>) {
+      yield { id: r[0], path: r[1], mtimeNs: r[2], originNodeId: r[3], originRunId: r[4], statusChangedRunId: r[5] }
+    }
+  }
+
+  /** One live file by row id. */
+  byId (fileId: number): LiveFile | undefined {
+    const row = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id WHERE f.id = ?`).get(fileId) as LiveRaw | undefined
+    return row === undefined ? undefined : toLive(row)
+  }
+
+  /** Streams the offloaded files of a volume in path order. */
+  * iterateOffloaded (volumeId: number): Generator<LiveFile> {
+    const stmt = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
+                                   WHERE f.volume_id = ? AND f.status = 'offloaded' ORDER BY f.path`)
+    for (const row of stmt.iterate(volumeId) as IterableIterator<LiveRaw>) yield toLive(row)
+  }
+
+  /** Records a restored file's mtime (its status is changed by setStatus in the same run). */
+  setMtime (fileId: number, mtimeNs: number): void {
+    this.#db.prepare('UPDATE files SET mtime_ns = ? WHERE id = ?').run(mtimeNs, fileId)
+  }
+
   contentByHash (hash: Buffer): { id: number, size: number, originNodeId: number, originRunId: number } | undefined {
     const row = this.#db.prepare('SELECT id, size, origin_node_id, origin_run_id FROM contents WHERE hash = ?').get(hash) as { id: number, size: number, origin_node_id: number, origin_run_id: number } | undefined
     return row === undefined ? undefined : { id: row.id, size: row.size, originNodeId: row.origin_node_id, originRunId: row.origin_run_id }
@@ -142,26 +188,29 @@ export class FileStore {
     const counts: ApplyCounts = { added: 0, changed: 0, returned: 0, unchanged: 0 }
     const now = this.#clock.nowNs()
     const getLive = this.#db.prepare("SELECT id, content_id, status, mtime_ns FROM files WHERE volume_id = ? AND path = ? AND status <> 'superseded'")
-    const getContent = this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck()
+    const getContent = this.#db.prepare('SELECT id, origin_node_id, origin_run_id FROM contents WHERE hash = ?').raw(true)
     const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?)')
-    const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id)
-                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?)`)
+    const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id,
+                                                            origin_node_id, origin_run_id)
+                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?)`)
     const supersede = this.#db.prepare("UPDATE files SET status = 'superseded', status_changed_run_id = ? WHERE id = ?")
     const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ? WHERE id = ?')
     const back = this.#db.prepare("UPDATE files SET status = 'present', status_changed_run_id = ?, last_seen_run_id = ?, mtime_ns = ? WHERE id = ?")
     const tx = this.#db.transaction(() => {
       for (const o of observed) {
-        let contentId = getContent.get(o.hash) as number | undefined
-        if (contentId === undefined) {
-          contentId = Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid)
+        // a known content keeps the origin it first had here
+        let content = getContent.get(o.hash) as [number, number, number] | undefined
+        if (content === undefined) {
+          content = [Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid), o.originNodeId, o.originRunId]
         }
+        const [contentId, originNodeId, originRunId] = content
         const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number } | undefined
         if (live === undefined) {
-          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId)
+          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, originNodeId, originRunId)
           counts.added++
         } else if (live.content_id !== contentId) {
           supersede.run(runId, live.id)
-          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId)
+          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, originNodeId, originRunId)
           counts.changed++
         } else if (live.status !== 'present') {
           back.run(runId, runId, o.mtimeNs, live.id)

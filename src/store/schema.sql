@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 4
+-- user_version = 5
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -50,7 +50,7 @@ CREATE TABLE files (
   first_seen_run_id     INTEGER NOT NULL REFERENCES runs(id),
   last_seen_run_id      INTEGER NOT NULL REFERENCES runs(id),
   status_changed_run_id INTEGER NOT NULL REFERENCES runs(id)
-) STRICT;
+, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0)) STRICT;
 
 CREATE TABLE local_seqs (
   volume TEXT PRIMARY KEY CHECK (length(volume) BETWEEN 1 AND 64),
@@ -238,6 +238,18 @@ END;
 CREATE TRIGGER files_no_delete BEFORE DELETE ON files
 BEGIN
   SELECT RAISE(ABORT, 'files: rows are never deleted');
+END;
+
+CREATE TRIGGER files_origin_immutable BEFORE UPDATE OF origin_node_id, origin_run_id ON files
+BEGIN
+  SELECT RAISE(ABORT, 'files: the origin of a file row never changes');
+END;
+
+CREATE TRIGGER files_origin_matches_content BEFORE INSERT ON files
+WHEN NEW.origin_node_id IS NOT (SELECT c.origin_node_id FROM contents c WHERE c.id = NEW.content_id)
+  OR NEW.origin_run_id IS NOT (SELECT c.origin_run_id FROM contents c WHERE c.id = NEW.content_id)
+BEGIN
+  SELECT RAISE(ABORT, 'files: origin_node_id and origin_run_id must be the content''s origin');
 END;
 
 CREATE TRIGGER files_status_change_stamped BEFORE UPDATE OF status, status_changed_run_id ON files

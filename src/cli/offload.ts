@@ -1,0 +1,89 @@
+import type { Command } from 'commander'
+import { parseDurationMs, DURATION_RULE } from '../config/duration.js'
+import { UnknownVolumeError, UsageError } from '../errors.js'
+import { offloadVolume, type OffloadReport } from '../offload/offload.js'
+import { action } from './command.js'
+import type { CliContext } from './context.js'
+import { paint, table } from './output.js'
+import { progressBar } from './progress.js'
+
+export function offloadJson (r: OffloadReport): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    volume: r.volume,
+    dry_run: r.dryRun,
+    run_id: r.runId,
+    status: r.status,
+    selected: r.selected,
+    offloaded: r.offloaded,
+    durable: r.durable,
+    not_durable: r.notDurable,
+    drift: r.drift,
+    errors: r.errors,
+    groups: r.groups,
+    requirements: r.requirements,
+    problems: r.problems.map(p => ({ path: p.path, outcome: p.outcome, note: p.note ?? null })),
+    stopped: r.stopped
+  }
+  if (r.files !== undefined) doc.files = r.files.map(f => ({ path: f.path, outcome: f.outcome, reasons: f.reasons, ...(f.note === undefined ? {} : { note: f.note }) }))
+  return doc
+}
+
+function printHuman (ctx: CliContext, r: OffloadReport): void {
+  const colour = ctx.out.stdoutIsTty
+  const head = r.dryRun
+    ? `offload ${r.volume} (dry run): ${r.selected} selected, ${r.durable} durable everywhere required, ${r.notDurable} not durable`
+    : `offload ${r.volume}: ${r.status} (run ${r.runId ?? '?'}) — ${r.selected} selected, ${r.offloaded} offloaded, ${r.notDurable} not durable, ${r.drift} drifted, ${r.errors} failed`
+  ctx.out.line(head)
+  for (const g of r.groups) {
+    ctx.out.line(`  ${paint(colour, 'yellow', `${g.target}: ${g.cause}`)} — ${g.summary}`)
+    ctx.out.line(`    e.g. ${g.example_path}: ${g.detail} (${g.provenance})`)
+    ctx.out.line(`    to clear: ${g.advice}`)
+  }
+  for (const p of r.problems) ctx.out.line(`  ${paint(colour, 'red', p.outcome)} ${p.path}: ${p.note ?? ''} (left in place)`)
+  if (r.stopped !== null) ctx.out.line(`  ${paint(colour, 'red', 'stopped')}: ${r.stopped}`)
+  if (r.requirements.length > 0) {
+    ctx.out.line('')
+    for (const line of table(['REQUIRED TARGET', 'SATISFIED', 'BLOCKED'], r.requirements.map(q => [q.target, String(q.satisfied), String(q.blocked)]))) ctx.out.line(`  ${line}`)
+  }
+  if (r.files !== undefined) {
+    ctx.out.line('')
+    for (const f of r.files) {
+      ctx.out.line(`  ${f.outcome.padEnd(11)} ${f.path}${f.note === undefined ? '' : ` (${f.note})`}`)
+      for (const reason of f.reasons) ctx.out.line(`      ${reason.target}: ${reason.cause} — ${reason.detail} (${reason.provenance})`)
+    }
+  }
+}
+
+export function registerOffload (program: Command): void {
+  program.command('offload <volume> [paths...]')
+    .description('delete local bytes the gate proves durable on every required target (`.` selects the whole volume)')
+    .option('--older-than <duration>', 'only files whose mtime is older than this (e.g. 365d)')
+    .option('--dry-run', 'report what the gate decides; read no file bytes, write nothing')
+    .option('--per-file', 'list every selected file with its outcome and reasons')
+    .option('--json', 'print the offload report')
+    .action(action(async (ctx, volume: string, paths: string[], opts: { olderThan?: string, dryRun?: boolean, perFile?: boolean, json?: boolean }) => {
+      let olderThanMs: number | undefined
+      if (opts.olderThan !== undefined) {
+        olderThanMs = parseDurationMs(opts.olderThan)
+        if (olderThanMs === undefined) throw new UsageError(`--older-than: expected ${DURATION_RULE}, got ${JSON.stringify(opts.olderThan)}`)
+      }
+      const store = ctx.store()
+      const config = ctx.config()
+      // looked up without creating anything: a dry run writes nothing
+      const vol = config.volumes.get(volume)
+      if (vol === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
+      const bar = opts.json === true || opts.dryRun === true ? undefined : progressBar(ctx, `offload ${volume}`, 'files')
+      let r: OffloadReport
+      try {
+        r = await offloadVolume({
+          store, config, volume: vol, selectors: paths, olderThanMs, dryRun: opts.dryRun === true,
+          perFile: opts.perFile === true, logger: ctx.logger.forComponent('offload'), onProgress: (d, t) => { bar?.update(d, t) }
+        })
+      } finally {
+        bar?.stop()
+      }
+      if (opts.json === true) ctx.out.json(offloadJson(r))
+      else printHuman(ctx, r)
+      return r.drift + r.errors > 0 || r.stopped !== null ? 1 : 0
+    }))
+}

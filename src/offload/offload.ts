@@ -1,0 +1,171 @@
+/**
+ * `cairn offload`: delete local bytes the gate proves durable on every required target
+ * (DESIGN invariant 13). Gate data is loaded once; `--dry-run` reads no file bytes and writes
+ * nothing. A real offload is an `offload` run under the exclusive gate; before every unlink it
+ * checks that no revoke, reset, rewind or rewinding pull was recorded since it started (those
+ * take no gate, so a revocation never waits behind an offload — the offload stops instead),
+ * then verifies the file from its open handle. The row is marked offloaded only after the unlink.
+ */
+import type { Config, VolumeConfig } from '../config/types.js'
+import { OffloadPolicyMissingError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { nodeLabel } from '../naming.js'
+import type { LiveFile } from '../store/files.js'
+import type { Store } from '../store/store.js'
+import { gateFile } from './gate.js'
+import { loadGatePolicy } from './gate-policy.js'
+import { ReportBuilder, type Group, type RefusalView, type Requirement } from './report.js'
+import { parseSelectors } from './selectors.js'
+import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
+
+export type FileOutcome = 'offloaded' | 'not-durable' | 'drift' | 'error'
+
+export interface OffloadFileReport {
+  path: string
+  outcome: FileOutcome
+  reasons: RefusalView[]
+  /** For drift and error. */
+  note?: string
+}
+
+export interface OffloadReport {
+  volume: string
+  dryRun: boolean
+  runId: number | null
+  status: 'success' | 'partial' | 'failed' | 'dry-run'
+  selected: number
+  offloaded: number
+  /** Files the gate passed (in a dry run: would be offloaded). */
+  durable: number
+  notDurable: number
+  drift: number
+  errors: number
+  groups: Group[]
+  requirements: Requirement[]
+  files: OffloadFileReport[] | undefined
+  /** Drift and errors, always listed (at most 100). */
+  problems: OffloadFileReport[]
+  /** Set when the offload stopped early (evidence changed underneath it). */
+  stopped: string | null
+}
+
+export interface OffloadInit {
+  store: Store
+  config: Config
+  volume: VolumeConfig
+  selectors: string[]
+  olderThanMs?: number
+  dryRun: boolean
+  perFile: boolean
+  logger: Logger
+  hooks?: UnlinkHooks
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Runs recorded after `runId` that can take evidence away. */
+function evidenceChangedSince (store: Store, runId: number): string | null {
+  const row = store.db.prepare(`SELECT id, kind FROM runs WHERE id > ? AND (kind IN ('revoke', 'reset', 'rewind')
+                                  OR (kind = 'pull' AND json_extract(detail, '$.allow_rewind') = 1)) ORDER BY id LIMIT 1`).get(runId) as { id: number, kind: string } | undefined
+  return row === undefined ? null : `a ${row.kind} (run ${row.id}) changed the evidence while the offload ran; run it again to re-check the gate`
+}
+
+export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> {
+  const { store, config, volume } = init
+  if (volume.offloadRequires.length === 0) throw new OffloadPolicyMissingError(volume.name, config.file)
+  const now = store.clock.nowNs()
+  const selection = parseSelectors(init.selectors, init.olderThanMs, now)
+  const volRow = init.dryRun ? store.volumes.check(volume.name, volume.path) : store.volumes.ensure(volume.name, volume.path)
+  const run = init.dryRun || volRow === undefined ? undefined : store.runs.begin({ kind: 'offload', volumeId: volRow.id, detail: { selectors: init.selectors, older_than_ms: init.olderThanMs ?? null } })
+
+  const policy = loadGatePolicy(store, config, volume, now)
+  const names = new Map<number, string>()
+  const name = (rowId: number): string => {
+    let n = names.get(rowId)
+    if (n === undefined) {
+      const node = store.nodes.byRowId(rowId)
+      n = nodeLabel(node, node?.nodeId ?? `#${rowId}`)
+      names.set(rowId, n)
+    }
+    return n
+  }
+  const builder = new ReportBuilder(policy, name)
+  const report: OffloadReport = {
+    volume: volume.name, dryRun: init.dryRun, runId: run?.id ?? null, status: init.dryRun ? 'dry-run' : 'success', selected: 0, offloaded: 0, durable: 0,
+    notDurable: 0, drift: 0, errors: 0, groups: [], requirements: [], files: init.perFile ? [] : undefined, problems: [], stopped: null
+  }
+  // only row ids of durable files are kept; each is re-read right before its unlink
+  const durable: number[] = []
+  const fileReports = new Map<string, OffloadFileReport>()
+  if (volRow !== undefined) {
+    for (const f of store.files.iterateGateRows(volRow.id)) {
+      if (!selection.matches(f.path)) continue
+      if (selection.olderThanNs !== undefined && f.mtimeNs >= selection.olderThanNs) continue
+      report.selected++
+      const reasons = builder.add(f.path, f, gateFile(policy, f))
+      if (reasons.length === 0) {
+        report.durable++
+        if (run !== undefined) durable.push(f.id)
+      } else {
+        report.notDurable++
+      }
+      if (init.perFile) {
+        // in a dry run a file that passes reads 'offloaded': the outcome the offload would have
+        const fr: OffloadFileReport = { path: f.path, outcome: reasons.length === 0 ? 'offloaded' : 'not-durable', reasons }
+        report.files?.push(fr)
+        fileReports.set(f.path, fr)
+      }
+    }
+  }
+  report.groups = builder.finishGroups()
+  report.requirements = [...builder.requirements.values()]
+  if (report.files !== undefined) report.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  if (run === undefined) return report
+
+  let done = 0
+  for (const fileId of durable) {
+    const f: LiveFile | undefined = store.files.byId(fileId)
+    if (f === undefined || f.status !== 'present') continue
+    const changed = evidenceChangedSince(store, run.id)
+    if (changed !== null) {
+      report.stopped = changed
+      break
+    }
+    let note: string | undefined
+    let outcome: FileOutcome
+    try {
+      const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash }, init.hooks)
+      if (r.outcome === 'offloaded') {
+        store.files.setStatus(f.id, 'offloaded', run.id)
+        outcome = 'offloaded'
+        report.offloaded++
+      } else {
+        outcome = 'drift'
+        note = r.reason
+        report.drift++
+        init.logger.warn('not offloading a file that drifted since it was indexed', { volume: volume.name, path: f.path, reason: r.reason })
+      }
+    } catch (err) {
+      outcome = 'error'
+      note = err instanceof Error ? err.message : String(err)
+      report.errors++
+    }
+    if (outcome !== 'offloaded') {
+      if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note })
+      store.runs.note(run.id, outcome, `${f.path}: ${note ?? ''}`)
+    }
+    const fr = fileReports.get(f.path)
+    if (fr !== undefined) {
+      fr.outcome = outcome
+      if (note !== undefined) fr.note = note
+    }
+    init.onProgress?.(++done, durable.length)
+  }
+  report.status = report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'
+  store.runs.finish(run.id, report.status, {
+    error: report.stopped ?? (report.status === 'partial' ? `${report.drift} drifted, ${report.errors} failed` : null),
+    fileCount: report.offloaded,
+    detail: { selected: report.selected, offloaded: report.offloaded, not_durable: report.notDurable, drift: report.drift, errors: report.errors }
+  })
+  init.logger.info('offload finished', { volume: volume.name, run: run.id, offloaded: report.offloaded, not_durable: report.notDurable, drift: report.drift })
+  return report
+}

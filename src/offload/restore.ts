@@ -1,0 +1,103 @@
+/**
+ * `cairn restore VOLUME [PATH...] --from DEST`: copies offloaded files back from a directory
+ * destination (after checking its identity marker, read-only), verifies every byte against the
+ * indexed content, and marks the file present with a new status_changed_run_id — so it must be
+ * pushed again before its next offload. Restoring from a peer is not supported yet: pull the
+ * bytes through a directory destination the peer pushes to.
+ */
+import { join } from 'node:path'
+import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
+import { DestinationMarkerError, DestinationUnavailableError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Store } from '../store/store.js'
+import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
+import { MARKER_FILE } from '../push/destination-marker.js'
+import { treeWriter } from '../push/place-file.js'
+import { parseSelectors } from './selectors.js'
+
+export interface RestoreReport {
+  runId: number
+  volume: string
+  from: string
+  status: 'success' | 'partial' | 'failed'
+  restored: number
+  failed: number
+  problems: Array<{ path: string, reason: string }>
+}
+
+export interface RestoreInit {
+  store: Store
+  volume: VolumeConfig
+  from: DirectoryDestinationConfig
+  selectors: string[]
+  logger: Logger
+  fs?: DirectoryFs
+}
+
+/** The destination must be the one the evidence is about; restore never writes to it. */
+async function checkIdentity (store: Store, fs: DirectoryFs, dest: DirectoryDestinationConfig): Promise<void> {
+  const info = await fs.lstat(dest.path)
+  if (info?.kind !== 'dir') throw new DestinationUnavailableError(dest.name, dest.path, info === undefined ? 'does not exist' : 'is not a directory')
+  const recorded = store.destinations.get(dest.name)?.markerId ?? null
+  const text = await fs.readText(join(dest.path, MARKER_FILE))
+  const found = text === undefined ? null : (text.split('\n')[1]?.trim() ?? 'unreadable')
+  if (recorded === null || found !== recorded) throw new DestinationMarkerError(dest.name, dest.path, recorded, found)
+}
+
+export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
+  const { store, volume, from } = init
+  const fs = init.fs ?? nodeDirectoryFs
+  const selection = parseSelectors(init.selectors.length === 0 ? ['.'] : init.selectors, undefined, store.clock.nowNs())
+  const volRow = store.volumes.ensure(volume.name, volume.path)
+  await checkIdentity(store, fs, from)
+  const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
+  const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
+  const writer = treeWriter(fs, volume.path, run.id)
+  const fail = (path: string, reason: string): void => {
+    report.failed++
+    if (report.problems.length < 100) report.problems.push({ path, reason })
+    store.runs.note(run.id, 'file-failed', `${path}: ${reason}`)
+  }
+  try {
+    const candidates = [...store.files.iterateOffloaded(volRow.id)].filter(f => selection.matches(f.path))
+    for (const f of candidates) {
+      const source = join(from.path, volume.name, f.path)
+      const there = await fs.lstat(source)
+      if (there?.kind !== 'file') { fail(f.path, `not at ${from.name} (${source})`); continue }
+      const here = await fs.lstat(join(volume.path, f.path))
+      if (here !== undefined) { fail(f.path, 'something is at that path in the volume already; index the volume first'); continue }
+      const staged = await writer.stagingPath()
+      try {
+        await fs.copyFile(source, staged)
+        await fs.syncFile(staged)
+        const back = await fs.hash(staged)
+        if (!back.hash.equals(f.hash) || back.size !== f.size) {
+          await fs.removeStaging(staged)
+          fail(f.path, `the copy at ${from.name} does not hash to the indexed content`)
+          continue
+        }
+        await writer.commit(staged, f.path, f.mtimeNs)
+      } catch (err) {
+        fail(f.path, err instanceof Error ? err.message : String(err))
+        continue
+      }
+      const info = await fs.lstat(join(volume.path, f.path))
+      store.db.transaction(() => {
+        store.files.setStatus(f.id, 'present', run.id)
+        if (info !== undefined) store.files.setMtime(f.id, info.mtimeNs)
+      }).immediate()
+      report.restored++
+    }
+    await writer.syncDirs()
+  } catch (err) {
+    report.status = 'failed'
+    store.runs.finish(run.id, 'failed', { error: err instanceof Error ? err.message : String(err), fileCount: report.restored })
+    throw err
+  } finally {
+    await writer.cleanup().catch(() => {})
+  }
+  report.status = report.failed > 0 ? 'partial' : 'success'
+  store.runs.finish(run.id, report.status, { error: report.failed > 0 ? `${report.failed} file(s) not restored` : null, fileCount: report.restored, detail: { restored: report.restored, failed: report.failed } })
+  init.logger.info('restore finished', { volume: volume.name, from: from.name, restored: report.restored, failed: report.failed })
+  return report
+}
