@@ -17,6 +17,7 @@ import { registerPush } from './push.js'
 import { registerVerify } from './verify.js'
 import { registerOffload } from './offload.js'
 import { registerRestore } from './restore.js'
+import { registerStatus } from './status.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -40,6 +41,7 @@ export function buildProgram (): Command {
   registerVerify(program)
   registerOffload(program)
   registerRestore(program)
+  registerStatus(program)
   return program
 }
 

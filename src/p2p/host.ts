@@ -10,6 +10,11 @@ import { createLibp2p } from 'libp2p'
 import type { NodeKey } from '../identity/node-key.js'
 import type { Logger } from '../logger.js'
 
+/** New inbound connections accepted per second from one IP address. */
+export const INBOUND_CONNECTIONS_PER_SECOND_PER_HOST = 32
+/** Inbound connections in their handshake at once. */
+export const MAX_PENDING_INBOUND_CONNECTIONS = 32
+
 /** Decides whether a node id may hold a connection with this node. */
 export interface PeerGate {
   allows: (nodeId: string) => boolean
@@ -69,6 +74,11 @@ export async function createHost (init: HostInit): Promise<Libp2p> {
       streamOptions: { maxStreamWindowSize: 8 * 1024 * 1024, maxReadBufferLength: 16 * 1024 * 1024 }
     })],
     connectionGater: connectionGater(init.gate, log),
+    // libp2p accepts 5 new inbound connections per second per IP by default. Several nodes of
+    // one fleet can share an address (one machine, one NAT) and pull on the same schedule; the
+    // gate refuses any key that is not an enrolled peer right after the Noise handshake, so a
+    // higher threshold only costs handshakes.
+    connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS },
     start: false
   })
 }

@@ -6,7 +6,7 @@
  * applied / refused-rewind / dropped.
  */
 import type { Libp2p } from '@libp2p/interface'
-import type { Config } from '../config/types.js'
+import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError, PeerStatusError, TooManyOriginsError, UnknownVolumeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { volumeScope } from '../naming.js'
@@ -70,6 +70,62 @@ function label (store: Store, nodeId: string): string {
   return n?.name ?? nodeId
 }
 
+export interface PulledEnvelopeInit {
+  store: Store
+  config: Config
+  volume: VolumeConfig
+  volumeId: number
+  peer: NodeRow
+  envelope: Uint8Array
+  runId: number
+  allowRewind: boolean
+}
+
+export type PullCounts = Pick<PullReport, 'fetched' | 'applied' | 'changed' | 'dropped' | 'rewinds' | 'rewound' | 'drops' | 'assertionId'>
+
+/**
+ * Everything a pull does after the bytes arrived, no network: accept the envelope (signature,
+ * signer, context, sequence), scope it, cap new origins, merge in one transaction. Throws a
+ * CairnError (and writes nothing) when the envelope is refused.
+ */
+export function applyPulledEnvelope (init: PulledEnvelopeInit): PullCounts {
+  const { store, config, peer } = init
+  const peerLabel = peer.name ?? peer.nodeId
+  const counts: PullCounts = { fetched: 0, applied: 0, changed: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
+  const verified = verifyAssertion(store, init.envelope, { expectedSigner: peer.nodeId, volume: init.volume.name, receiptFor: null })
+  const a = verified.opened.assertion
+  counts.fetched = a.components.length + a.freshness.length
+  const scope = volumeScope(store, config, init.volume)
+  const components: AssertedComponent[] = []
+  const freshness: AssertedFreshness[] = []
+  const drop = (destination: string, origin: string, kind: PullDrop['kind']): void => {
+    counts.dropped++
+    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: label(store, destination), origin: label(store, origin), kind })
+  }
+  for (const c of a.components) {
+    if (scope.has(c.destination)) components.push(c)
+    else drop(c.destination, c.originNode, 'component')
+  }
+  for (const f of a.freshness) {
+    if (scope.has(f.destination)) freshness.push(f)
+    else drop(f.destination, f.originNode, 'freshness')
+  }
+  const fresh = newOrigins(store, components, freshness)
+  if (fresh.size > MAX_NEW_ORIGINS_PER_PULL) throw new TooManyOriginsError(peerLabel, fresh.size, MAX_NEW_ORIGINS_PER_PULL)
+
+  const recorded = recordAssertion(store, verified, { volumeId: init.volumeId, runId: init.runId, allowRewind: init.allowRewind, components, freshness })
+  counts.assertionId = recorded.assertionId
+  counts.changed = recorded.merge.changed
+  counts.rewound = recorded.merge.rewound
+  counts.rewinds = recorded.merge.rewinds.map(r => {
+    const origin = store.nodes.byRowId(r.originNodeId)
+    return { destination: label(store, r.destination), origin: origin?.name ?? origin?.nodeId ?? '?', current: r.current, attempted: r.attempted }
+  })
+  // refused rewinds are their own bucket; applied rewinds (with --allow-rewind) count as applied
+  counts.applied = recorded.merge.applied + (init.allowRewind ? recorded.merge.rewound : 0) + freshness.length
+  return counts
+}
+
 export async function pullVolume (init: PullInit): Promise<PullReport> {
   const { store, config, peer, volume } = init
   const volConfig = config.volumes.get(volume)
@@ -102,37 +158,7 @@ export async function pullVolume (init: PullInit): Promise<PullReport> {
   }
 
   try {
-    const verified = verifyAssertion(store, envelope, { expectedSigner: peer.nodeId, volume, receiptFor: null })
-    const a = verified.opened.assertion
-    report.fetched = a.components.length + a.freshness.length
-    const scope = volumeScope(store, config, volConfig)
-    const components: AssertedComponent[] = []
-    const freshness: AssertedFreshness[] = []
-    const drop = (destination: string, origin: string, kind: PullDrop['kind']): void => {
-      report.dropped++
-      if (report.drops.length < MAX_DROP_SAMPLES) report.drops.push({ destination: label(store, destination), origin: label(store, origin), kind })
-    }
-    for (const c of a.components) {
-      if (scope.has(c.destination)) components.push(c)
-      else drop(c.destination, c.originNode, 'component')
-    }
-    for (const f of a.freshness) {
-      if (scope.has(f.destination)) freshness.push(f)
-      else drop(f.destination, f.originNode, 'freshness')
-    }
-    const fresh = newOrigins(store, components, freshness)
-    if (fresh.size > MAX_NEW_ORIGINS_PER_PULL) throw new TooManyOriginsError(peerLabel, fresh.size, MAX_NEW_ORIGINS_PER_PULL)
-
-    const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, allowRewind: init.allowRewind, components, freshness })
-    report.assertionId = recorded.assertionId
-    report.changed = recorded.merge.changed
-    report.rewound = recorded.merge.rewound
-    report.rewinds = recorded.merge.rewinds.map(r => {
-      const origin = store.nodes.byRowId(r.originNodeId)
-      return { destination: label(store, r.destination), origin: origin?.name ?? origin?.nodeId ?? '?', current: r.current, attempted: r.attempted }
-    })
-    // refused rewinds are their own bucket; applied rewinds (with --allow-rewind) count as applied
-    report.applied = recorded.merge.applied + (init.allowRewind ? recorded.merge.rewound : 0) + freshness.length
+    Object.assign(report, applyPulledEnvelope({ store, config, volume: volConfig, volumeId: volRow.id, peer, envelope, runId: run.id, allowRewind: init.allowRewind }))
     if (!init.allowRewind && report.rewinds.length > 0) {
       return finish('partial', `refused ${report.rewinds.length} rewind(s); \`cairn pull ${peerLabel} ${volume} --allow-rewind\` accepts them`)
     }

@@ -1,0 +1,93 @@
+/**
+ * A 16-node fleet converging by pulls, in one process over loopback (TCP + Noise + Yamux):
+ * every node holds local evidence for its own directory destination (100 origins), requires
+ * every other node's, and pulls every other node once; converged when every node holds all 16
+ * destinations' evidence. Baseline: the same 240 accept-and-merge steps with the envelopes
+ * handed over in memory (no network), so the ratio is what the network path costs.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { NodeId } from '../../src/identity/node-id.js'
+import { silentLogger } from '../../src/logger.js'
+import { sealLocalAssertion } from '../../src/pull/local-assertion.js'
+import { applyPulledEnvelope, pullVolume } from '../../src/pull/pull.js'
+import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
+import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchNode, type BenchNode } from '../nodes.js'
+
+const NODES = isQuick() ? 4 : 16
+const ORIGINS = isQuick() ? 10 : 100
+const RUNS = isQuick() ? 1 : 3
+const dir = benchDir()
+const origins = Array.from({ length: ORIGINS }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i : j === 1 ? 99 : 3)).nodeId)
+
+async function fleet (round: number): Promise<BenchNode[]> {
+  const root = join(dir, `fleet-${round}`)
+  const dests = Array.from({ length: NODES }, (_, i) => `dest${i}`)
+  const nodes: BenchNode[] = []
+  for (let i = 0; i < NODES; i++) {
+    mkdirSync(join(root, `vol${i}`), { recursive: true })
+    nodes.push(await benchNode(root, `node${i}`, `[volumes.photos]\npath = "${join(root, `vol${i}`)}"\noffload_requires = [${dests.map(d => JSON.stringify(d)).join(', ')}]\n`))
+  }
+  for (const a of nodes) for (const b of nodes) if (a !== b) a.store.nodes.enrollPeer(b.key.nodeId, b.name, b.node.addrs())
+  nodes.forEach((n, i) => {
+    const vol = n.store.volumes.ensure('photos', n.config.volumes.get('photos')!.path)
+    const run = n.store.runs.begin({ kind: 'push', volumeId: vol.id, destination: `dest${i}` })
+    n.store.vector.advanceLocal(vol.id, `dest${i}`, 'sha256-readback', origins.map((o, k) => ({ originNodeId: n.store.nodes.ensureOrigin(o as NodeId).id, originRunId: 1 + k })), run.id)
+    n.store.runs.finish(run.id, 'success')
+  })
+  return nodes
+}
+
+function converged (nodes: BenchNode[]): boolean {
+  return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).map(c => c.destination)).size === NODES)
+}
+
+try {
+  const ours: number[] = []
+  const base: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const nodes = await fleet(r)
+    ours.push(await timeMs(async () => {
+      await Promise.all(nodes.map(async n => {
+        for (const peer of n.store.nodes.listPeers()) {
+          const p = await pullVolume({ store: n.store, config: n.config, host: n.node.host, peer, volume: 'photos', allowRewind: false, logger: silentLogger })
+          if (p.status !== 'success') throw new Error(`pull ${p.status}: ${p.error ?? ''}`)
+        }
+      }))
+    }))
+    if (!converged(nodes)) throw new Error('the fleet did not converge')
+    for (const n of nodes) await n.stop()
+
+    // the same merges, envelopes handed over in memory
+    const again = await fleet(r + 100)
+    base.push(await timeMs(() => {
+      for (const n of again) {
+        const vol = n.store.volumes.get('photos')!
+        for (const peer of n.store.nodes.listPeers()) {
+          const source = again.find(x => x.key.nodeId === peer.nodeId)!
+          const envelope = sealLocalAssertion(source.store, source.key, 'photos', silentLogger)
+          const run = n.store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
+          applyPulledEnvelope({ store: n.store, config: n.config, volume: n.config.volumes.get('photos')!, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false })
+          n.store.runs.finish(run.id, 'success')
+        }
+      }
+    }))
+    if (!converged(again)) throw new Error('the in-memory fleet did not converge')
+    for (const n of again) await n.stop()
+  }
+  report({
+    scenario: 'fleet-16',
+    what: `${NODES} nodes on loopback, each pulling every other once (${NODES * (NODES - 1)} pulls, ${ORIGINS} origins per node) until all hold every node's evidence`,
+    unit: 'ms',
+    median: round(median(ours)),
+    runs: ours.map(x => round(x)),
+    baseline_name: 'the same accept-and-merge steps with envelopes handed over in memory',
+    baseline_median: round(median(base)),
+    ratio: round(median(base) / median(ours), 3),
+    goal: null,
+    params: { nodes: NODES, pulls: NODES * (NODES - 1), origins: ORIGINS }
+  })
+} finally {
+  cleanup(dir)
+}

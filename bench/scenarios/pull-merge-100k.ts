@@ -1,0 +1,78 @@
+/**
+ * Accept and merge one pulled assertion of 100,000 components (400 destinations × 250
+ * origins) into a fresh database: signature, validation, scoping, origin cap, and the one
+ * merge transaction through the vector's core (history rows included). Baseline: inserting
+ * the same 100k rows straight into the vector table in one transaction (the SQLite floor,
+ * history triggers included).
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Config, VolumeConfig } from '../../src/config/types.js'
+import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
+import type { NodeId } from '../../src/identity/node-id.js'
+import { sealAssertion } from '../../src/protocol/envelope.js'
+import { applyPulledEnvelope } from '../../src/pull/pull.js'
+import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchStore } from '../fixture.js'
+
+const DESTS = isQuick() ? 40 : 400
+const ORIGINS = 250
+const RUNS = isQuick() ? 2 : 5
+const dir = benchDir()
+try {
+  const peerKey = nodeKeyFromSeed(new Uint8Array(32).fill(21))
+  const origins = Array.from({ length: ORIGINS }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i : j === 1 ? 77 : 5)).nodeId)
+  const dests = Array.from({ length: DESTS }, (_, i) => `d${i}`)
+  const now = 1_760_000_000e9
+  const components = dests.flatMap(d => origins.map((o, k) => ({ destination: d, originNode: o as NodeId, originRun: 1 + k, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - k * 1e6 })))
+  const volume: VolumeConfig = { name: 'photos', path: join(dir, 'photos'), pushTo: [], offloadRequires: dests, offloadMaxEvidenceAgeMs: undefined }
+  const config: Config = { file: join(dir, 'cairn.toml'), name: 'bench', listen: [], serve: { pullEveryMs: 600_000 }, volumes: new Map([['photos', volume]]), destinations: new Map() }
+  let seq = 1
+  const ours: number[] = []
+  const base: number[] = []
+  for (let i = -1; i < RUNS; i++) {
+    const d = join(dir, `run-${i}`)
+    mkdirSync(d)
+    const store = benchStore(d)
+    const peer = store.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
+    const vol = store.volumes.ensure('photos', volume.path)
+    const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', seq: seq++, issuedAtNs: now, receiptFor: null, components, freshness: [] })
+    const run = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
+    let applied = 0
+    const ms = await timeMs(() => { applied = applyPulledEnvelope({ store, config, volume, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false }).changed })
+    if (applied !== components.length) throw new Error(`merged ${applied} of ${components.length}`)
+    store.runs.finish(run.id, 'success')
+    // the floor: the same rows inserted directly, in a second database
+    const d2 = join(dir, `floor-${i}`)
+    mkdirSync(d2)
+    const floor = benchStore(d2)
+    const fpeer = floor.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
+    const fvol = floor.volumes.ensure('photos', volume.path)
+    const ids = origins.map(o => floor.nodes.ensureOrigin(o as NodeId).id)
+    const frun = floor.runs.begin({ kind: 'pull', volumeId: fvol.id, peerNodeId: fpeer.id })
+    const insert = floor.db.prepare(`INSERT INTO vector (volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, run_id, updated_at_ns)
+                                     VALUES (?, ?, ?, ?, 'sha256-readback', ?, ?, ?, ?)`)
+    const floorMs = await timeMs(() => {
+      floor.db.transaction(() => {
+        for (const d of dests) ids.forEach((id, k) => insert.run(fvol.id, d, id, 1 + k, now - k * 1e6, fpeer.id, frun.id, now))
+      }).immediate()
+    })
+    if (i >= 0) { ours.push(ms); base.push(floorMs) }
+    store.close()
+    floor.close()
+  }
+  report({
+    scenario: 'pull-merge-100k',
+    what: `accept + scope + merge one pulled assertion of ${components.length} components (${DESTS} destinations × ${ORIGINS} origins) into a fresh database`,
+    unit: 'ms',
+    median: round(median(ours)),
+    runs: ours.map(x => round(x)),
+    baseline_name: 'the same rows INSERTed directly in one transaction (history triggers included)',
+    baseline_median: round(median(base)),
+    ratio: round(median(base) / median(ours), 3),
+    goal: null,
+    params: { components: components.length }
+  })
+} finally {
+  cleanup(dir)
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import { nodeStatus } from '../status.js'
+import { action } from './command.js'
+import { formatAge, formatInstant, paint, table } from './output.js'
+
+export function registerStatus (program: Command): void {
+  program.command('status')
+    .description('one screen: volumes, targets, evidence age and provenance, what blocks offload, peers (exit 1 if something blocks)')
+    .option('--json', 'print {node_id, name, ok, volumes, peers}')
+    .action(action(async (ctx, opts: { json?: boolean }) => {
+      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs())
+      if (opts.json === true) {
+        ctx.out.json(s)
+        return s.ok ? 0 : 1
+      }
+      const c = ctx.out.stdoutIsTty
+      const now = ctx.clock.nowNs()
+      ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'yellow', 'something blocks')}`)
+      for (const v of s.volumes) {
+        ctx.out.line('')
+        ctx.out.line(`${paint(c, 'bold', `volume ${v.name}`)}  ${v.path}`)
+        ctx.out.line(`  files: ${v.files.present} present, ${v.files.offloaded} offloaded, ${v.files.missing} missing; last index ${v.last_index === null ? 'never' : `${formatInstant(v.last_index.at_ns)} (${v.last_index.status})`}`)
+        const rows: string[][] = []
+        for (const t of v.targets) {
+          const role = [t.pushed ? 'push' : '', t.required ? 'required' : ''].filter(x => x !== '').join('+')
+          const push = t.last_push === null ? (t.pushed ? 'never pushed' : '-') : `${t.last_push.status} ${formatAge(now, t.last_push.at_ns)} ago`
+          if (t.components.length === 0) rows.push([t.name, t.kind, role, '-', 'no evidence', '', push])
+          for (const comp of t.components) {
+            rows.push([t.name, t.kind, role, `${comp.origin} ≤ ${comp.origin_run}`, comp.verify_method ?? 'unverified', comp.verified_at_ns === null ? 'age unknown' : `${formatAge(now, comp.verified_at_ns)} old, ${comp.provenance}`, push])
+          }
+        }
+        for (const line of table(['TARGET', 'KIND', 'ROLE', 'COVERS', 'METHOD', 'EVIDENCE', 'LAST PUSH'], rows)) ctx.out.line(`  ${line}`)
+        if (v.offload.required.length > 0) {
+          ctx.out.line(`  offload: ${v.offload.durable} of ${v.offload.present} present files durable on ${v.offload.required.join(' + ')}`)
+          for (const g of v.offload.groups) ctx.out.line(`    ${paint(c, 'yellow', `${g.target}: ${g.cause}`)} — ${g.summary}; to clear: ${g.advice}`)
+        }
+        for (const w of v.warnings) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
+      }
+      if (s.peers.length > 0) {
+        ctx.out.line('')
+        ctx.out.line(paint(c, 'bold', 'peers'))
+        for (const line of table(['NAME', 'STATUS', 'LAST PULL', 'NODE ID'], s.peers.map(p => [
+          p.name ?? '-', p.status,
+          p.last_pull === null ? 'never' : `${p.last_pull.status} ${formatAge(now, p.last_pull.at_ns)} ago${p.last_pull.error === null ? '' : ` (${p.last_pull.error.slice(0, 60)})`}`,
+          p.node_id
+        ]))) ctx.out.line(`  ${line}`)
+      }
+      return s.ok ? 0 : 1
+    }))
+}

@@ -1,0 +1,131 @@
+/**
+ * One picture of a node: per volume its path, last index, every target it pushes to or
+ * requires (covered origins, method, evidence age, provenance, last push), what blocks
+ * offload (the gate over the present files), and config names that resolve to nothing; per
+ * peer its enrollment and its last pull. `ok` is false when something blocks.
+ */
+import type { Config } from './config/types.js'
+import { nodeLabel, targetKey } from './naming.js'
+import { gateFile } from './offload/gate.js'
+import { loadGatePolicy } from './offload/gate-policy.js'
+import { ReportBuilder, provenance, type Group, type Requirement } from './offload/report.js'
+import type { Run } from './store/runs.js'
+import type { Store } from './store/store.js'
+
+export interface RunSummary {
+  run_id: number
+  at_ns: number
+  status: string
+  error: string | null
+}
+
+export interface TargetStatus {
+  name: string
+  kind: 'directory' | 'peer' | 'relayed'
+  pushed: boolean
+  required: boolean
+  last_push: RunSummary | null
+  components: Array<{ origin: string, origin_run: number, verify_method: string | null, verified_at_ns: number | null, age_s: number | null, source: string, provenance: string }>
+}
+
+export interface VolumeStatus {
+  name: string
+  path: string
+  last_index: RunSummary | null
+  files: { present: number, offloaded: number, missing: number }
+  targets: TargetStatus[]
+  offload: { required: string[], present: number, durable: number, not_durable: number, groups: Group[], requirements: Requirement[] }
+  warnings: string[]
+}
+
+export interface PeerStatus {
+  name: string | null
+  node_id: string
+  status: 'enrolled' | 'revoked'
+  addrs: string[]
+  last_pull: RunSummary | null
+}
+
+export interface NodeStatus {
+  node_id: string
+  name: string
+  ok: boolean
+  volumes: VolumeStatus[]
+  peers: PeerStatus[]
+}
+
+function summary (r: Run | undefined): RunSummary | null {
+  return r === undefined ? null : { run_id: r.id, at_ns: r.endedAtNs ?? r.startedAtNs, status: r.status, error: r.error }
+}
+
+export function nodeStatus (store: Store, config: Config, nowNs: number): NodeStatus {
+  const self = store.nodes.self()
+  const name = (rowId: number): string => {
+    const n = store.nodes.byRowId(rowId)
+    return nodeLabel(n, n?.nodeId ?? `#${rowId}`)
+  }
+  const volumes: VolumeStatus[] = []
+  let ok = true
+  for (const volume of config.volumes.values()) {
+    const row = store.volumes.get(volume.name)
+    const warnings: string[] = []
+    if (row !== undefined && row.path !== volume.path) warnings.push(`the config says path ${volume.path}, but evidence was recorded for ${row.path}`)
+    const runs = row === undefined ? [] : store.runs.list({ volumeId: row.id, limit: 500 })
+    const counts = { present: 0, offloaded: 0, missing: 0 }
+    if (row !== undefined) {
+      for (const r of store.db.prepare("SELECT status, count(*) AS n FROM files WHERE volume_id = ? AND status <> 'superseded' GROUP BY status").all(row.id) as Array<{ status: keyof typeof counts, n: number }>) counts[r.status] = r.n
+    }
+    const vector = row === undefined ? [] : store.vector.list(row.id)
+    const names = [...new Set([...volume.pushTo, ...volume.offloadRequires])]
+    const targets: TargetStatus[] = names.map(t => {
+      const key = targetKey(store, config, t)
+      const pushed = volume.pushTo.includes(t)
+      const peer = store.nodes.livePeerByName(t)
+      const revoked = peer === undefined ? store.nodes.listPeers().find(p => p.name === t && p.revokedAtNs !== null) : undefined
+      if (revoked !== undefined) {
+        warnings.push(`${t} is a revoked peer: its evidence is gone and its key refused; remove it from push_to / offload_requires, or re-enroll it if you trust the key again`)
+      } else if (pushed && !config.destinations.has(t) && peer === undefined) {
+        warnings.push(`push_to names ${t}, which is neither a configured destination nor an enrolled, live peer`)
+      }
+      return {
+        name: t,
+        kind: config.destinations.has(t) ? 'directory' : peer !== undefined || revoked !== undefined ? 'peer' : 'relayed',
+        pushed,
+        required: volume.offloadRequires.includes(t),
+        last_push: pushed && row !== undefined ? summary(runs.find(r => r.kind === 'push' && r.destination === key && r.status !== 'running')) : null,
+        components: vector.filter(c => c.destination === key).map(c => ({
+          origin: name(c.originNodeId),
+          origin_run: c.originRunId,
+          verify_method: c.verifyMethod,
+          verified_at_ns: c.verifiedAtNs,
+          age_s: c.verifiedAtNs === null ? null : Math.max(0, Math.floor((nowNs - c.verifiedAtNs) / 1e9)),
+          source: c.sourceNodeId === null ? 'local' : name(c.sourceNodeId),
+          provenance: provenance(c, name)
+        }))
+      }
+    })
+    const offload: VolumeStatus['offload'] = { required: volume.offloadRequires, present: counts.present, durable: 0, not_durable: 0, groups: [], requirements: [] }
+    if (volume.offloadRequires.length === 0) {
+      warnings.push('offload_requires is empty: nothing can be offloaded')
+    } else if (row !== undefined) {
+      const policy = loadGatePolicy(store, config, volume, nowNs)
+      const builder = new ReportBuilder(policy, name)
+      for (const f of store.files.iterateGateRows(row.id)) {
+        const refusals = gateFile(policy, f)
+        builder.add(f.path, f, refusals)
+        if (refusals.length === 0) offload.durable++
+        else offload.not_durable++
+      }
+      offload.groups = builder.finishGroups()
+      offload.requirements = [...builder.requirements.values()]
+    }
+    if (offload.not_durable > 0 || warnings.length > 0) ok = false
+    volumes.push({ name: volume.name, path: volume.path, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings })
+  }
+  const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
+    const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')
+    if (p.revokedAtNs === null && last !== undefined && last.status === 'failed') ok = false
+    return { name: p.name, node_id: p.nodeId, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', addrs: p.addrs, last_pull: summary(last) }
+  })
+  return { node_id: self.nodeId, name: config.name, ok, volumes, peers }
+}
