@@ -1,5 +1,5 @@
 import type { VolumeConfig } from '../config/types.js'
-import type { PushReport } from '../push/directory-push.js'
+import type { PushReport } from '../push/push-report.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { CliContext } from './context.js'
 import { progressBar } from './progress.js'

@@ -15,6 +15,7 @@
 import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { CairnError } from '../errors.js'
+import { uvarint } from '../protocol/varint.js'
 
 export const READ_HIGH_WATER_BYTES = 4 * 1024 * 1024
 export const READ_LOW_WATER_BYTES = 1024 * 1024
@@ -49,17 +50,6 @@ export interface Framed {
   readChunks: (what: string, maxBytes: number, timeoutMs: number) => Promise<Uint8Array[]>
   write: (data: Uint8Array, timeoutMs: number) => Promise<void>
   stream: Stream
-}
-
-function uvarint (n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
 }
 
 /** Decodes a varint at the start of `buf`: [value, bytes used], undefined if incomplete, -1 if malformed. */

@@ -1,24 +1,10 @@
 /** Serves `/cairn/push/1.0.0` (see src/push/receive.ts for what it does). */
 import type { Connection, Stream } from '@libp2p/interface'
-import type { Config } from '../config/types.js'
-import type { NodeKey } from '../identity/node-key.js'
-import type { Logger } from '../logger.js'
 import { MAX_FRAME_BYTES } from '../protocol/limits.js'
-import type { DirectoryFs } from '../push/directory-fs.js'
-import { receivePush } from '../push/receive.js'
-import type { Store } from '../store/store.js'
+import { receivePush, type ReceiveComponents } from '../push/receive.js'
 import { framed } from './frames.js'
 
-export interface PushHandlerComponents {
-  store: Store
-  key: NodeKey
-  config: () => Config
-  logger: Logger
-  fs?: DirectoryFs
-  frameDeadlineMs?: number
-}
-
-export function pushHandler (c: PushHandlerComponents): (stream: Stream, connection: Connection) => Promise<void> {
+export function pushHandler (c: ReceiveComponents): (stream: Stream, connection: Connection) => Promise<void> {
   return async (stream, connection) => {
     const peer = connection.remotePeer.toString()
     try {

@@ -14,6 +14,7 @@ import { nodeIdFromPublicKey, type NodeId } from '../identity/node-id.js'
 import type { NodeKey } from '../identity/node-key.js'
 import { ED25519_SIGNATURE_BYTES, verifySignature } from '../identity/signing.js'
 import type { Assertion } from './messages.js'
+import { uvarint } from './varint.js'
 import { decodeAssertion, decodeEnvelope, encodeAssertion, encodeEnvelope } from './wire.js'
 
 export const ASSERTION_DOMAIN = 'cairn-assertion-v1'
@@ -23,20 +24,9 @@ const encoder = new TextEncoder()
 const DOMAIN_BYTES = encoder.encode(ASSERTION_DOMAIN)
 const PAYLOAD_TYPE_BYTES = encoder.encode(ASSERTION_PAYLOAD_TYPE)
 
-function uvarint (n: number): number[] {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return out
-}
-
 /** The exact bytes an envelope signature covers. */
 export function signingBuffer (domain: Uint8Array, payloadType: Uint8Array, payload: Uint8Array): Uint8Array {
-  const parts = [Uint8Array.from(uvarint(domain.length)), domain, Uint8Array.from(uvarint(payloadType.length)), payloadType, Uint8Array.from(uvarint(payload.length)), payload]
+  const parts = [uvarint(domain.length), domain, uvarint(payloadType.length), payloadType, uvarint(payload.length), payload]
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0
   for (const p of parts) {
@@ -64,10 +54,6 @@ export interface OpenedAssertion {
   envelopeSha256: Uint8Array
 }
 
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
 /**
  * Opens an envelope: checks its type, verifies the signature over the received payload
  * bytes, decodes and validates the assertion, and checks the signer field names the signing
@@ -77,7 +63,7 @@ function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
 export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAssertion {
   const envelopeBytes = data instanceof Uint8Array ? data : data.subarray()
   const parts = decodeEnvelope(envelopeBytes)
-  if (!equalBytes(parts.payloadType, PAYLOAD_TYPE_BYTES)) throw new UnknownPayloadTypeError(new TextDecoder().decode(parts.payloadType))
+  if (!Buffer.from(parts.payloadType).equals(PAYLOAD_TYPE_BYTES)) throw new UnknownPayloadTypeError(new TextDecoder().decode(parts.payloadType))
   if (parts.publicKey.length !== 32) throw new InvalidMessageError('public_key', `expected 32 bytes, got ${parts.publicKey.length}`)
   if (parts.signature.length !== ED25519_SIGNATURE_BYTES) throw new InvalidMessageError('signature', `expected ${ED25519_SIGNATURE_BYTES} bytes, got ${parts.signature.length}`)
   let signer: NodeId

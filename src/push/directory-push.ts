@@ -22,38 +22,9 @@ import { PRESENCE_SIZE, SHA256_READBACK, type VerifyMethod } from '../verify-met
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { ensureDestinationIdentity } from './destination-marker.js'
 import { treeWriter } from './place-file.js'
+import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 
 export const PUSH_CONCURRENCY = 4
-
-export interface PushProgress {
-  filesDone: number
-  filesTotal: number
-  bytesSent: number
-  bytesTotal: number
-}
-
-export interface PushFailure {
-  path: string
-  reason: string
-}
-
-export interface PushReport {
-  runId: number
-  volume: string
-  /** The destination as the operator names it. */
-  destination: string
-  status: 'success' | 'partial' | 'failed' | 'refused'
-  error: string | null
-  filesSent: number
-  bytesSent: number
-  filesSkipped: number
-  method: VerifyMethod
-  /** The components the vector advanced to (origin node row id → run); empty unless success. */
-  advanced: Array<{ originNodeId: number, originRunId: number }>
-  failures: PushFailure[]
-  /** The typed error behind a `refused` run. */
-  refusal?: CairnError
-}
 
 export interface DirectoryPushHooks {
   /** After the snapshot, before any transfer (tests inject concurrent index writes here). */
@@ -79,22 +50,8 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   const method: VerifyMethod = init.shallow ? PRESENCE_SIZE : SHA256_READBACK
   const volRow = store.volumes.ensure(volume.name, volume.path)
   const run = store.runs.begin({ kind: 'push', volumeId: volRow.id, destination: destination.name, detail: { method } })
-  const report: PushReport = {
-    runId: run.id, volume: volume.name, destination: destination.name, status: 'failed', error: null,
-    filesSent: 0, bytesSent: 0, filesSkipped: 0, method, advanced: [], failures: []
-  }
-  const finish = (status: PushReport['status'], error: string | null): PushReport => {
-    report.status = status
-    report.error = error
-    for (const f of report.failures.slice(0, 100)) store.runs.note(run.id, 'file-failed', `${f.path}: ${f.reason}`)
-    store.runs.finish(run.id, status, {
-      error,
-      fileCount: report.filesSent,
-      byteCount: report.bytesSent,
-      detail: { files_skipped: report.filesSkipped, failures: report.failures.length, advanced: report.advanced.map(a => ({ origin_node_id: a.originNodeId, origin_run: a.originRunId })) }
-    })
-    return report
-  }
+  const report = newPushReport(run.id, volume.name, destination.name, method)
+  const finish = (status: PushReport['status'], error: string | null): PushReport => finishPushRun(store, report, status, error)
 
   const tree = join(destination.path, volume.name)
   try {

@@ -27,7 +27,7 @@ import { recordAssertion, verifyAssertion } from '../pull/accept.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { PEER_SHA256 } from '../verify-method.js'
-import type { PushProgress, PushReport } from './directory-push.js'
+import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 
 export interface PeerPushHooks {
   afterSnapshot?: () => Promise<void> | void
@@ -53,22 +53,8 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
   const label = peer.name ?? peer.nodeId
   const volRow = store.volumes.ensure(volume.name, volume.path)
   const run = store.runs.begin({ kind: 'push', volumeId: volRow.id, destination: peer.nodeId, peerNodeId: peer.id, detail: { method: PEER_SHA256 } })
-  const report: PushReport = {
-    runId: run.id, volume: volume.name, destination: label, status: 'failed', error: null,
-    filesSent: 0, bytesSent: 0, filesSkipped: 0, method: PEER_SHA256, advanced: [], failures: []
-  }
-  const finish = (status: PushReport['status'], error: string | null): PushReport => {
-    report.status = status
-    report.error = error
-    for (const f of report.failures.slice(0, 100)) store.runs.note(run.id, 'file-failed', `${f.path}: ${f.reason}`)
-    store.runs.finish(run.id, status, {
-      error,
-      fileCount: report.filesSent,
-      byteCount: report.bytesSent,
-      detail: { files_skipped: report.filesSkipped, failures: report.failures.length, advanced: report.advanced.map(a => ({ origin_node_id: a.originNodeId, origin_run: a.originRunId })) }
-    })
-    return report
-  }
+  const report = newPushReport(run.id, volume.name, label, PEER_SHA256)
+  const finish = (status: PushReport['status'], error: string | null): PushReport => finishPushRun(store, report, status, error)
 
   const snapshot = store.files.snapshot(volRow.id)
   await init.hooks?.afterSnapshot?.()

@@ -32,10 +32,6 @@ export interface Watermark {
 
 export type SeqCheck = 'fresh' | 'duplicate' | { replayedAfter: number }
 
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
 export class AssertionStore {
   readonly #db: Database.Database
   readonly #clock: Clock
@@ -55,7 +51,7 @@ export class AssertionStore {
   checkSeq (signerNodeId: number, volume: string, seq: number, envelopeSha256: Uint8Array): SeqCheck {
     const w = this.watermark(signerNodeId, volume)
     if (w === undefined || seq > w.seq) return 'fresh'
-    if (seq === w.seq && equalBytes(envelopeSha256, w.envelopeSha256)) return 'duplicate'
+    if (seq === w.seq && Buffer.from(envelopeSha256).equals(w.envelopeSha256)) return 'duplicate'
     return { replayedAfter: w.seq }
   }
 
