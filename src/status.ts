@@ -35,7 +35,10 @@ export interface VolumeStatus {
   files: { present: number, offloaded: number, missing: number }
   targets: TargetStatus[]
   offload: { required: string[], present: number, durable: number, not_durable: number, groups: Group[], requirements: Requirement[] }
+  /** Problems: any of them makes `ok` false. */
   warnings: string[]
+  /** Facts worth knowing that block nothing. */
+  notes: string[]
 }
 
 export interface PeerStatus {
@@ -69,6 +72,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
   for (const volume of config.volumes.values()) {
     const row = store.volumes.get(volume.name)
     const warnings: string[] = []
+    const notes: string[] = []
     if (row !== undefined && row.path !== volume.path) warnings.push(`the config says path ${volume.path}, but evidence was recorded for ${row.path}`)
     const runs = row === undefined ? [] : store.runs.list({ volumeId: row.id, limit: 500 })
     const counts = { present: 0, offloaded: 0, missing: 0 }
@@ -106,7 +110,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
     })
     const offload: VolumeStatus['offload'] = { required: volume.offloadRequires, present: counts.present, durable: 0, not_durable: 0, groups: [], requirements: [] }
     if (volume.offloadRequires.length === 0) {
-      warnings.push('offload_requires is empty: nothing can be offloaded')
+      notes.push('offload_requires is empty: nothing in this volume may be offloaded')
     } else if (row !== undefined) {
       const policy = loadGatePolicy(store, config, volume, nowNs)
       const builder = new ReportBuilder(policy, name)
@@ -120,7 +124,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
       offload.requirements = [...builder.requirements.values()]
     }
     if (offload.not_durable > 0 || warnings.length > 0) ok = false
-    volumes.push({ name: volume.name, path: volume.path, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings })
+    volumes.push({ name: volume.name, path: volume.path, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings, notes })
   }
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')

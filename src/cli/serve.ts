@@ -1,24 +1,16 @@
-import { appendFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Command } from 'commander'
-import { formatJsonLine, type LogSink } from '../logger.js'
+import { rotatingFileSink } from './log-file.js'
 import { readLiveServeState, removeServeState, writeServeState } from '../serve-state.js'
 import { ConfigError, ServeAlreadyRunningError } from '../errors.js'
 import { checkConfigAgainstPeers } from '../config/resolve.js'
 import { action } from './command.js'
 import { envLogLevel, stderrSink } from './context.js'
 
-function fileSink (dir: string): LogSink {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const file = join(dir, 'cairn.log')
-  return { minLevel: 'debug', write: (r) => { appendFileSync(file, formatJsonLine(r) + '\n') } }
-}
-
 export function registerServe (program: Command): void {
   program.command('serve')
     .description('run the node until SIGINT/SIGTERM: answer pulls and pushes, pull peers on schedule')
     .action(action(async (ctx) => {
-      ctx.setSinks([stderrSink(envLogLevel('info')), fileSink(ctx.paths.logs)])
+      ctx.setSinks([stderrSink(envLogLevel('info')), rotatingFileSink(ctx.paths.logs)])
       const live = readLiveServeState(ctx.paths.serveState)
       if (live !== undefined && live.pid !== process.pid) throw new ServeAlreadyRunningError(ctx.paths.home, live.pid)
       // serve never pushes, so a push_to name that is not enrolled yet is a warning here (the

@@ -35,6 +35,7 @@ export function registerStatus (program: Command): void {
           for (const g of v.offload.groups) ctx.out.line(`    ${paint(c, 'yellow', `${g.target}: ${g.cause}`)} — ${g.summary}; to clear: ${g.advice}`)
         }
         for (const w of v.warnings) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
+        for (const n of v.notes) ctx.out.line(`  note: ${n}`)
       }
       if (s.peers.length > 0) {
         ctx.out.line('')

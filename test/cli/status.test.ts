@@ -1,0 +1,54 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cairn, cairnJson } from '../helpers/cli.js'
+import { makeHome } from '../helpers/home.js'
+import { tempDir } from '../helpers/store.js'
+
+interface Status {
+  node_id: string
+  name: string
+  ok: boolean
+  volumes: Array<{ name: string, files: { present: number }, targets: Array<{ name: string, kind: string, pushed: boolean, required: boolean, components: Array<{ origin: string, provenance: string }> }>, offload: { durable: number, not_durable: number, groups: Array<{ target: string, cause: string }> }, warnings: string[], notes: string[] }>
+  peers: unknown[]
+}
+
+function setup (requires: string): { home: string, root: string } {
+  const root = tempDir()
+  const h = makeHome('laptop', undefined, root)
+  mkdirSync(join(root, 'photos'))
+  mkdirSync(join(root, 'usb'))
+  writeFileSync(join(root, 'photos/a.jpg'), 'a')
+  h.configure(`[volumes.photos]\npath = "${root}/photos"\npush_to = ["usb"]\noffload_requires = ${requires}\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"`)
+  return { home: h.home, root }
+}
+
+describe('cairn status', () => {
+  it('exits 1 while something blocks offload, naming it, and 0 once everything is durable', async () => {
+    const { home } = setup('["usb"]')
+    await cairnJson(home, ['index', 'photos'])
+    const blocked = await cairn(home, ['status', '--json'])
+    expect(blocked.code).toBe(1)
+    const s1 = JSON.parse(blocked.stdout) as Status
+    expect(s1).toMatchObject({ name: 'laptop', ok: false, volumes: [{ name: 'photos', files: { present: 1 }, offload: { durable: 0, not_durable: 1, groups: [{ target: 'usb', cause: 'no-evidence' }] } }] })
+    await cairnJson(home, ['push', 'photos'])
+    const good = await cairn(home, ['status', '--json'])
+    expect(good.code).toBe(0)
+    const s2 = JSON.parse(good.stdout) as Status
+    expect(s2.volumes[0]).toMatchObject({ offload: { durable: 1, not_durable: 0 }, targets: [{ name: 'usb', kind: 'directory', pushed: true, required: true, components: [{ origin: 'laptop', provenance: 'locally verified' }] }] })
+    const human = await cairn(home, ['status'])
+    expect(human.stdout).toContain('all good')
+    expect(human.stdout).toContain('1 of 1 present files durable on usb')
+  })
+
+  it('treats a volume that requires nothing as a choice (a note), not as something blocking', async () => {
+    const { home } = setup('[]')
+    await cairnJson(home, ['index', 'photos'])
+    await cairnJson(home, ['push', 'photos'])
+    const r = await cairn(home, ['status', '--json'])
+    const s = JSON.parse(r.stdout) as Status
+    expect(r.code).toBe(0)
+    expect(s.volumes[0]?.notes).toEqual(['offload_requires is empty: nothing in this volume may be offloaded'])
+    expect(s.volumes[0]?.warnings).toEqual([])
+  })
+})
