@@ -4,7 +4,6 @@ import { nodeLabel, resolveNode, targetKey, targetLabel, volumeForRead } from '.
 import { rewindComponent } from '../store/rewind.js'
 import type { Store } from '../store/store.js'
 import { action, positiveInt } from './command.js'
-import type { CliContext } from './context.js'
 import { formatAge, formatInstant, table } from './output.js'
 
 function labelOfRow (store: Store, rowId: number | null): { label: string, nodeId: string | null } {

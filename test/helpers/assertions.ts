@@ -1,4 +1,8 @@
 import fc from 'fast-check'
+import type { NodeKey } from '../../src/identity/node-key.js'
+import { ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, signingBuffer } from '../../src/protocol/envelope.js'
+import { uvarint } from '../../src/protocol/varint.js'
+import { encodeEnvelope } from '../../src/protocol/wire.js'
 import type { NodeId } from '../../src/identity/node-id.js'
 import type { AssertedComponent, Assertion } from '../../src/protocol/messages.js'
 import { VERIFY_METHODS } from '../../src/verify-method.js'
@@ -39,3 +43,15 @@ export const assertionArb: fc.Arbitrary<Assertion> = fc.record({
     originRun: fc.integer({ min: 1, max: 1e9 })
   }), { selector: f => `${f.destination}|${f.originNode}`, maxLength: 10 })
 })
+
+/** A varint as plain bytes, for hand-built hostile frames (the code under test has its own). */
+export function varintBytes (n: number): number[] {
+  return Array.from(uvarint(n))
+}
+
+/** Signs an arbitrary payload exactly as sealAssertion would, so a test can sign bytes the encoder never produces. */
+export function signRaw (payload: Uint8Array, key: NodeKey): Uint8Array {
+  const te = new TextEncoder()
+  const signature = key.sign(signingBuffer(te.encode(ASSERTION_DOMAIN), te.encode(ASSERTION_PAYLOAD_TYPE), payload))
+  return encodeEnvelope({ publicKey: key.publicKey, payloadType: te.encode(ASSERTION_PAYLOAD_TYPE), payload, signature })
+}

@@ -6,7 +6,7 @@ import { systemClock } from '../../src/clock.js'
 import { nodeKeyFromSeed, type NodeKey } from '../../src/identity/node-key.js'
 import { createLogger } from '../../src/logger.js'
 import { createHost } from '../../src/p2p/host.js'
-import { ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, sealAssertion, signingBuffer } from '../../src/protocol/envelope.js'
+import { ASSERTION_PAYLOAD_TYPE, sealAssertion } from '../../src/protocol/envelope.js'
 import { DURABILITY_PROTOCOL } from '../../src/protocol/ids.js'
 import { Status } from '../../src/protocol/messages.js'
 import { MAX_INBOUND_DURABILITY_STREAMS } from '../../src/protocol/limits.js'
@@ -14,7 +14,7 @@ import { encodeAssertion, encodeDurabilityRequest, encodeDurabilityResponse, enc
 import { pullVolume, type PullReport } from '../../src/pull/pull.js'
 import { revokeSource } from '../../src/store/revocation.js'
 import type { NodeRow } from '../../src/store/nodes.js'
-import { assertion, component } from '../helpers/assertions.js'
+import { assertion, component, signRaw as signRawWith, varintBytes } from '../helpers/assertions.js'
 import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
 import { tempDir } from '../helpers/store.js'
 import { snapshotEvidence } from '../helpers/vector.js'
@@ -35,17 +35,10 @@ const te = new TextEncoder()
 const hostileKey: NodeKey = nodeKeyFromSeed(new Uint8Array(32).fill(0x66))
 const revokedKey: NodeKey = nodeKeyFromSeed(new Uint8Array(32).fill(0x67))
 
-function varint (n: number): number[] {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80) }
-  out.push(v)
-  return out
-}
+const varint = varintBytes
 
 function signRaw (payload: Uint8Array, key: NodeKey = hostileKey): Uint8Array {
-  const signature = key.sign(signingBuffer(te.encode(ASSERTION_DOMAIN), te.encode(ASSERTION_PAYLOAD_TYPE), payload))
-  return encodeEnvelope({ publicKey: key.publicKey, payloadType: te.encode(ASSERTION_PAYLOAD_TYPE), payload, signature })
+  return signRawWith(payload, key)
 }
 
 function ok (envelope: Uint8Array): Uint8Array {

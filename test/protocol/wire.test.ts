@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CairnError } from '../../src/errors.js'
-import { openAssertion, sealAssertion, signingBuffer, ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE } from '../../src/protocol/envelope.js'
+import { openAssertion, sealAssertion, signingBuffer } from '../../src/protocol/envelope.js'
 import { MAX_COMPONENTS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_SANE_TIME_NS } from '../../src/protocol/limits.js'
 import { Status } from '../../src/protocol/messages.js'
 import {
@@ -9,7 +9,7 @@ import {
   decodePushOffer, decodePushResult, encodeAssertion, encodeDurabilityRequest, encodeDurabilityResponse, encodeEnvelope, encodePlanChunk,
   encodePlanReply, encodePushOffer, encodePushResult
 } from '../../src/protocol/wire.js'
-import { assertion, assertionArb, component, T0 } from '../helpers/assertions.js'
+import { assertion, assertionArb, component, signRaw as signRawWith, T0, varintBytes } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 
 const signer = testKey(1)
@@ -20,19 +20,8 @@ function withExtraField (bytes: Uint8Array, field: number, value: Uint8Array): U
   return Uint8Array.from([...bytes, (field << 3) | 2, value.length, ...value])
 }
 
-/** Re-signs an arbitrary payload with a key, exactly as sealAssertion would. */
 function signRaw (payload: Uint8Array, key = signer): Uint8Array {
-  const te = new TextEncoder()
-  const signature = key.sign(signingBuffer(te.encode(ASSERTION_DOMAIN), te.encode(ASSERTION_PAYLOAD_TYPE), payload))
-  return encodeEnvelope({ publicKey: key.publicKey, payloadType: te.encode(ASSERTION_PAYLOAD_TYPE), payload, signature })
-}
-
-function varint (n: number): number[] {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80) }
-  out.push(v)
-  return out
+  return signRawWith(payload, key)
 }
 
 describe('wire messages', () => {
@@ -235,6 +224,6 @@ describe('envelopes', () => {
 
   it('encodes the signing buffer with uvarint lengths', () => {
     const buf = signingBuffer(new Uint8Array([1]), new Uint8Array(200).fill(2), new Uint8Array([3]))
-    expect(Array.from(buf.subarray(0, 5))).toEqual([1, 1, ...varint(200), 2])
+    expect(Array.from(buf.subarray(0, 5))).toEqual([1, 1, ...varintBytes(200), 2])
   })
 })

@@ -15,7 +15,7 @@ import { PUSH_PROTOCOL } from '../../src/protocol/ids.js'
 import { Status, type PlanEntry } from '../../src/protocol/messages.js'
 import { decodePlanChunk, decodePlanReply, decodePushOffer, decodePushResult, encodePlanChunk, encodePlanReply, encodePushOffer, encodePushResult } from '../../src/protocol/wire.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
-import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
+import { inProcessNode, type InProcessNode } from '../helpers/fleet.js'
 import { tempDir } from '../helpers/store.js'
 import { snapshotEvidence } from '../helpers/vector.js'
 
