@@ -15,7 +15,7 @@ const NONE: Progress = { update: () => {}, stop: () => {} }
 
 export function progressBar (ctx: CliContext, label: string, unit: 'files' | 'bytes'): Progress {
   if (!ctx.out.stderrIsTty) return NONE
-  const started = Date.now()
+  const started = ctx.clock.nowNs()
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     hideCursor: true,
@@ -26,7 +26,7 @@ export function progressBar (ctx: CliContext, label: string, unit: 'files' | 'by
   let began = false
   return {
     update: (value, total) => {
-      const elapsed = Math.max((Date.now() - started) / 1000, 0.001)
+      const elapsed = Math.max((ctx.clock.nowNs() - started) / 1e9, 0.001)
       const payload = unit === 'bytes'
         ? { shown: `${formatBytes(value)}/${formatBytes(total ?? 0)}`, rate: `${formatBytes(value / elapsed)}/s` }
         : { shown: `${value}/${total ?? '?'}`, rate: `${Math.round(value / elapsed)}/s` }

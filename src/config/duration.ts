@@ -27,18 +27,3 @@ export function parseDurationMs (text: string): number | undefined {
   if (!Number.isSafeInteger(total) || total <= 0) return undefined
   return total
 }
-
-/** The shortest rendering of a positive number of milliseconds, e.g. 5400000 → "1h30m". */
-export function formatDurationMs (ms: number): string {
-  if (ms <= 0) return '0s'
-  const parts: string[] = []
-  let rest = Math.round(ms)
-  for (const unit of ['w', 'd', 'h', 'm', 's', 'ms']) {
-    const size = UNIT_MS[unit] ?? 1
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`)
-      rest %= size
-    }
-  }
-  return parts.join('')
-}

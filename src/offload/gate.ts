@@ -20,7 +20,6 @@
 import { isContentVerified } from '../verify-method.js'
 
 export type Cause = 'no-evidence' | 'evidence-behind' | 'evidence-age-unknown' | 'evidence-stale' | 'not-pushed' | 'not-content-verified'
-export const CAUSES: readonly Cause[] = ['no-evidence', 'evidence-behind', 'evidence-age-unknown', 'evidence-stale', 'not-pushed', 'not-content-verified']
 
 export interface GateComponent {
   originRunId: number

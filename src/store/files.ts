@@ -120,12 +120,6 @@ export class FileStore {
     return new Map(rows.map(r => [r.path, toLive(r)]))
   }
 
-  liveFile (volumeId: number, path: string): LiveFile | undefined {
-    const row = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
-                                  WHERE f.volume_id = ? AND f.path = ? AND f.status <> 'superseded'`).get(volumeId, path) as LiveRaw | undefined
-    return row === undefined ? undefined : toLive(row)
-  }
-
   /** Live rows of a volume in path order (for the gate, offload, verify). */
   listLive (volumeId: number): LiveFile[] {
     return (this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id

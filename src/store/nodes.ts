@@ -73,12 +73,6 @@ export class NodeStore {
     return toNode(row)
   }
 
-  /** Keeps the self row's label and advertised addresses in step with the config and the host. */
-  updateSelf (fields: { name?: string, addrs?: string[] }): void {
-    if (fields.name !== undefined) this.#db.prepare('UPDATE nodes SET name = ? WHERE is_self = 1 AND name IS NOT ?').run(fields.name, fields.name)
-    if (fields.addrs !== undefined) this.#db.prepare('UPDATE nodes SET addrs = ? WHERE is_self = 1').run(JSON.stringify(fields.addrs))
-  }
-
   byRowId (id: number): NodeRow | undefined {
     const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE id = ?`).get(id) as Raw | undefined
     return row === undefined ? undefined : toNode(row)

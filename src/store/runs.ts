@@ -204,20 +204,6 @@ export class RunStore {
     return this.get(id)
   }
 
-  /** Updates the progress counters and detail of a running run (no status change). */
-  progress (id: number, init: Omit<FinishRunInit, 'error'>): void {
-    const tx = this.#db.transaction(() => {
-      const current = this.#db.prepare('SELECT status, detail FROM runs WHERE id = ?').get(id) as { status: RunStatus, detail: string } | undefined
-      if (current === undefined) throw new UnknownRunError(id)
-      if (current.status !== 'running') throw new RunAlreadyFinishedError(id, current.status, 'running')
-      const detail = { ...(JSON.parse(current.detail) as Record<string, unknown>), ...(init.detail ?? {}) }
-      this.#db.prepare(`UPDATE runs SET file_count = coalesce(?, file_count), byte_count = coalesce(?, byte_count), detail = ?
-                        WHERE id = ? AND status = 'running'`)
-        .run(init.fileCount ?? null, init.byteCount ?? null, JSON.stringify(detail), id)
-    })
-    tx.immediate()
-  }
-
   /** Appends a non-terminal event (an alarm, a note) to a run's log. */
   note (id: number, transition: string, note: string | null = null): void {
     this.#appendEvent(id, transition, this.#clock.nowNs(), note)

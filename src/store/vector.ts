@@ -395,12 +395,6 @@ export class VectorStore {
 
   // ---- deletions ------------------------------------------------------------------------------
 
-  countFromSource (sourceNodeId: number): RevokeCounts {
-    const components = (this.#db.prepare('SELECT count(*) FROM vector WHERE source_node_id = ?').pluck().get(sourceNodeId) as number)
-    const freshness = (this.#db.prepare('SELECT count(*) FROM push_freshness WHERE source_node_id = ?').pluck().get(sourceNodeId) as number)
-    return { components, freshness }
-  }
-
   /** Deletes the live components and pulled freshness a peer asserted. Inside the caller's transaction. */
   deleteFromSource (sourceNodeId: number): RevokeCounts {
     const components = this.#db.prepare('DELETE FROM vector WHERE source_node_id = ?').run(sourceNodeId).changes
