@@ -22,6 +22,12 @@ export function targetKey (store: Store, config: Config, name: string): string {
 
 /** The local label of a store/wire target key. */
 export function targetLabel (store: Store, key: string): string {
+  const slash = key.indexOf('/')
+  if (slash > 0 && isNodeId(key.slice(0, slash))) {
+    // a directory a peer reaches: PEER/LABEL
+    const owner = key.slice(0, slash)
+    return `${nodeLabel(store.nodes.byNodeId(owner), owner)}/${key.slice(slash + 1)}`
+  }
   if (!isNodeId(key)) return key
   return nodeLabel(store.nodes.byNodeId(key), key)
 }

@@ -9,9 +9,10 @@ import type { Config } from './config/types.js'
 import type { NodeKey } from './identity/node-key.js'
 import type { Logger } from './logger.js'
 import { durabilityHandler } from './p2p/durability-handler.js'
+import { holdHandler } from './hold/handler.js'
 import { createHost } from './p2p/host.js'
-import { DURABILITY_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
-import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
+import { DURABILITY_PROTOCOL, HOLD_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
+import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_HOLD_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
 import { pushHandler } from './p2p/push-handler.js'
 import type { DirectoryFs } from './push/directory-fs.js'
 import { cleanStaleStaging } from './push/staging-cleanup.js'
@@ -40,6 +41,8 @@ export interface NodeInit {
   pushFrameDeadlineMs?: number
   /** Filesystem for received pushes (tests inject faults). */
   fs?: DirectoryFs
+  /** Deadline for answering one inbound hold request (tests shorten it). */
+  holdDeadlineMs?: number
 }
 
 export interface ReplicationNode {
@@ -69,6 +72,9 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   await host.handle(PUSH_PROTOCOL, pushHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('receive'), fs: init.fs, frameDeadlineMs: init.pushFrameDeadlineMs
   }), { maxInboundStreams: MAX_INBOUND_PUSH_STREAMS, maxOutboundStreams: MAX_INBOUND_PUSH_STREAMS })
+  await host.handle(HOLD_PROTOCOL, holdHandler({
+    store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('hold'), fs: init.fs, deadlineMs: init.holdDeadlineMs
+  }), { maxInboundStreams: MAX_INBOUND_HOLD_STREAMS, maxOutboundStreams: MAX_INBOUND_HOLD_STREAMS })
   await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()
 

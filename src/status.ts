@@ -7,7 +7,7 @@
 import type { Config } from './config/types.js'
 import { nodeLabel, targetKey } from './naming.js'
 import { gateFile } from './offload/gate.js'
-import { loadGatePolicy } from './offload/gate-policy.js'
+import { loadGatePolicy, placementKeys } from './offload/gate-policy.js'
 import { ReportBuilder, provenance, type Group, type Requirement } from './offload/report.js'
 import type { Run } from './store/runs.js'
 import type { Store } from './store/store.js'
@@ -114,7 +114,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
     } else if (row !== undefined) {
       const policy = loadGatePolicy(store, config, volume, nowNs)
       const builder = new ReportBuilder(policy, name)
-      for (const f of store.files.iterateGateRows(row.id)) {
+      for (const f of store.files.iterateGateRows(row.id, placementKeys(policy))) {
         const refusals = gateFile(policy, f)
         builder.add(f.path, f, refusals)
         if (refusals.length === 0) offload.durable++

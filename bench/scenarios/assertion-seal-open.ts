@@ -28,9 +28,10 @@ const assertion: Assertion = {
     originNode: origins[i % 100] as NodeId,
     originRun: 1000 + i,
     verifyMethod: 'sha256-readback' as const,
+    exceptions: [],
     verifiedAtNs: now - i * 1e6
   })),
-  freshness: []
+  tombstones: []
 }
 
 let envelope: Uint8Array = new Uint8Array()

@@ -1,14 +1,15 @@
 /**
  * A 16-node fleet converging by pulls, in one process over loopback (TCP + Noise + Yamux):
- * every node holds local evidence for its own directory destination (100 origins), requires
- * every other node's, and pulls every other node once; converged when every node holds all 16
- * destinations' evidence. Baseline: the same 240 accept-and-merge steps with the envelopes
+ * every node holds one file of each of 100 origins, placed at its own directory destination,
+ * requires every other node's directory (`nodeJ/destJ`), and pulls every other node once;
+ * converged when every node holds the other 15 directories' evidence. Baseline: the same 240 accept-and-merge steps with the envelopes
  * handed over in memory (no network), so the ratio is what the network path costs.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NodeId } from '../../src/identity/node-id.js'
 import { silentLogger } from '../../src/logger.js'
+import { settleClaims } from '../../src/evidence/settle.js'
 import { sealLocalAssertion } from '../../src/pull/local-assertion.js'
 import { applyPulledEnvelope, pullVolume } from '../../src/pull/pull.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
@@ -27,20 +28,26 @@ async function fleet (round: number): Promise<BenchNode[]> {
   const nodes: BenchNode[] = []
   for (let i = 0; i < NODES; i++) {
     mkdirSync(join(root, `vol${i}`), { recursive: true })
-    nodes.push(await benchNode(root, `node${i}`, `[volumes.photos]\npath = "${join(root, `vol${i}`)}"\noffload_requires = [${dests.map(d => JSON.stringify(d)).join(', ')}]\n`))
+    const others = dests.map((d, j) => `node${j}/${d}`).filter((_, j) => j !== i)
+    nodes.push(await benchNode(root, `node${i}`, `[volumes.photos]\npath = "${join(root, `vol${i}`)}"\noffload_requires = [${others.map(d => JSON.stringify(d)).join(', ')}]\n`))
   }
   for (const a of nodes) for (const b of nodes) if (a !== b) a.store.nodes.enrollPeer(b.key.nodeId, b.name, b.node.addrs())
   nodes.forEach((n, i) => {
     const vol = n.store.volumes.ensure('photos', n.config.volumes.get('photos')!.path)
     const run = n.store.runs.begin({ kind: 'push', volumeId: vol.id, destination: `dest${i}` })
-    n.store.vector.advanceLocal(vol.id, `dest${i}`, 'sha256-readback', origins.map((o, k) => ({ originNodeId: n.store.nodes.ensureOrigin(o as NodeId).id, originRunId: 1 + k })), run.id)
+    const files = origins.map((o, k) => ({ path: `f${k}`, hash: Buffer.alloc(32, k + 1), size: 1, mtimeNs: 1, originNodeId: n.store.nodes.ensureOrigin(o as NodeId).id, originRunId: 1 + k }))
+    n.store.files.recordObserved(vol.id, run.id, files, 'received')
+    for (const f of files) {
+      n.store.placements.record(`dest${i}`, vol.id, f.path, { contentId: n.store.files.contentIdOf(f.hash)!, size: 1, mtimeNs: 1, verifyMethod: 'sha256-readback', runId: run.id, originNodeId: f.originNodeId, originRunId: f.originRunId })
+    }
+    settleClaims(n.store, vol.id, run.id, 'bench')
     n.store.runs.finish(run.id, 'success')
   })
   return nodes
 }
 
 function converged (nodes: BenchNode[]): boolean {
-  return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).map(c => c.destination)).size === NODES)
+  return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).filter(c => c.destination.includes('/')).map(c => c.destination)).size === NODES - 1)
 }
 
 try {

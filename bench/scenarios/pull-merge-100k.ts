@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
+import { relayedKey } from '../../src/evidence/scope.js'
 import { sealAssertion } from '../../src/protocol/envelope.js'
 import { applyPulledEnvelope } from '../../src/pull/pull.js'
 import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
@@ -24,8 +25,8 @@ try {
   const origins = Array.from({ length: ORIGINS }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i : j === 1 ? 77 : 5)).nodeId)
   const dests = Array.from({ length: DESTS }, (_, i) => `d${i}`)
   const now = 1_760_000_000e9
-  const components = dests.flatMap(d => origins.map((o, k) => ({ destination: d, originNode: o as NodeId, originRun: 1 + k, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - k * 1e6 })))
-  const volume: VolumeConfig = { name: 'photos', path: join(dir, 'photos'), pushTo: [], offloadRequires: dests, offloadMaxEvidenceAgeMs: undefined }
+  const components = dests.flatMap(d => origins.map((o, k) => ({ destination: d, originNode: o as NodeId, originRun: 1 + k, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - k * 1e6, exceptions: [] })))
+  const volume: VolumeConfig = { name: 'photos', path: join(dir, 'photos'), pushTo: [], offloadRequires: dests.map(d => `nas/${d}`), offloadMaxEvidenceAgeMs: undefined }
   const config: Config = { file: join(dir, 'cairn.toml'), name: 'bench', listen: [], serve: { pullEveryMs: 600_000 }, volumes: new Map([['photos', volume]]), destinations: new Map() }
   let seq = 1
   const ours: number[] = []
@@ -36,13 +37,14 @@ try {
     const store = benchStore(d)
     const peer = store.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
     const vol = store.volumes.ensure('photos', volume.path)
-    const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', seq: seq++, issuedAtNs: now, receiptFor: null, components, freshness: [] })
+    const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', seq: seq++, issuedAtNs: now, receiptFor: null, components, tombstones: [] })
     const run = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
     let applied = 0
     const ms = await timeMs(() => { applied = applyPulledEnvelope({ store, config, volume, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false }).changed })
     if (applied !== components.length) throw new Error(`merged ${applied} of ${components.length}`)
     store.runs.finish(run.id, 'success')
-    // the floor: the same rows inserted directly, in a second database
+    // the floor: the same rows inserted directly, in a second database, under the keys scoping
+    // gives them (a peer's directory claim is stored as `<peer node id>/<label>`)
     const d2 = join(dir, `floor-${i}`)
     mkdirSync(d2)
     const floor = benchStore(d2)
@@ -54,7 +56,7 @@ try {
                                      VALUES (?, ?, ?, ?, 'sha256-readback', ?, ?, ?, ?)`)
     const floorMs = await timeMs(() => {
       floor.db.transaction(() => {
-        for (const d of dests) ids.forEach((id, k) => insert.run(fvol.id, d, id, 1 + k, now - k * 1e6, fpeer.id, frun.id, now))
+        for (const d of dests) ids.forEach((id, k) => insert.run(fvol.id, relayedKey(peerKey.nodeId, d), id, 1 + k, now - k * 1e6, fpeer.id, frun.id, now))
       }).immediate()
     })
     if (i >= 0) { ours.push(ms); base.push(floorMs) }

@@ -73,14 +73,18 @@ export function registerOffload (program: Command): void {
       const vol = config.volumes.get(volume)
       if (vol === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
       const bar = opts.json === true || opts.dryRun === true ? undefined : progressBar(ctx, `offload ${volume}`, 'files')
+      // a real offload that relies on a peer's custody asks that peer for a hold (DESIGN invariant 29)
+      const needsHost = opts.dryRun !== true && store.nodes.listPeers().some(p => p.revokedAtNs === null)
+      const host = needsHost ? await (await import('../node.js')).createClientHost(store, ctx.key(), ctx.logger) : undefined
       let r: OffloadReport
       try {
         r = await offloadVolume({
-          store, config, volume: vol, selectors: paths, olderThanMs, dryRun: opts.dryRun === true,
+          store, config, volume: vol, selectors: paths, olderThanMs, dryRun: opts.dryRun === true, host,
           perFile: opts.perFile === true, logger: ctx.logger.forComponent('offload'), onProgress: (d, t) => { bar?.update(d, t) }
         })
       } finally {
         bar?.stop()
+        await host?.stop()
       }
       if (opts.json === true) ctx.out.json(offloadJson(r))
       else printHuman(ctx, r)

@@ -81,7 +81,7 @@ export function registerPush (program: Command): void {
           for (const f of r.failures.slice(0, 20)) ctx.out.line(`  failed: ${f.path}: ${f.reason}`)
           const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
           for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
-          if (r.status === 'partial') ctx.out.line('  the vector did not move; push again once the failures are fixed')
+          if (r.status === 'partial') ctx.out.line('  the evidence covers only what was placed; push again once the failures are fixed')
         }
       }
       return reports.every(r => r.status === 'success') ? 0 : 1

@@ -75,7 +75,7 @@ export function parseConfig (text: string, file: string): Config {
     v.knownKeys(t, VOLUME_KEYS, `${key}.`)
     const path = v.absolutePath(t.path, `${key}.path`)
     const pushTo = v.nameList(t.push_to ?? [], `${key}.push_to`)
-    const offloadRequires = v.nameList(t.offload_requires ?? [], `${key}.offload_requires`)
+    const offloadRequires = v.nameList(t.offload_requires ?? [], `${key}.offload_requires`, true)
     for (const target of [...pushTo, ...offloadRequires]) {
       if (target === name) {
         const which = pushTo.includes(target) ? 'push_to' : 'offload_requires'
@@ -156,11 +156,19 @@ class Validator {
     if (!isValidName(name)) throw new ConfigError(this.file, key, NAME_RULE, JSON.stringify(name))
   }
 
-  nameList (value: unknown, key: string): string[] {
-    if (!Array.isArray(value)) this.fail(key, `an array of names (${NAME_RULE})`, value)
+  /** With `relayed`, an entry may also be `PEER/NAME`: a directory only that peer reaches. */
+  nameList (value: unknown, key: string, relayed = false): string[] {
+    if (!Array.isArray(value)) this.fail(key, `an array of names (${NAME_RULE}${relayed ? ', or PEER/NAME' : ''})`, value)
     const out: string[] = []
     value.forEach((item, i) => {
-      const n = this.name(item, `${key}[${i}]`)
+      let n: string
+      if (relayed && typeof item === 'string' && item.split('/').length === 2) {
+        const [peer, dir] = item.split('/') as [string, string]
+        if (!isValidName(peer) || !isValidName(dir)) this.fail(`${key}[${i}]`, `PEER/NAME, each part ${NAME_RULE}`, item)
+        n = item
+      } else {
+        n = this.name(item, `${key}[${i}]`)
+      }
       if (out.includes(n)) this.fail(`${key}[${i}]`, 'each name at most once', item)
       out.push(n)
     })

@@ -1,7 +1,9 @@
 /**
  * `cairn index`: walks a volume, hashes what changed (everything, or under --shallow only
- * files whose size or mtime moved), and records contents and files as an `index` run. New
- * contents get this node and this run as origin. A file that vanished since the last index
+ * files whose size or mtime moved), and records contents and files as an `index` run. A new
+ * path, changed content, and a path back after being missing get this node and this run as
+ * origin, so no claim made while they were away covers them; then this node's claims are
+ * settled from what it now holds. A file that vanished since the last index
  * becomes `missing` — but only after a complete walk, and never under a directory or file
  * that could not be read.
  */
@@ -13,6 +15,7 @@ import type { ObservedFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './hash-file.js'
 import { walkVolume, type OpenDir, type WalkProblem, type WalkStats } from './walk.js'
+import { settleClaims } from '../evidence/settle.js'
 
 export const INDEX_CONCURRENCY = 4
 export const INDEX_BATCH_FILES = 2000
@@ -144,6 +147,8 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   report.specialSkipped = stats.special
   const keep = [...report.unreadable.map(u => u.path), ...report.unstable]
   report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep)
+  // what this node holds changed: its claims follow (a lost received file retracts custody)
+  settleClaims(store, volRow.id, run.id, 'index')
   if (report.unreadable.length > 0 || report.unstable.length > 0) {
     report.status = 'partial'
     report.error = `${report.unreadable.length} unreadable, ${report.unstable.length} changing while hashed`

@@ -1,25 +1,32 @@
 /**
  * The offload gate: a pure function over data loaded once per invocation (DESIGN invariants
- * 12 and 13). A file may be offloaded only if, for every target the volume requires, none of
- * these fails — checked in this order, the first failing one is the target's reason:
+ * 12, 13, 19, 20, 28). A file may be offloaded only if every target the volume requires
+ * passes; the first failing check is the target's reason.
  *
- *  1. coverage    — a component for the file's origin node (`no-evidence`), at or above the
- *                   file's origin run (`evidence-behind`);
- *  2. age         — only under offload_max_evidence_age: a known verification instant
- *                   (`evidence-age-unknown`) no older than the limit (`evidence-stale`);
- *  3. re-acquired — for a target this node pushes to, the file's status must not have changed
- *                   after the last successful push to it; for a target only a peer reaches,
- *                   that peer's pulled push freshness must cover the file's origin run
- *                   (`not-pushed`);
- *  4. method      — content-verified only: sha256-readback or peer-sha256; presence+size,
- *                   none or unknown refuse, and so does a verify pass that failed after the
- *                   last successful push (`not-content-verified`).
+ *  - a **directory this node writes**: the file's path is placed there with the file's
+ *    content (`not-pushed`), read back content-verified (`not-content-verified`), with a last
+ *    real read inside the age limit (`evidence-stale`). A verify that found it damaged forgot
+ *    the placement, so a partial push counts for exactly what it placed.
+ *  - a **peer this node pushes to**: the peer is not revoked (`target-revoked`); this node
+ *    placed the path there with the file's content (`not-pushed`); the peer's own custody
+ *    (in its own signature) covers the version placed (`no-evidence`, `evidence-behind`,
+ *    `custody-hole`), content-verified and inside the age limit.
+ *  - a **directory only a peer reaches** (`PEER/NAME`): the chain of invariant 20 — the peer
+ *    is not revoked, holds the file (this node placed it there and the peer's custody covers
+ *    it, else `relay-not-holding`), and the peer's claim about the directory covers the same
+ *    version (`no-evidence`, `evidence-behind`), content-verified, inside the age limit. Both
+ *    claims come from the peer's latest accepted assertion (each replaces the peer's whole
+ *    set), so the directory claim was computed no earlier than the custody it rests on.
  *
- * No requirement at all refuses everything; that is decided by the caller before the gate.
+ * The hold of invariant 29 (`not-held`, `held-for-peer`) is taken by the offload after the
+ * gate; a dry run reports what the gate alone decides. No requirement at all refuses
+ * everything; that is decided by the caller before the gate.
  */
-import { isContentVerified } from '../verify-method.js'
+import { claimCovers, type Hole } from '../evidence/claims.js'
+import { isContentVerified, PEER_SHA256 } from '../verify-method.js'
 
-export type Cause = 'no-evidence' | 'evidence-behind' | 'evidence-age-unknown' | 'evidence-stale' | 'not-pushed' | 'not-content-verified'
+export type Cause = 'no-evidence' | 'evidence-behind' | 'evidence-age-unknown' | 'evidence-stale' | 'not-pushed' | 'not-content-verified' |
+  'target-revoked' | 'custody-hole' | 'relay-not-holding' | 'not-held' | 'held-for-peer'
 
 export interface GateComponent {
   originRunId: number
@@ -27,24 +34,50 @@ export interface GateComponent {
   verifiedAtNs: number | null
   /** NULL = verified by this node. */
   sourceNodeId: number | null
+  exceptions: readonly Hole[]
+  /** The lowest run the claim covers; absent = 1. */
+  floorRunId?: number
+}
+
+export interface GatePlacement {
+  contentId: number
+  verifyMethod: string
+  /** The last real read of the bytes at the destination. */
+  verifiedAtNs: number
+  originNodeId: number | null
+  originRunId: number | null
+}
+
+export interface PlacementLookup {
+  get: (path: string) => GatePlacement | undefined
 }
 
 export interface GateTarget {
-  /** As the operator names it (config name or peer name). */
+  /** As the operator names it (config name, peer name, or PEER/NAME). */
   name: string
-  /** The store key (directory name or node id). */
+  /** The store key (directory name, node id, or `<node id>/<label>`). */
   key: string
-  /** `pushed`: this node pushes to it (push_to); `relayed`: only a peer reaches it. */
+  /** `pushed`: this node writes it; `relayed`: only a peer reaches it. */
   reach: 'pushed' | 'relayed'
   kind: 'directory' | 'peer' | 'unknown'
-  /** The last successful push of this volume to the target (pushed targets). */
-  lastPushRunId: number | null
-  /** Live components by origin node row id. */
+  /** The node row of the peer whose custody this target relies on (a peer, or a relay). */
+  custodian: number | null
+  /** The peer (or the relay) is revoked: the requirement always refuses. */
+  revoked: boolean
+  /**
+   * The store key whose placements the target is judged on: the directory this node writes,
+   * or the custodian's node id; null when nothing is placed for it.
+   */
+  placementKey?: string | null
+  /**
+   * By path: this node's placements there. A file from `iterateGateRows(volume, keys)` carries
+   * them already (one SQL join, streamed); this lookup is for a file that does not.
+   */
+  placements: PlacementLookup
+  /** The custodian's custody by origin node row id (empty for a directory this node writes). */
+  custody: ReadonlyMap<number, GateComponent>
+  /** The claim the target is judged on, by origin: local claim, custody, or the relay's claim. */
   components: ReadonlyMap<number, GateComponent>
-  /** Pulled push freshness by origin node row id: the highest run a peer last pushed (relayed targets). */
-  freshness: ReadonlyMap<number, number>
-  /** A verify of this target that failed after its last successful push. */
-  failedVerifyRunId: number | null
 }
 
 export interface GatePolicy {
@@ -55,9 +88,13 @@ export interface GatePolicy {
 }
 
 export interface GateFile {
+  path: string
+  contentId: number
   originNodeId: number
   originRunId: number
   statusChangedRunId: number
+  /** The placement per policy target (same order), when the rows were read with a join. */
+  placed?: ReadonlyArray<GatePlacement | undefined>
 }
 
 export interface Refusal {
@@ -67,30 +104,59 @@ export interface Refusal {
   component: GateComponent | undefined
 }
 
-function check (policy: GatePolicy, t: GateTarget, f: GateFile): Refusal | undefined {
-  const c = t.components.get(f.originNodeId)
-  if (c === undefined) return { target: t, cause: 'no-evidence', component: undefined }
-  if (c.originRunId < f.originRunId) return { target: t, cause: 'evidence-behind', component: c }
-  if (policy.maxEvidenceAgeNs !== undefined) {
-    if (c.verifiedAtNs === null) return { target: t, cause: 'evidence-age-unknown', component: c }
-    if (policy.nowNs - c.verifiedAtNs > policy.maxEvidenceAgeNs) return { target: t, cause: 'evidence-stale', component: c }
-  }
-  if (t.reach === 'pushed') {
-    if (t.lastPushRunId === null || f.statusChangedRunId > t.lastPushRunId) return { target: t, cause: 'not-pushed', component: c }
-  } else {
-    const fresh = t.freshness.get(f.originNodeId)
-    if (fresh === undefined || fresh < f.originRunId) return { target: t, cause: 'not-pushed', component: c }
-  }
-  if (!isContentVerified(c.verifyMethod) || t.failedVerifyRunId !== null) return { target: t, cause: 'not-content-verified', component: c }
+function ageRefusal (policy: GatePolicy, t: GateTarget, atNs: number | null, c: GateComponent | undefined): Refusal | undefined {
+  if (policy.maxEvidenceAgeNs === undefined) return undefined
+  if (atNs === null) return { target: t, cause: 'evidence-age-unknown', component: c }
+  if (policy.nowNs - atNs > policy.maxEvidenceAgeNs) return { target: t, cause: 'evidence-stale', component: c }
   return undefined
+}
+
+/** The version this node placed at the custodian, when it is the file's content. */
+function placedVersion (p: GatePlacement | undefined, f: GateFile): { originNodeId: number, originRunId: number } | undefined {
+  if (p === undefined || p.contentId !== f.contentId || p.originNodeId === null || p.originRunId === null) return undefined
+  return { originNodeId: p.originNodeId, originRunId: p.originRunId }
+}
+
+function check (policy: GatePolicy, t: GateTarget, f: GateFile, slot: number): Refusal | undefined {
+  if (t.revoked) return { target: t, cause: 'target-revoked', component: undefined }
+  if (t.kind === 'unknown') return { target: t, cause: 'no-evidence', component: undefined }
+  const p = f.placed !== undefined ? f.placed[slot] : t.placements.get(f.path)
+  if (t.reach === 'pushed' && t.kind === 'directory') {
+    if (p === undefined || p.contentId !== f.contentId) return { target: t, cause: 'not-pushed', component: t.components.get(f.originNodeId) }
+    // the evidence judged is the placement itself: this node's own read of those bytes there
+    const judged: GateComponent = { originRunId: p.originRunId ?? f.originRunId, verifyMethod: p.verifyMethod, verifiedAtNs: p.verifiedAtNs, sourceNodeId: null, exceptions: [] }
+    if (!isContentVerified(p.verifyMethod)) return { target: t, cause: 'not-content-verified', component: judged }
+    return ageRefusal(policy, t, p.verifiedAtNs, judged)
+  }
+  const placed = placedVersion(p, f)
+  if (t.reach === 'pushed') {
+    if (placed === undefined) return { target: t, cause: 'not-pushed', component: t.custody.get(f.originNodeId) }
+    const c = t.custody.get(placed.originNodeId)
+    if (c === undefined) return { target: t, cause: 'no-evidence', component: undefined }
+    if (c.originRunId < placed.originRunId) return { target: t, cause: 'evidence-behind', component: c }
+    if (!claimCovers(c, f.path, placed.originRunId)) return { target: t, cause: 'custody-hole', component: c }
+    // custody is a node re-hashing its own bytes: only peer-sha256 says that
+    if (c.verifyMethod !== PEER_SHA256) return { target: t, cause: 'not-content-verified', component: c }
+    return ageRefusal(policy, t, c.verifiedAtNs, c)
+  }
+  // relayed: only through a chain that holds the file
+  const custody = placed === undefined ? undefined : t.custody.get(placed.originNodeId)
+  if (placed === undefined || custody === undefined || custody.verifyMethod !== PEER_SHA256 || !claimCovers(custody, f.path, placed.originRunId)) {
+    return { target: t, cause: 'relay-not-holding', component: custody }
+  }
+  const d = t.components.get(placed.originNodeId)
+  if (d === undefined) return { target: t, cause: 'no-evidence', component: undefined }
+  if (!claimCovers(d, f.path, placed.originRunId)) return { target: t, cause: 'evidence-behind', component: d }
+  if (!isContentVerified(d.verifyMethod)) return { target: t, cause: 'not-content-verified', component: d }
+  return ageRefusal(policy, t, d.verifiedAtNs, d)
 }
 
 /** Every target's first failing condition for one file; empty means the file may be offloaded. */
 export function gateFile (policy: GatePolicy, file: GateFile): Refusal[] {
   const out: Refusal[] = []
-  for (const t of policy.targets) {
-    const r = check(policy, t, file)
+  policy.targets.forEach((t, slot) => {
+    const r = check(policy, t, file, slot)
     if (r !== undefined) out.push(r)
-  }
+  })
   return out
 }

@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { gateFile } from './gate.js'
-import { loadGatePolicy } from './gate-policy.js'
+import { loadGatePolicy, placementKeys } from './gate-policy.js'
 
 export interface RevocationImpact {
   components: number
@@ -29,7 +29,8 @@ export function revocationImpact (store: Store, config: Config, peer: NodeRow, n
     const now = loadGatePolicy(store, config, volume, nowNs)
     const after = loadGatePolicy(store, config, volume, nowNs, { withoutSource: peer.id })
     let losing = 0
-    for (const f of store.files.iteratePresent(row.id)) {
+    // both policies name the same targets in the same order: one joined read serves both
+    for (const f of store.files.iterateGateRows(row.id, placementKeys(now))) {
       if (gateFile(now, f).length === 0 && gateFile(after, f).length > 0) losing++
     }
     if (losing > 0) filesLosingGate.push({ volume: volume.name, files: losing })

@@ -5,7 +5,11 @@
  * checks that no revoke, reset, rewind or rewinding pull was recorded since it started (those
  * take no gate, so a revocation never waits behind an offload — the offload stops instead),
  * then verifies the file from its open handle. The row is marked offloaded only after the unlink.
+ * Before the first unlink, the hold phase (./hold-phase.ts, DESIGN invariant 29) records this
+ * node's intents and takes a hold from every peer whose custody a required target relies on;
+ * only files every custodian holds are unlinked, and only while the holds last.
  */
+import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { OffloadPolicyMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -13,10 +17,12 @@ import { nodeLabel } from '../naming.js'
 import type { LiveFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { gateFile } from './gate.js'
-import { loadGatePolicy } from './gate-policy.js'
+import { loadGatePolicy, placementKeys } from './gate-policy.js'
+import { runHoldPhase } from './hold-phase.js'
 import { ReportBuilder, type Group, type RefusalView, type Requirement } from './report.js'
 import { parseSelectors } from './selectors.js'
 import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
+import { settleClaims } from '../evidence/settle.js'
 
 export type FileOutcome = 'offloaded' | 'not-durable' | 'drift' | 'error'
 
@@ -60,6 +66,10 @@ export interface OffloadInit {
   logger: Logger
   hooks?: UnlinkHooks
   onProgress?: (done: number, total: number) => void
+  /** A started libp2p host, to ask custodian peers for holds; without one, files relying on a peer are refused (not-held). */
+  host?: Libp2p
+  /** How long to ask custodians to hold (tests shorten it); default MAX_HOLD_DURATION_MS. */
+  holdDurationMs?: number
 }
 
 /** Runs recorded after `runId` that can take evidence away. */
@@ -97,7 +107,7 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   const durable: number[] = []
   const fileReports = new Map<string, OffloadFileReport>()
   if (volRow !== undefined) {
-    for (const f of store.files.iterateGateRows(volRow.id)) {
+    for (const f of store.files.iterateGateRows(volRow.id, placementKeys(policy))) {
       if (!selection.matches(f.path)) continue
       if (selection.olderThanNs !== undefined && f.mtimeNs >= selection.olderThanNs) continue
       report.selected++
@@ -119,47 +129,77 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   report.groups = builder.finishGroups()
   report.requirements = [...builder.requirements.values()]
   if (report.files !== undefined) report.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  if (run === undefined) return report
+  if (run === undefined || volRow === undefined) return report
+
+  // ---- holds (DESIGN invariant 29): intents here, a hold from every custodian peer ------------
+  const hold = await runHoldPhase({
+    store, host: init.host, volume, volumeId: volRow.id, runId: run.id, policy, builder, name, logger: init.logger,
+    durationMs: init.holdDurationMs,
+    files: durable.map(id => store.files.byId(id)).filter((f): f is LiveFile => f !== undefined && f.status === 'present')
+  })
+  for (const [path, reasons] of hold.refused) {
+    report.durable--
+    report.notDurable++
+    const fr = fileReports.get(path)
+    if (fr !== undefined) {
+      fr.outcome = 'not-durable'
+      fr.reasons.push(...reasons)
+    }
+  }
+  report.groups = builder.finishGroups()
+  report.requirements = [...builder.requirements.values()]
+  const held = hold.allowed.map(f => f.id)
+  // ---- end of the hold phase; every unlink below asks hold.live() first ---------------------
 
   let done = 0
-  for (const fileId of durable) {
-    const f: LiveFile | undefined = store.files.byId(fileId)
-    if (f === undefined || f.status !== 'present') continue
-    const changed = evidenceChangedSince(store, run.id)
-    if (changed !== null) {
-      report.stopped = changed
-      break
-    }
-    let note: string | undefined
-    let outcome: FileOutcome
-    try {
-      const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash }, init.hooks)
-      if (r.outcome === 'offloaded') {
-        store.files.setStatus(f.id, 'offloaded', run.id)
-        outcome = 'offloaded'
-        report.offloaded++
-      } else {
-        outcome = 'drift'
-        note = r.reason
-        report.drift++
-        init.logger.warn('not offloading a file that drifted since it was indexed', { volume: volume.name, path: f.path, reason: r.reason })
+  try {
+    for (const fileId of held) {
+      const f: LiveFile | undefined = store.files.byId(fileId)
+      if (f === undefined || f.status !== 'present') continue
+      const changed = evidenceChangedSince(store, run.id)
+      if (changed !== null) {
+        report.stopped = changed
+        break
       }
-    } catch (err) {
-      outcome = 'error'
-      note = err instanceof Error ? err.message : String(err)
-      report.errors++
+      if (!hold.live()) {
+        report.stopped = hold.stopReason
+        break
+      }
+      let note: string | undefined
+      let outcome: FileOutcome
+      try {
+        const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash }, hold.hooks(init.hooks))
+        if (r.outcome === 'offloaded') {
+          store.files.setStatus(f.id, 'offloaded', run.id)
+          outcome = 'offloaded'
+          report.offloaded++
+        } else {
+          outcome = 'drift'
+          note = r.reason
+          report.drift++
+          init.logger.warn('not offloading a file that drifted since it was indexed', { volume: volume.name, path: f.path, reason: r.reason })
+        }
+      } catch (err) {
+        outcome = 'error'
+        note = err instanceof Error ? err.message : String(err)
+        report.errors++
+      }
+      if (outcome !== 'offloaded') {
+        if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note })
+        store.runs.note(run.id, outcome, `${f.path}: ${note ?? ''}`)
+      }
+      const fr = fileReports.get(f.path)
+      if (fr !== undefined) {
+        fr.outcome = outcome
+        if (note !== undefined) fr.note = note
+      }
+      init.onProgress?.(++done, held.length)
     }
-    if (outcome !== 'offloaded') {
-      if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note })
-      store.runs.note(run.id, outcome, `${f.path}: ${note ?? ''}`)
-    }
-    const fr = fileReports.get(f.path)
-    if (fr !== undefined) {
-      fr.outcome = outcome
-      if (note !== undefined) fr.note = note
-    }
-    init.onProgress?.(++done, durable.length)
+  } finally {
+    hold.release()
   }
+  // what this node holds changed: its custody now has holes where it offloaded (invariant 19)
+  settleClaims(store, volRow!.id, run.id, 'offload')
   report.status = report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'
   store.runs.finish(run.id, report.status, {
     error: report.stopped ?? (report.status === 'partial' ? `${report.drift} drifted, ${report.errors} failed` : null),

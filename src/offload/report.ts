@@ -56,19 +56,21 @@ export function detailOf (r: Refusal, file: { originNodeId: number, originRunId:
     case 'evidence-stale':
       return `${t.name} was last verified for origin ${origin} ${ago(policy.nowNs, c?.verifiedAtNs ?? 0)} ago; the limit is ${Math.round((policy.maxEvidenceAgeNs ?? 0) / 86_400e9)}d`
     case 'not-pushed':
-      if (t.reach === 'pushed') {
-        return t.lastPushRunId === null
-          ? `no successful push to ${t.name} yet`
-          : `the file changed at run ${file.statusChangedRunId}, after the last successful push to ${t.name} (run ${t.lastPushRunId})`
-      }
-      return t.freshness.has(file.originNodeId)
-        ? `the last push to ${t.name} a peer reported covered origin ${origin} through run ${t.freshness.get(file.originNodeId) ?? '?'}; the file is from run ${file.originRunId}`
-        : `no peer has reported pushing origin ${origin} to ${t.name}`
+      return `this version of the file is not placed at ${t.name}: it was never pushed there, changed or came back since the last push, or a verify found it missing or damaged there`
     case 'not-content-verified':
-      if (t.failedVerifyRunId !== null && c !== undefined && (c.verifyMethod === 'sha256-readback' || c.verifyMethod === 'peer-sha256')) {
-        return `verify run ${t.failedVerifyRunId} found files missing or changed at ${t.name}`
-      }
       return `method ${c?.verifyMethod ?? 'none'} at ${t.name} does not prove the bytes (only sha256-readback and peer-sha256 do)`
+    case 'target-revoked':
+      return `${t.name} is revoked: nothing it or anyone else says about it counts`
+    case 'custody-hole':
+      return `${t.name} reports it no longer holds this version of the file (missing, offloaded or replaced there)`
+    case 'relay-not-holding': {
+      const relay = t.name.includes('/') ? t.name.slice(0, t.name.indexOf('/')) : 'the peer that reaches it'
+      return `${relay} has not confirmed it holds this file, so its word about ${t.name} does not cover it`
+    }
+    case 'not-held':
+      return holdDetail(t.name, 'refused')
+    case 'held-for-peer':
+      return `this node holds this file for ${t.name}'s offload`
   }
 }
 
@@ -87,7 +89,53 @@ export function adviceOf (t: GateTarget, cause: Cause): string {
     case 'not-content-verified':
       if (t.reach === 'relayed') return `a pull from the peer that pushes to ${t.name}, once it holds content-verified evidence`
       return t.kind === 'directory' ? `a verify pass over ${t.name} (or a push without --shallow)` : push
+    case 'not-held':
+      return holdAdvice(t.name, 'unreachable')
+    case 'held-for-peer':
+      return heldForPeerAdvice(t.name)
+    case 'target-revoked':
+      return `re-enroll ${t.name} if it is trusted again (\`cairn peer add\`), or change offload_requires`
+    case 'custody-hole':
+      return `the next push to ${t.name} sends it again`
+    case 'relay-not-holding':
+      return `push to ${t.name.includes('/') ? t.name.slice(0, t.name.indexOf('/')) : 'that peer'} so it holds this file, then pull from it after its next push to ${t.name}`
   }
+}
+
+/** Why a custodian did not hold a file (DESIGN invariant 29), as the hold exchange reported it. */
+export type HoldWhy = 'offloading' | 'not-present' | 'changed' | 'not-placed' | 'unreachable' | 'invalid-response' | 'refused'
+
+export function holdDetail (holder: string, why: HoldWhy): string {
+  switch (why) {
+    case 'unreachable': return `${holder} is not reachable to hold this file`
+    case 'offloading': return `${holder} is offloading this file itself`
+    case 'not-present': return `${holder} has no present copy of this content at this path`
+    case 'changed': return `${holder}'s copy changed on disk since it last indexed it`
+    case 'not-placed': return `${holder} no longer has this file placed and read back at the directory this node relies on through it (a verify there may have found it damaged)`
+    case 'invalid-response': return `${holder}'s answer to the hold request did not verify`
+    case 'refused': return `${holder} refused to hold this file`
+  }
+}
+
+export function holdAdvice (holder: string, why: HoldWhy): string {
+  switch (why) {
+    case 'unreachable':
+    case 'invalid-response':
+      return `${holder} is not reachable to hold these files; start \`cairn serve\` on ${holder} and run the offload again`
+    case 'offloading':
+      return `${holder} is offloading these files itself; run the offload again after its offload finishes`
+    case 'not-present':
+    case 'changed':
+      return `${holder} no longer holds these files as indexed; push to ${holder} again before offloading`
+    case 'not-placed':
+      return `${holder}'s next push places them again; pull from ${holder} after it, then run the offload again`
+    case 'refused':
+      return `${holder} refused to hold these files (see its log); run the offload again later`
+  }
+}
+
+export function heldForPeerAdvice (peer: string): string {
+  return `this node promised ${peer} to keep these files while ${peer} offloads them; run the offload again after the hold ends (at most 10 minutes)`
 }
 
 export function summaryOf (target: string, cause: Cause, files: number): string {
@@ -97,8 +145,13 @@ export function summaryOf (target: string, cause: Cause, files: number): string 
     case 'evidence-behind': return `${n}: evidence at ${target} is behind the files' origin runs`
     case 'evidence-age-unknown': return `${n}: evidence at ${target} has no known verification time`
     case 'evidence-stale': return `${n}: evidence at ${target} is older than the age limit`
-    case 'not-pushed': return `${n}: changed or re-acquired since the last push to ${target}`
+    case 'not-pushed': return `${n}: not placed at ${target} (never pushed, changed or back since, or found damaged there)`
     case 'not-content-verified': return `${n}: evidence at ${target} is not content-verified`
+    case 'not-held': return `${n}: ${target} did not hold them for this offload`
+    case 'held-for-peer': return `${n}: held for ${target}'s offload`
+    case 'target-revoked': return `${n}: ${target} is revoked`
+    case 'custody-hole': return `${n}: ${target} no longer holds them`
+    case 'relay-not-holding': return `${n}: the relay to ${target} has not confirmed it holds them`
   }
 }
 
@@ -134,7 +187,7 @@ export class ReportBuilder {
   /** Groups in the order of the volume's targets, then of causes. */
   finishGroups (): Group[] {
     const order = this.policy.targets.map(t => t.name)
-    const causes = ['no-evidence', 'evidence-behind', 'evidence-age-unknown', 'evidence-stale', 'not-pushed', 'not-content-verified']
+    const causes = ['target-revoked', 'no-evidence', 'relay-not-holding', 'evidence-behind', 'custody-hole', 'evidence-age-unknown', 'evidence-stale', 'not-pushed', 'not-content-verified', 'not-held', 'held-for-peer']
     return [...this.groups.values()]
       .map(g => ({ ...g, summary: summaryOf(g.target, g.cause, g.files) }))
       .sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target) || causes.indexOf(a.cause) - causes.indexOf(b.cause))

@@ -1,8 +1,9 @@
 /**
  * `cairn restore VOLUME [PATH...] --from DEST`: copies offloaded files back from a directory
  * destination (after checking its identity marker, read-only), verifies every byte against the
- * indexed content, and marks the file present with a new status_changed_run_id — so it must be
- * pushed again before its next offload. Restoring from a peer is not supported yet: pull the
+ * indexed content, and records it present under a new origin (this node, the restore run). The
+ * gate judges it again from scratch: it passes a target only where that version is placed (the
+ * directory it came back from still holds it) and, for peers, only once a push placed it there. Restoring from a peer is not supported yet: pull the
  * bytes through a directory destination the peer pushes to.
  */
 import { join } from 'node:path'
@@ -14,6 +15,7 @@ import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { MARKER_FILE } from '../push/destination-marker.js'
 import { treeWriter } from '../push/place-file.js'
 import { parseSelectors } from './selectors.js'
+import { settleClaims } from '../evidence/settle.js'
 
 export interface RestoreReport {
   runId: number
@@ -53,6 +55,7 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
   const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
   const writer = treeWriter(fs, volume.path, run.id)
+  const self = store.nodes.self()
   const fail = (path: string, reason: string): void => {
     report.failed++
     if (report.problems.length < 100) report.problems.push({ path, reason })
@@ -82,10 +85,9 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
         continue
       }
       const info = await fs.lstat(join(volume.path, f.path))
-      store.db.transaction(() => {
-        store.files.setStatus(f.id, 'present', run.id)
-        if (info !== undefined) store.files.setMtime(f.id, info.mtimeNs)
-      }).immediate()
+      // a restored file is a new origin here (DESIGN "Re-entry is a new origin — locally"):
+      // no claim made while it was away covers it
+      store.files.recordObserved(volRow.id, run.id, [{ path: f.path, hash: f.hash, size: f.size, mtimeNs: info?.mtimeNs ?? f.mtimeNs, originNodeId: self.id, originRunId: run.id }], 'local')
       report.restored++
     }
     await writer.syncDirs()
@@ -96,6 +98,7 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   } finally {
     await writer.cleanup().catch(() => {})
   }
+  settleClaims(store, volRow.id, run.id, 'restore')
   report.status = report.failed > 0 ? 'partial' : 'success'
   store.runs.finish(run.id, report.status, { error: report.failed > 0 ? `${report.failed} file(s) not restored` : null, fileCount: report.restored, detail: { restored: report.restored, failed: report.failed } })
   init.logger.info('restore finished', { volume: volume.name, from: from.name, restored: report.restored, failed: report.failed })

@@ -3,7 +3,7 @@
  *
  *     uvarint(len(domain)) ‖ domain ‖ uvarint(len(payload_type)) ‖ payload_type ‖ uvarint(len(payload)) ‖ payload
  *
- * with domain "cairn-assertion-v1". `openAssertion` verifies the signature over the payload
+ * with domain "cairn-assertion-v2". `openAssertion` verifies the signature over the payload
  * bytes exactly as received (never a re-encoding), then decodes and validates the payload, and
  * checks that the payload's signer is the key that signed it.
  */
@@ -17,8 +17,8 @@ import type { Assertion } from './messages.js'
 import { uvarint } from './varint.js'
 import { decodeAssertion, decodeEnvelope, encodeAssertion, encodeEnvelope } from './wire.js'
 
-export const ASSERTION_DOMAIN = 'cairn-assertion-v1'
-export const ASSERTION_PAYLOAD_TYPE = '/cairn/assertion/1'
+export const ASSERTION_DOMAIN = 'cairn-assertion-v2'
+export const ASSERTION_PAYLOAD_TYPE = '/cairn/assertion/2'
 
 const encoder = new TextEncoder()
 const DOMAIN_BYTES = encoder.encode(ASSERTION_DOMAIN)

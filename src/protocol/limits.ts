@@ -9,8 +9,12 @@ export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 export const MAX_DATA_FRAME_BYTES = 1024 * 1024
 /** Components in one assertion (at ~24 bytes each, 1,048,576 fit in MAX_FRAME_BYTES). */
 export const MAX_COMPONENTS_PER_ASSERTION = 1_048_576
-/** Push-freshness entries in one assertion. */
-export const MAX_FRESHNESS_PER_ASSERTION = 1_048_576
+/** Directories one hold request may name in `placed_at`. */
+export const MAX_HOLD_DIRECTORIES = 16
+/** Exceptions (holes) one component may carry; past it the signer caps the claim instead. */
+export const MAX_EXCEPTIONS_PER_COMPONENT = 256
+/** Exceptions in one assertion, over all its components. */
+export const MAX_EXCEPTIONS_PER_ASSERTION = 65_536
 /** Entries of an assertion's name dictionary (destinations and origin node ids). */
 export const MAX_NAMES_PER_ASSERTION = 8192
 /** Origin nodes a single pull may introduce to this node's database. */
@@ -42,3 +46,13 @@ export const MAX_INBOUND_PUSH_STREAMS = 2
 /** Sanity window for timestamps on the wire: 2020-01-01 .. 2100-01-01 in ns. */
 export const MIN_SANE_TIME_NS = 1_577_836_800 * 1e9
 export const MAX_SANE_TIME_NS = 4_102_444_800 * 1e9
+/** Files in one `/cairn/hold/1.0.0` request (a larger offload sends several requests). */
+export const MAX_HOLD_ENTRIES = 65_536
+/** Largest hold request frame; the client splits its files so that each request fits. */
+export const MAX_HOLD_REQUEST_BYTES = 8 * 1024 * 1024
+/** Longest hold a node grants: the promise not to offload, replace or forget files. */
+export const MAX_HOLD_DURATION_MS = 10 * 60_000
+/** A whole hold request/response exchange, either side (the holder lstats every file). */
+export const HOLD_DEADLINE_MS = 30_000
+/** Concurrent inbound hold streams per connection. */
+export const MAX_INBOUND_HOLD_STREAMS = 2

@@ -11,14 +11,18 @@ export interface AssertedComponent {
   originNode: NodeId
   originRun: number
   verifyMethod: VerifyMethod | null
-  /** The signer's verification instant; null = unknown. */
+  /** The oldest real read behind the claim; null = unknown. */
   verifiedAtNs: number | null
+  /** Holes: versions (path, run) of the origin the claim does not cover. */
+  exceptions: Array<{ path: string, run: number }>
+  /** The lowest run covered; absent = 1 (from the first run). */
+  floorRun?: number
 }
 
-export interface AssertedFreshness {
+/** A withdrawn claim: the signer no longer makes it (origin_run 0 on the wire). */
+export interface Tombstone {
   destination: string
   originNode: NodeId
-  originRun: number
 }
 
 export interface Assertion {
@@ -28,8 +32,10 @@ export interface Assertion {
   issuedAtNs: number
   /** The pusher's run id a receipt answers; null for a plain assertion. */
   receiptFor: number | null
+  /** The signer's whole set of claims for the volume. */
   components: AssertedComponent[]
-  freshness: AssertedFreshness[]
+  /** Claims explicitly withdrawn (absence withdraws them too). */
+  tombstones: Tombstone[]
 }
 
 export interface EnvelopeParts {
@@ -116,4 +122,61 @@ export interface PushResult {
   message: string
   filesWritten: number
   bytesWritten: number
+}
+
+// ---- /cairn/hold/1.0.0 (DESIGN invariant 29) -----------------------------------------------
+
+/** Bytes of a hold request's nonce, echoed in the signed Hold. */
+export const HOLD_NONCE_BYTES = 16
+
+export interface HoldEntry {
+  path: string
+  hash: Uint8Array
+}
+
+export interface HoldRequest {
+  volume: string
+  durationMs: number
+  nonce: Uint8Array
+  entries: HoldEntry[]
+  /** Directories (the holder's names) each held entry must be placed at, read back; none = []. */
+  placedAt?: string[]
+}
+
+/** Why a holder refused one entry (uint32 on the wire). */
+export const HoldRefusalReason = {
+  /** The holder is offloading the file itself. */
+  OFFLOADING: 1,
+  /** The holder has no present copy with that hash. */
+  NOT_PRESENT: 2,
+  /** The holder's file on disk differs from what it indexed (edited or deleted since). */
+  CHANGED: 3,
+  /** The holder has no current read-back placement of it at a directory the request names. */
+  NOT_PLACED: 4
+} as const
+export type HoldRefusalReasonCode = typeof HoldRefusalReason[keyof typeof HoldRefusalReason]
+
+export interface HoldRefusal {
+  entry: number
+  reason: HoldRefusalReasonCode
+}
+
+export interface HoldResponse {
+  status: StatusCode
+  envelope: Uint8Array | null
+  refused: HoldRefusal[]
+  message: string
+}
+
+/** The holder's signed promise; it covers the request's entries minus the refused ones. */
+export interface Hold {
+  signer: NodeId
+  /** The requester the promise is made to. */
+  holder: NodeId
+  volume: string
+  issuedAtNs: number
+  expiresAtNs: number
+  nonce: Uint8Array
+  granted: number
+  grantedSha256: Uint8Array
 }

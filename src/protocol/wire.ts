@@ -5,20 +5,25 @@
  */
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, OversizeMessageError } from '../errors.js'
-import { parseNodeId, type NodeId } from '../identity/node-id.js'
+import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName } from '../names.js'
 import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
 import {
-  MAX_COMPONENTS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_FRESHNESS_PER_ASSERTION, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
+  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
   MAX_PATH_SEGMENT_BYTES, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SANE_TIME_NS, MAX_STATUS_MESSAGE_CHARS,
   MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS
 } from './limits.js'
 import {
-  Status, type AssertedComponent, type AssertedFreshness, type Assertion, type DurabilityRequest, type DurabilityResponse,
+  Status, type AssertedComponent, type Assertion, type Tombstone, type DurabilityRequest, type DurabilityResponse,
   type EnvelopeParts, type FailureReasonCode, type FileFailure, type PlanChunk, type PlanEntry, type PlanReply, type PushOffer,
   type PushResult, type StatusCode
 } from './messages.js'
 import * as pb from './pb/cairn.js'
+// the hold section (end of file)
+import { createHash } from 'node:crypto'
+import { MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS, MAX_HOLD_ENTRIES } from './limits.js'
+import { HOLD_NONCE_BYTES, HoldRefusalReason, type Hold, type HoldEntry, type HoldRefusal, type HoldRefusalReasonCode, type HoldRequest, type HoldResponse } from './messages.js'
+import { uvarint } from './varint.js'
 
 type Bytes = Uint8Array | Uint8ArrayList
 
@@ -147,9 +152,13 @@ export function encodeAssertion (a: Assertion): Uint8Array {
     originNode: ref(c.originNode),
     originRun: c.originRun,
     verifyMethod: c.verifyMethod === null ? 0 : (METHOD_CODES.get(c.verifyMethod) ?? 0),
-    verifiedAtNs: c.verifiedAtNs === null ? 0n : BigInt(c.verifiedAtNs)
+    verifiedAtNs: c.verifiedAtNs === null ? 0n : BigInt(c.verifiedAtNs),
+    exceptions: c.exceptions.map(e => ({ path: e.path, originRun: e.run })),
+    floorRun: c.floorRun === undefined || c.floorRun <= 1 ? 0 : c.floorRun
   }))
-  const freshness: pb.Freshness[] = a.freshness.map(f => ({ destination: ref(f.destination), originNode: ref(f.originNode), originRun: f.originRun }))
+  for (const t of a.tombstones) {
+    components.push({ destination: ref(t.destination), originNode: ref(t.originNode), originRun: 0, verifyMethod: 0, verifiedAtNs: 0n, exceptions: [], floorRun: 0 })
+  }
   return pb.Assertion.encode({
     signer: a.signer,
     volume: a.volume,
@@ -157,15 +166,14 @@ export function encodeAssertion (a: Assertion): Uint8Array {
     issuedAtNs: BigInt(a.issuedAtNs),
     receiptFor: a.receiptFor ?? 0,
     names,
-    components,
-    freshness
+    components
   })
 }
 
 export function decodeAssertion (data: Bytes): Assertion {
   checkFrame(data, 'assertion')
   const w = decodeWith('assertion', () => pb.Assertion.decode(data, {
-    limits: { names: MAX_NAMES_PER_ASSERTION, components: MAX_COMPONENTS_PER_ASSERTION, freshness: MAX_FRESHNESS_PER_ASSERTION }
+    limits: { names: MAX_NAMES_PER_ASSERTION, components: MAX_COMPONENTS_PER_ASSERTION, components$: { exceptions: MAX_EXCEPTIONS_PER_COMPONENT } }
   }))
   const signer = nodeIdField(w.signer, 'signer')
   const volume = volumeName(w.volume, 'volume')
@@ -196,32 +204,43 @@ export function decodeAssertion (data: Bytes): Assertion {
   }
 
   const keys = new Set<string>()
-  const components: AssertedComponent[] = w.components.map((c, i) => {
+  const components: AssertedComponent[] = []
+  const tombstones: Tombstone[] = []
+  let exceptionCount = 0
+  w.components.forEach((c, i) => {
     const destination = nameAt(c.destination, `components[${i}].destination`)
     const originNode = originAt(c.originNode, `components[${i}].origin_node`)
     const key = `${c.destination}:${c.originNode}`
     if (keys.has(key)) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
     keys.add(key)
-    return {
+    if (c.originRun === 0) {
+      if (c.verifyMethod !== 0 || c.verifiedAtNs !== 0n || c.exceptions.length > 0 || c.floorRun !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+      tombstones.push({ destination, originNode })
+      return
+    }
+    const originRun = safeInt(c.originRun, `components[${i}].origin_run`, 1)
+    const floorRun = c.floorRun === 0 ? 1 : safeInt(c.floorRun, `components[${i}].floor_run`, 1)
+    if (floorRun > originRun) throw new InvalidMessageError(`components[${i}].floor_run`, `${floorRun} is above the component's origin_run ${originRun}`)
+    exceptionCount += c.exceptions.length
+    if (c.exceptions.length > MAX_EXCEPTIONS_PER_COMPONENT) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_COMPONENT} exceptions`)
+    if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
+    const exceptions = c.exceptions.map((e, j) => {
+      const field = `components[${i}].exceptions[${j}]`
+      const run = safeInt(e.originRun, `${field}.origin_run`, 1)
+      if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
+      return { path: checkPlanPath(e.path, `${field}.path`), run }
+    })
+    components.push({
       destination,
       originNode,
-      originRun: safeInt(c.originRun, `components[${i}].origin_run`, 1),
+      originRun,
       verifyMethod: methodFromCode(c.verifyMethod, `components[${i}].verify_method`),
-      verifiedAtNs: saneTime(c.verifiedAtNs, `components[${i}].verified_at_ns`, true)
-    }
+      verifiedAtNs: saneTime(c.verifiedAtNs, `components[${i}].verified_at_ns`, true),
+      exceptions,
+      ...(floorRun > 1 ? { floorRun } : {})
+    })
   })
-  const freshKeys = new Set<string>()
-  const freshness: AssertedFreshness[] = w.freshness.map((f, i) => {
-    const key = `${f.destination}:${f.originNode}`
-    if (freshKeys.has(key)) throw new InvalidMessageError(`freshness[${i}]`, 'a second entry for the same destination and origin')
-    freshKeys.add(key)
-    return {
-      destination: nameAt(f.destination, `freshness[${i}].destination`),
-      originNode: originAt(f.originNode, `freshness[${i}].origin_node`),
-      originRun: safeInt(f.originRun, `freshness[${i}].origin_run`, 1)
-    }
-  })
-  return { signer, volume, seq, issuedAtNs, receiptFor, components, freshness }
+  return { signer, volume, seq, issuedAtNs, receiptFor, components, tombstones }
 }
 
 // ---- /cairn/durability/1.0.0 ---------------------------------------------------------------
@@ -358,5 +377,124 @@ export function decodePushResult (data: Bytes, planEntries: number): PushResult 
     message: message(w.message),
     filesWritten: w.filesWritten,
     bytesWritten: safeInt(w.bytesWritten, 'bytes_written', 0)
+  }
+}
+
+// ---- /cairn/hold/1.0.0 -------------------------------------------------------------------------
+
+const HOLD_DIGEST_DOMAIN = new TextEncoder().encode('cairn-hold-entries-v1')
+const HOLD_REASONS = new Set<number>(Object.values(HoldRefusalReason))
+
+/**
+ * What a signed Hold covers: SHA-256 over "cairn-hold-entries-v1" then, per held entry in
+ * request order, uvarint(len(path)) ‖ path (UTF-8) ‖ hash (32 bytes).
+ */
+export function holdEntriesDigest (entries: readonly HoldEntry[]): Uint8Array {
+  const h = createHash('sha256').update(HOLD_DIGEST_DOMAIN)
+  for (const e of entries) {
+    const path = Buffer.from(e.path, 'utf8')
+    h.update(uvarint(path.length)).update(path).update(e.hash)
+  }
+  return new Uint8Array(h.digest())
+}
+
+function holdEntry (e: pb.HoldEntry, field: string): HoldEntry {
+  if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
+  return { path: checkPlanPath(e.path, `${field}.path`), hash: e.hash }
+}
+
+function nonceField (value: Uint8Array, field: string): Uint8Array {
+  if (value.length !== HOLD_NONCE_BYTES) throw new InvalidMessageError(field, `expected ${HOLD_NONCE_BYTES} bytes, got ${value.length}`)
+  return value
+}
+
+export function encodeHoldRequest (r: HoldRequest): Uint8Array {
+  return pb.HoldRequest.encode({
+    volume: r.volume,
+    durationMs: r.durationMs,
+    nonce: r.nonce as Uint8Array<ArrayBuffer>,
+    entries: r.entries.map(e => ({ path: e.path, hash: e.hash as Uint8Array<ArrayBuffer> })),
+    placedAt: r.placedAt ?? []
+  })
+}
+
+/** A hold request, validated: volume name, 1..MAX_HOLD_DURATION_MS, the nonce, bounded entries with plan paths, no path twice. */
+export function decodeHoldRequest (data: Bytes): HoldRequest {
+  checkFrame(data, 'hold request')
+  const w = decodeWith('hold request', () => pb.HoldRequest.decode(data, { limits: { entries: MAX_HOLD_ENTRIES, placedAt: MAX_HOLD_DIRECTORIES } }))
+  const volume = volumeName(w.volume, 'volume')
+  const durationMs = safeInt(w.durationMs, 'duration_ms', 1)
+  if (durationMs > MAX_HOLD_DURATION_MS) throw new InvalidMessageError('duration_ms', `longer than ${MAX_HOLD_DURATION_MS} ms`)
+  if (w.entries.length === 0) throw new InvalidMessageError('entries', 'no entries')
+  const paths = new Set<string>()
+  const entries = w.entries.map((e, i) => {
+    const entry = holdEntry(e, `entries[${i}]`)
+    if (paths.has(entry.path)) throw new InvalidMessageError(`entries[${i}].path`, 'requested twice')
+    paths.add(entry.path)
+    return entry
+  })
+  const placedAt = w.placedAt.map((d, i) => {
+    const name = destinationName(d, `placed_at[${i}]`)
+    if (isNodeId(name)) throw new InvalidMessageError(`placed_at[${i}]`, 'a directory name, not a node id')
+    return name
+  })
+  if (new Set(placedAt).size !== placedAt.length) throw new InvalidMessageError('placed_at', 'a directory named twice')
+  return { volume, durationMs, nonce: nonceField(w.nonce, 'nonce'), entries, placedAt }
+}
+
+export function encodeHoldResponse (r: HoldResponse): Uint8Array {
+  return pb.HoldResponse.encode({
+    status: r.status,
+    envelope: (r.envelope ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+    refused: r.refused.map(x => ({ entry: x.entry, reason: x.reason })),
+    message: message(r.message)
+  })
+}
+
+/** A hold response to a request of `requested` entries: refusals strictly increasing, known reasons. */
+export function decodeHoldResponse (data: Bytes, requested: number): HoldResponse {
+  checkFrame(data, 'hold response')
+  const w = decodeWith('hold response', () => pb.HoldResponse.decode(data, { limits: { refused: MAX_HOLD_ENTRIES } }))
+  let previous = -1
+  const refused: HoldRefusal[] = w.refused.map((x, i) => {
+    if (x.entry <= previous || x.entry >= requested) throw new InvalidMessageError(`refused[${i}].entry`, 'indexes must be strictly increasing request entry numbers')
+    previous = x.entry
+    if (!HOLD_REASONS.has(x.reason)) throw new InvalidMessageError(`refused[${i}].reason`, `unknown reason code ${x.reason}`)
+    return { entry: x.entry, reason: x.reason as HoldRefusalReasonCode }
+  })
+  return { status: statusField(w.status, 'status'), envelope: w.envelope.length === 0 ? null : w.envelope, refused, message: message(w.message) }
+}
+
+export function encodeHold (h: Hold): Uint8Array {
+  return pb.Hold.encode({
+    signer: h.signer,
+    holder: h.holder,
+    volume: h.volume,
+    issuedAtNs: BigInt(h.issuedAtNs),
+    expiresAtNs: BigInt(h.expiresAtNs),
+    nonce: h.nonce as Uint8Array<ArrayBuffer>,
+    granted: h.granted,
+    grantedSha256: h.grantedSha256 as Uint8Array<ArrayBuffer>
+  })
+}
+
+/** A signed Hold's payload, validated field by field (its meaning is checked by the requester). */
+export function decodeHold (data: Bytes): Hold {
+  checkFrame(data, 'hold')
+  const w = decodeWith('hold', () => pb.Hold.decode(data))
+  const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
+  const expiresAtNs = saneTime(w.expiresAtNs, 'expires_at_ns', false) as number
+  if (expiresAtNs <= issuedAtNs) throw new InvalidMessageError('expires_at_ns', 'not after issued_at_ns')
+  if (w.granted < 1 || w.granted > MAX_HOLD_ENTRIES) throw new InvalidMessageError('granted', `expected 1..${MAX_HOLD_ENTRIES}, got ${w.granted}`)
+  if (w.grantedSha256.length !== 32) throw new InvalidMessageError('granted_sha256', `expected 32 bytes, got ${w.grantedSha256.length}`)
+  return {
+    signer: nodeIdField(w.signer, 'signer'),
+    holder: nodeIdField(w.holder, 'holder'),
+    volume: volumeName(w.volume, 'volume'),
+    issuedAtNs,
+    expiresAtNs,
+    nonce: nonceField(w.nonce, 'nonce'),
+    granted: w.granted,
+    grantedSha256: w.grantedSha256
   }
 }

@@ -8,15 +8,16 @@
  *     accepted from that signer for that volume (an identical re-send is a no-op).
  *  2. `recordAssertion` — one transaction: re-checks revocation and the watermark (so racing
  *     pulls and a revoke that lands mid-pull both win), creates rows for new origin nodes,
- *     stores the envelope when it changes the live vector, and merges through the vector's
- *     single pulled-write core.
+ *     stores the envelope when it changes the live vector, and replaces the signer's whole
+ *     set of components (a lower or absent one is a retraction, never a refused rewind).
  */
 import { AssertionContextError, PeerRevokedError, ReplayedAssertionError, SignerMismatchError, UnknownSignerError } from '../errors.js'
 import type { NodeId } from '../identity/node-id.js'
 import { openAssertion, type OpenedAssertion } from '../protocol/envelope.js'
-import type { AssertedComponent, AssertedFreshness } from '../protocol/messages.js'
+import type { ScopedComponent } from '../evidence/scope.js'
+import type { AssertedComponent } from '../protocol/messages.js'
 import type { Store } from '../store/store.js'
-import type { MergeResult } from '../store/vector.js'
+import { cappedVerifiedAt, type ClaimWrite, type ReplaceResult } from '../store/vector.js'
 
 export interface AcceptContext {
   /** The node the assertion must be signed by. */
@@ -49,10 +50,10 @@ export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: Accept
 }
 
 /** Origin node ids in these entries that this node's database does not know yet. */
-export function newOrigins (store: Store, components: AssertedComponent[], freshness: AssertedFreshness[]): Set<NodeId> {
+export function newOrigins (store: Store, components: AssertedComponent[]): Set<NodeId> {
   const out = new Set<NodeId>()
   const known = new Map<NodeId, boolean>()
-  for (const id of [...components.map(c => c.originNode), ...freshness.map(f => f.originNode)]) {
+  for (const id of components.map(c => c.originNode)) {
     let isKnown = known.get(id)
     if (isKnown === undefined) {
       isKnown = store.nodes.byNodeId(id) !== undefined
@@ -66,18 +67,20 @@ export function newOrigins (store: Store, components: AssertedComponent[], fresh
 export interface RecordInit {
   volumeId: number
   runId: number
-  allowRewind: boolean
-  /** The entries left after scoping, already validated. */
-  components: AssertedComponent[]
-  /** Replaces the signer's pulled freshness for the volume; undefined leaves it alone (receipts). */
-  freshness: AssertedFreshness[] | undefined
+  /** The signer's components left after scoping (src/evidence/scope.ts), already validated. */
+  components: ScopedComponent[]
 }
 
 export interface RecordResult {
-  merge: MergeResult
+  merge: ReplaceResult
   assertionId: number | null
 }
 
+/**
+ * Records a verified assertion as the signer's whole set for the volume (invariant 21): in one
+ * transaction, re-checks revocation and the watermark, creates rows for new origin nodes,
+ * stores the envelope when it changes the live vector, and replaces the signer's components.
+ */
 export function recordAssertion (store: Store, verified: VerifiedAssertion, init: RecordInit): RecordResult {
   const a = verified.opened.assertion
   const tx = store.db.transaction((): RecordResult => {
@@ -85,7 +88,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
     if (node === undefined || node.revokedAtNs !== null) throw new PeerRevokedError(verified.opened.signer, node?.revokedAtNs ?? 0)
     if (verified.duplicate) {
       // An identical re-send of the last accepted assertion: nothing to do.
-      return { merge: { applied: init.components.length, changed: 0, rewinds: [], rewound: 0, freshnessWritten: 0 }, assertionId: null }
+      return { merge: { applied: init.components.length, changed: 0, retracted: 0, notOwned: 0 }, assertionId: null }
     }
     store.assertions.advanceWatermark(verified.signerRowId, verified.opened.signer, a.volume, a.seq, verified.opened.envelopeSha256)
     const originRow = new Map<string, number>()
@@ -97,28 +100,21 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
       }
       return row
     }
-    const components = init.components.map(c => ({
-      destination: c.destination,
+    const now = store.clock.nowNs()
+    const claims: ClaimWrite[] = init.components.map(c => ({
+      destination: c.key,
       originNodeId: rowOf(c.originNode),
       originRunId: c.originRun,
       verifyMethod: c.verifyMethod,
-      relayedVerifiedAtNs: c.verifiedAtNs
+      verifiedAtNs: cappedVerifiedAt(c.verifiedAtNs, a.issuedAtNs, now),
+      exceptions: c.exceptions,
+      floorRunId: c.floorRun ?? 1
     }))
-    const freshness = init.freshness?.map(f => ({ destination: f.destination, originNodeId: rowOf(f.originNode), originRunId: f.originRun }))
-    const changes = store.vector.previewPulled(init.volumeId, verified.signerRowId, a.issuedAtNs, components, init.allowRewind)
-    const assertionId = changes > 0 || (freshness !== undefined && store.vector.freshnessDiffers(init.volumeId, verified.signerRowId, freshness))
+    const changes = store.vector.previewReplace(init.volumeId, verified.signerRowId, claims)
+    const assertionId = changes > 0
       ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a.seq, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
       : null
-    const merge = store.vector.mergePulled({
-      volumeId: init.volumeId,
-      sourceNodeId: verified.signerRowId,
-      issuedAtNs: a.issuedAtNs,
-      assertionId,
-      runId: init.runId,
-      components,
-      freshness,
-      allowRewind: init.allowRewind
-    })
+    const merge = store.vector.replaceFromSource(init.volumeId, verified.signerRowId, claims, assertionId, init.runId)
     return { merge, assertionId }
   })
   return tx.immediate()

@@ -1,30 +1,27 @@
 /**
- * This node's own assertion for a volume: what it verified itself (source NULL) and its own
- * push freshness — never what peers told it (relayed evidence would be attributed to this
- * node and survive the revocation of the node that made it up). Each seal takes a new,
- * persisted sequence number.
+ * This node's own assertion for a volume: its whole set of claims (custody and its claims
+ * about the directories it writes), computed from everything it holds at signing time
+ * (src/evidence/claims.ts) — never what peers told it (relayed evidence would be attributed
+ * to this node and survive the revocation of the node that made it up). A local claim that
+ * was recorded but is no longer made is sent as a tombstone. Each seal takes a new, persisted
+ * sequence number.
  */
+import { currentClaims } from '../evidence/settle.js'
 import type { NodeKey } from '../identity/node-key.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import { sealAssertion } from '../protocol/envelope.js'
-import type { AssertedComponent, AssertedFreshness, Assertion } from '../protocol/messages.js'
+import type { AssertedComponent, Assertion, Tombstone } from '../protocol/messages.js'
 import type { Store } from '../store/store.js'
-import { isVerifyMethod } from '../verify-method.js'
 
 export interface LocalAssertionInit {
-  /** Only components for this destination (a receipt names the receiver itself). */
-  destination?: string
-  /** Only these origins (a receipt covers the pushed snapshot's origins). */
-  originNodeIds?: ReadonlySet<number>
   receiptFor?: number
-  includeFreshness?: boolean
 }
 
 export function buildLocalAssertion (store: Store, signer: NodeId, volume: string, logger: Logger, init: LocalAssertionInit = {}): Assertion {
   const row = store.volumes.get(volume)
   const components: AssertedComponent[] = []
-  const freshness: AssertedFreshness[] = []
+  const tombstones: Tombstone[] = []
   const nodeIdOf = new Map<number, NodeId>()
   const idOf = (rowId: number): NodeId | undefined => {
     if (!nodeIdOf.has(rowId)) {
@@ -34,26 +31,21 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
     return nodeIdOf.get(rowId)
   }
   if (row !== undefined) {
-    for (const c of store.vector.list(row.id)) {
-      if (c.sourceNodeId !== null) continue
-      if (init.destination !== undefined && c.destination !== init.destination) continue
-      if (init.originNodeIds !== undefined && !init.originNodeIds.has(c.originNodeId)) continue
-      if (c.verifyMethod !== null && !isVerifyMethod(c.verifyMethod)) {
-        logger.warn('not asserting a component with an unknown verify method', { volume, destination: c.destination, method: c.verifyMethod })
+    const made = new Set<string>()
+    for (const c of currentClaims(store, row.id)) {
+      const originNode = idOf(c.originNodeId)
+      if (originNode === undefined) {
+        logger.warn('not asserting a claim whose origin node is unknown', { volume, destination: c.destination, origin: c.originNodeId })
         continue
       }
-      const originNode = idOf(c.originNodeId)
-      if (originNode === undefined) continue
-      components.push({ destination: c.destination, originNode, originRun: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs })
+      made.add(`${c.destination}\u0000${originNode}`)
+      components.push({ destination: c.destination, originNode, originRun: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, ...(c.floorRunId > 1 ? { floorRun: c.floorRunId } : {}) })
     }
-    if (init.includeFreshness !== false) {
-      for (const f of store.vector.listFreshness(row.id)) {
-        if (f.sourceNodeId !== null) continue
-        if (init.destination !== undefined && f.destination !== init.destination) continue
-        const originNode = idOf(f.originNodeId)
-        if (originNode === undefined) continue
-        freshness.push({ destination: f.destination, originNode, originRun: f.originRunId })
-      }
+    for (const c of store.vector.list(row.id)) {
+      if (c.sourceNodeId !== null) continue
+      const originNode = idOf(c.originNodeId)
+      if (originNode === undefined || made.has(`${c.destination}\u0000${originNode}`)) continue
+      tombstones.push({ destination: c.destination, originNode })
     }
   }
   return {
@@ -63,7 +55,7 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
     issuedAtNs: store.clock.nowNs(),
     receiptFor: init.receiptFor ?? null,
     components,
-    freshness
+    tombstones
   }
 }
 

@@ -2,16 +2,17 @@
  * One pull of one volume from one peer, as a `pull` run, in the order DESIGN invariant 7
  * asks: fetch; open and accept the envelope (signature, signer, context, sequence); scope
  * (drop entries for destinations the volume neither pushes to nor requires); cap new origins;
- * then merge all or nothing in one transaction. Every fetched entry lands in exactly one of
- * applied / refused-rewind / dropped.
+ * then merge all or nothing in one transaction. The assertion is the peer's whole set: what
+ * it carries lower, or no longer carries, is retracted (counted in `retracted`). Every fetched
+ * entry lands in exactly one of applied / dropped; `rewinds` stays empty (a source lowering
+ * its own claim is a retraction, not a rewind) and is kept for the CLI contract.
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError, PeerStatusError, TooManyOriginsError, UnknownVolumeError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { volumeScope } from '../naming.js'
+import { scopeAssertion } from '../evidence/scope.js'
 import { MAX_NEW_ORIGINS_PER_PULL } from '../protocol/limits.js'
-import type { AssertedComponent, AssertedFreshness } from '../protocol/messages.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { newOrigins, recordAssertion, verifyAssertion } from './accept.js'
@@ -22,7 +23,7 @@ export const MAX_DROP_SAMPLES = 16
 export interface PullDrop {
   destination: string
   origin: string
-  kind: 'component' | 'freshness'
+  kind: 'component' | 'third-party'
 }
 
 export interface PullRewind {
@@ -44,6 +45,8 @@ export interface PullReport {
   applied: number
   /** Of `applied`, the components that changed the live vector. */
   changed: number
+  /** Components of this peer that came down or went away (retractions, audited). */
+  retracted: number
   dropped: number
   /** Lower than recorded and refused (or, with allowRewind, applied as rewinds). */
   rewinds: PullRewind[]
@@ -81,7 +84,7 @@ export interface PulledEnvelopeInit {
   allowRewind: boolean
 }
 
-export type PullCounts = Pick<PullReport, 'fetched' | 'applied' | 'changed' | 'dropped' | 'rewinds' | 'rewound' | 'drops' | 'assertionId'>
+export type PullCounts = Pick<PullReport, 'fetched' | 'applied' | 'changed' | 'retracted' | 'dropped' | 'rewinds' | 'rewound' | 'drops' | 'assertionId'>
 
 /**
  * Everything a pull does after the bytes arrived, no network: accept the envelope (signature,
@@ -89,40 +92,30 @@ export type PullCounts = Pick<PullReport, 'fetched' | 'applied' | 'changed' | 'd
  * CairnError (and writes nothing) when the envelope is refused.
  */
 export function applyPulledEnvelope (init: PulledEnvelopeInit): PullCounts {
-  const { store, config, peer } = init
+  const { store, peer } = init
   const peerLabel = peer.name ?? peer.nodeId
-  const counts: PullCounts = { fetched: 0, applied: 0, changed: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
+  const counts: PullCounts = { fetched: 0, applied: 0, changed: 0, retracted: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
   const verified = verifyAssertion(store, init.envelope, { expectedSigner: peer.nodeId, volume: init.volume.name, receiptFor: null })
   const a = verified.opened.assertion
-  counts.fetched = a.components.length + a.freshness.length
-  const scope = volumeScope(store, config, init.volume)
-  const components: AssertedComponent[] = []
-  const freshness: AssertedFreshness[] = []
-  const drop = (destination: string, origin: string, kind: PullDrop['kind']): void => {
+  counts.fetched = a.components.length + a.tombstones.length
+  const scoped = scopeAssertion(init.volume, peer, a.components)
+  for (const d of scoped.drops) {
     counts.dropped++
-    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: label(store, destination), origin: label(store, origin), kind })
+    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: label(store, d.destination), origin: label(store, d.origin), kind: d.kind })
   }
-  for (const c of a.components) {
-    if (scope.has(c.destination)) components.push(c)
-    else drop(c.destination, c.originNode, 'component')
-  }
-  for (const f of a.freshness) {
-    if (scope.has(f.destination)) freshness.push(f)
-    else drop(f.destination, f.originNode, 'freshness')
-  }
-  const fresh = newOrigins(store, components, freshness)
+  const fresh = newOrigins(store, scoped.kept)
   if (fresh.size > MAX_NEW_ORIGINS_PER_PULL) throw new TooManyOriginsError(peerLabel, fresh.size, MAX_NEW_ORIGINS_PER_PULL)
 
-  const recorded = recordAssertion(store, verified, { volumeId: init.volumeId, runId: init.runId, allowRewind: init.allowRewind, components, freshness })
+  const recorded = recordAssertion(store, verified, { volumeId: init.volumeId, runId: init.runId, components: scoped.kept })
   counts.assertionId = recorded.assertionId
   counts.changed = recorded.merge.changed
-  counts.rewound = recorded.merge.rewound
-  counts.rewinds = recorded.merge.rewinds.map(r => {
-    const origin = store.nodes.byRowId(r.originNodeId)
-    return { destination: label(store, r.destination), origin: origin?.name ?? origin?.nodeId ?? '?', current: r.current, attempted: r.attempted }
-  })
-  // refused rewinds are their own bucket; applied rewinds (with --allow-rewind) count as applied
-  counts.applied = recorded.merge.applied + (init.allowRewind ? recorded.merge.rewound : 0) + freshness.length
+  counts.retracted = recorded.merge.retracted
+  // a tombstone is applied as a retraction: every fetched entry is applied or dropped
+  counts.applied = recorded.merge.applied + a.tombstones.length
+  if (recorded.merge.notOwned > 0) {
+    counts.dropped += recorded.merge.notOwned
+    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: '(evidence another provenance owns)', origin: '-', kind: 'component' })
+  }
   return counts
 }
 
@@ -134,7 +127,7 @@ export async function pullVolume (init: PullInit): Promise<PullReport> {
   const peerLabel = peer.name ?? peer.nodeId
   const run = store.runs.begin({ kind: 'pull', volumeId: volRow.id, peerNodeId: peer.id, detail: { allow_rewind: init.allowRewind ? 1 : 0 } })
   const report: PullReport = {
-    runId: run.id, volume, peer: peerLabel, status: 'failed', error: null, fetched: 0, applied: 0, changed: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null
+    runId: run.id, volume, peer: peerLabel, status: 'failed', error: null, fetched: 0, applied: 0, changed: 0, retracted: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null
   }
   const finish = (status: PullReport['status'], error: string | null): PullReport => {
     report.status = status
@@ -142,7 +135,7 @@ export async function pullVolume (init: PullInit): Promise<PullReport> {
     store.runs.finish(run.id, status, {
       error,
       fileCount: 0,
-      detail: { fetched: report.fetched, applied: report.applied, changed: report.changed, dropped: report.dropped, rewinds: report.rewinds.length, rewound: report.rewound, assertion_id: report.assertionId }
+      detail: { fetched: report.fetched, applied: report.applied, changed: report.changed, retracted: report.retracted, dropped: report.dropped, rewinds: report.rewinds.length, rewound: report.rewound, assertion_id: report.assertionId }
     })
     return report
   }

@@ -2,15 +2,20 @@
  * Pushing a volume to a directory destination, as a `push` run:
  *
  *  1. check the destination's identity marker (a missing or different one refuses the run);
- *  2. take the snapshot — the present files and their origin maxima — before any transfer;
+ *  2. take the snapshot of the present files before any transfer;
  *  3. copy what the destination lacks (temp + fsync + rename; prior bytes to history);
  *  4. read every written file back from the destination and hash it (`sha256-readback`), or,
- *     under --shallow, check presence and size only (`presence+size`);
- *  5. on full success advance the vector to exactly the snapshot's maxima, then mark the run
- *     success. Any failure: `partial`, and the vector does not move.
+ *     under --shallow, check presence and size only (`presence+size`), recording each
+ *     verified file as a placement with the instant of that read;
+ *  5. settle this node's claims from everything present and placed (src/evidence/): the
+ *     claim about the destination covers exactly what is placed there, so a partial push
+ *     counts for what it placed. The run is `success` only without failures.
  *
  * A file the destination already holds (same content, verified with an equal or stronger
- * method, unchanged size and mtime there since) is not copied again.
+ * method, unchanged size and mtime there since) is not copied again, and its placement keeps
+ * the instant of its last real read (invariant 22). Under `offload_max_evidence_age`, a
+ * skipped file whose last read is older than half the limit is re-read at the destination,
+ * so a regular push keeps honest evidence fresh.
  */
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
@@ -23,6 +28,7 @@ import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { ensureDestinationIdentity } from './destination-marker.js'
 import { treeWriter } from './place-file.js'
 import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
+import { settleClaims } from '../evidence/settle.js'
 
 export const PUSH_CONCURRENCY = 4
 
@@ -73,6 +79,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
 
   const writer = treeWriter(fs, tree, run.id)
   const placements = store.placements.forVolume(destination.name, volRow.id)
+  const rereadBeforeNs = volume.offloadMaxEvidenceAgeMs === undefined ? undefined : store.clock.nowNs() - volume.offloadMaxEvidenceAgeMs * 1e6 / 2
   const progress: PushProgress = { filesDone: 0, filesTotal: snapshot.files.length, bytesSent: 0, bytesTotal: snapshot.totalBytes }
 
   const pushOne = async (file: SnapshotFile): Promise<void> => {
@@ -81,8 +88,22 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     if (placed !== undefined && placed.contentId === file.contentId && (METHOD_STRENGTH[placed.verifyMethod] ?? 0) >= (METHOD_STRENGTH[method] ?? 0)) {
       const there = await fs.lstat(destPath)
       if (there?.kind === 'file' && there.size === placed.size && there.mtimeNs === placed.mtimeNs) {
-        report.filesSkipped++
-        return
+        const tooOld = rereadBeforeNs !== undefined && placed.verifiedAtNs < rereadBeforeNs && method === SHA256_READBACK
+        if (!tooOld) {
+          report.filesSkipped++
+          if (placed.originNodeId !== file.originNodeId || placed.originRunId !== file.originRunId) {
+            store.placements.record(destination.name, volRow.id, file.path, { ...placed, originNodeId: file.originNodeId, originRunId: file.originRunId })
+          }
+          return
+        }
+        // the last real read is too old: read it again where it is
+        const back = await fs.hash(destPath).catch(() => undefined)
+        if (back !== undefined && back.hash.equals(file.hash) && back.size === file.size) {
+          report.filesSkipped++
+          store.placements.record(destination.name, volRow.id, file.path, { ...placed, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId })
+          return
+        }
+        store.placements.forget(destination.name, volRow.id, file.path)
       }
     }
     try {
@@ -104,13 +125,16 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
       } else {
         const there = await fs.lstat(destPath)
         if (there?.kind !== 'file' || there.size !== file.size) {
+          store.placements.forget(destination.name, volRow.id, file.path)
           report.failures.push({ path: file.path, reason: 'size at the destination differs' })
           return
         }
       }
       const there = await fs.lstat(destPath)
-      if (there !== undefined) store.placements.record(destination.name, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id })
+      if (there !== undefined) store.placements.record(destination.name, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
     } catch (err) {
+      // whatever was placed there before may have moved to history: it is evidence no more
+      store.placements.forget(destination.name, volRow.id, file.path)
       report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err) })
     } finally {
       progress.filesDone++
@@ -130,13 +154,14 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   }
   await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: err instanceof Error ? err.message : String(err) }) })
 
+  // the claims follow from everything present and placed, whatever this push managed
+  settleClaims(store, volRow.id, run.id, `push to ${destination.name}`)
+  report.advanced = store.vector.list(volRow.id).filter(c => c.destination === destination.name && c.sourceNodeId === null)
+    .map(c => ({ originNodeId: c.originNodeId, originRunId: c.originRunId }))
   if (report.failures.length > 0) {
-    init.logger.info('push incomplete; the vector does not move', { volume: volume.name, destination: destination.name, failures: report.failures.length })
-    return finish('partial', `${report.failures.length} file(s) failed; the vector did not move`)
+    init.logger.info('push incomplete; the claim covers what was placed', { volume: volume.name, destination: destination.name, failures: report.failures.length })
+    return finish('partial', `${report.failures.length} file(s) failed; the evidence covers only what was placed`)
   }
-  const components = [...snapshot.maxima].map(([originNodeId, originRunId]) => ({ originNodeId, originRunId }))
-  store.vector.advanceLocal(volRow.id, destination.name, method, components, run.id)
-  report.advanced = components
   init.logger.info('pushed volume', { volume: volume.name, destination: destination.name, run: run.id, sent: report.filesSent, skipped: report.filesSkipped })
   return finish('success', null)
 }

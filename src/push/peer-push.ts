@@ -1,20 +1,22 @@
 /**
- * Pushing a volume to another cairn node over `/cairn/push/1.0.0`, as a `push` run whose
+ * Pushing a volume to another cairn node over `/cairn/push/2.0.0`, as a `push` run whose
  * destination is the peer's node id:
  *
  *  1. take the snapshot (present files and origin maxima) before any transfer;
  *  2. offer it; send the plan; stream the bytes of the entries the peer lacks (1 MiB frames,
  *     a deadline per frame, back-pressure from the stream);
- *  3. accept the peer's receipt: signed by the peer, for this run, a new sequence, covering no
- *     origin beyond the snapshot; record it as the peer's assertion (source = the peer), so
- *     revoking the peer drops it;
- *  4. the run is `success` only after the receipt is recorded and covers every snapshot origin.
+ *  3. accept the peer's receipt: signed by the peer, for this run, a new sequence; it is the
+ *     peer's whole set of claims and replaces what the peer asserted before (source = the
+ *     peer, so revoking the peer drops it); record per path what the peer accepted (the
+ *     placement the gate checks against the peer's custody);
+ *  4. the run is `success` only after the receipt is recorded and the peer's custody covers
+ *     every planned file.
  */
 import type { Libp2p } from '@libp2p/interface'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { VolumeConfig } from '../config/types.js'
-import { CairnError, PeerStatusError, ReceiptRefusedError } from '../errors.js'
+import { CairnError, PeerStatusError } from '../errors.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import { openPeerStream } from '../p2p/dial.js'
@@ -23,6 +25,8 @@ import { PUSH_PROTOCOL } from '../protocol/ids.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_CHUNK_ENTRIES, PUSH_FINISH_DEADLINE_MS, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
 import { Status, statusName, type PlanEntry } from '../protocol/messages.js'
 import { decodePlanReply, decodePushResult, encodePlanChunk, encodePushOffer } from '../protocol/wire.js'
+import { claimCovers } from '../evidence/claims.js'
+import { scopeAssertion } from '../evidence/scope.js'
 import { recordAssertion, verifyAssertion } from '../pull/accept.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -75,6 +79,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
 
   let receiptBytes: Uint8Array | null
   let resultStatus: number
+  const failedEntries: number[] = []
   try {
     const stream = await openPeerStream(init.host, peer, PUSH_PROTOCOL, AbortSignal.timeout(frameMs))
     const io = framed(stream, MAX_FRAME_BYTES)
@@ -127,6 +132,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       resultStatus = result.status
       receiptBytes = result.receipt
       for (const f of result.failures) {
+        failedEntries.push(f.entry)
         const reason = f.reason === 1 ? 'the bytes received do not hash to the planned hash' : f.reason === 3 ? 'read-back at the peer differs' : 'the peer could not write it'
         report.failures.push({ path: plan[f.entry]?.path ?? `#${f.entry}`, reason })
       }
@@ -144,24 +150,29 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
   if (receiptBytes === null) return finish('failed', `${label} sent no receipt`)
   try {
     const verified = verifyAssertion(store, receiptBytes, { expectedSigner: peer.nodeId, volume: volume.name, receiptFor: run.id })
-    const components = verified.opened.assertion.components
-    const snapshotMax = new Map<string, number>()
-    for (const [rowId, maxRun] of snapshot.maxima) snapshotMax.set(originIds[originIndex.get(rowId) ?? -1] ?? '', maxRun)
-    for (const c of components) {
-      if (c.destination !== peer.nodeId) throw new ReceiptRefusedError(label, `it names ${c.destination} as destination instead of itself`)
-      if (c.verifyMethod !== PEER_SHA256) throw new ReceiptRefusedError(label, `method ${String(c.verifyMethod)} instead of ${PEER_SHA256}`)
-      const max = snapshotMax.get(c.originNode)
-      if (max === undefined || c.originRun > max) throw new ReceiptRefusedError(label, `it covers ${c.originNode} through run ${c.originRun}, beyond this push's snapshot (${max ?? 'none'})`)
+    const scoped = scopeAssertion(volume, peer, verified.opened.assertion.components, true)
+    const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, components: scoped.kept })
+    // per path: what the peer accepted (its custody is about exactly these versions)
+    const custody = new Map(scoped.kept.filter(c => c.key === peer.nodeId).map(c => [c.originNode, c]))
+    const failed = new Set(failedEntries)
+    let covered = 0
+    const placed = snapshot.files.map((f, i) => ({ f, i, origin: originIds[originIndex.get(f.originNodeId) ?? -1] }))
+    store.db.transaction(() => {
+      for (const { f, i, origin } of placed) {
+        if (failed.has(i)) {
+          store.placements.forget(peer.nodeId, volRow.id, f.path)
+          continue
+        }
+        store.placements.record(peer.nodeId, volRow.id, f.path, { contentId: f.contentId, size: f.size, mtimeNs: f.mtimeNs, verifyMethod: PEER_SHA256, runId: run.id, originNodeId: f.originNodeId, originRunId: f.originRunId })
+        const claim = origin === undefined ? undefined : custody.get(origin)
+        if (claim !== undefined && claim.verifyMethod === PEER_SHA256 && claimCovers({ originRunId: claim.originRun, floorRunId: claim.floorRun, exceptions: claim.exceptions }, f.path, f.originRunId)) covered++
+      }
+    }).immediate()
+    report.advanced = [...custody.values()].map(c => ({ originNodeId: store.nodes.byNodeId(c.originNode)?.id ?? 0, originRunId: c.originRun }))
+    if (resultStatus !== Status.OK || covered < snapshot.files.length || report.failures.length > 0) {
+      return finish('partial', `${report.failures.length} file(s) failed at ${label}; its custody covers ${covered} of ${snapshot.files.length} planned file(s)`)
     }
-    const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, allowRewind: false, components, freshness: undefined })
-    report.advanced = components.map(c => ({ originNodeId: store.nodes.byNodeId(c.originNode)?.id ?? 0, originRunId: c.originRun }))
-    const coversAll = [...snapshotMax].every(([id, max]) => components.some(c => c.originNode === id && c.originRun === max))
-    if (recorded.merge.rewinds.length > 0) {
-      return finish('partial', `the receipt is lower than evidence already recorded for ${label} (${recorded.merge.rewinds.length} component(s))`)
-    }
-    if (resultStatus !== Status.OK || !coversAll || report.failures.length > 0) {
-      return finish('partial', `${report.failures.length} file(s) failed at ${label}; the receipt covers ${components.length} of ${snapshotMax.size} origin(s)`)
-    }
+    void recorded
     init.logger.info('pushed volume to peer', { volume: volume.name, peer: label, run: run.id, sent: report.filesSent, skipped: report.filesSkipped })
     return finish('success', null)
   } catch (err) {

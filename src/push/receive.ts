@@ -1,10 +1,9 @@
 /**
- * The receiving side of `/cairn/push/1.0.0`: a peer pushes its copy of a volume this node
+ * The receiving side of `/cairn/push/2.0.0`: a peer pushes its copy of a volume this node
  * declares. Every input is bounded and validated before anything is written; every byte is
  * hashed against the plan before it is committed with the directory-destination write rules
  * and fsynced; received files are indexed with their origin preserved;
- * and the answer is a receipt this node signs for exactly the origins whose planned files it
- * all holds. A transfer that dies midway commits nothing unverified and sends no receipt.
+ * and the answer is a receipt: this node's whole set of claims, settled from what it now holds. A transfer that dies midway commits nothing unverified and sends no receipt.
  */
 import { createHash } from 'node:crypto'
 import { open, rm, stat, statfs } from 'node:fs/promises'
@@ -15,12 +14,14 @@ import type { NodeKey } from '../identity/node-key.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import type { Framed } from '../p2p/frames.js'
+import { holdGuard } from '../hold/guard.js'
+import { settleClaims } from '../evidence/settle.js'
 import { sealAssertion } from '../protocol/envelope.js'
+import { buildLocalAssertion } from '../pull/local-assertion.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
 import { FailureReason, Status, type FileFailure, type PlanEntry, type PushOffer, type StatusCode } from '../protocol/messages.js'
 import { decodePlanChunk, decodePushOffer, encodePlanReply, encodePushResult } from '../protocol/wire.js'
 import type { Store } from '../store/store.js'
-import { PEER_SHA256 } from '../verify-method.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type TreeWriter } from './place-file.js'
 
@@ -126,8 +127,10 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     stage = 'need'
     const live = store.files.live(volumeId)
     const held: number[] = []
-    const copies: Array<{ index: number, from: string }> = []
+    const copies: Array<{ index: number, from: string, early: boolean }> = []
     const need: number[] = []
+    const heldForPeer = holdGuard(store, volumeId, logger)
+    const kept: number[] = []
     for (let i = 0; i < plan.length; i++) {
       const e = plan[i] as PlanEntry
       const here = live.get(e.path)
@@ -135,20 +138,53 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
         const info = await fs.lstat(join(volume.path, e.path))
         if (info?.kind === 'file' && info.size === here.size && info.mtimeNs === here.mtimeNs) { held.push(i); continue }
       }
+      if (heldForPeer(e.path, e.hash)) { kept.push(i); continue }
       const content = store.files.contentByHash(Buffer.from(e.hash))
       const local = content === undefined ? undefined : store.files.presentPathsOf(content.id)[0]
       const localVolume = local === undefined ? undefined : store.volumes.list().find(v => v.id === local.volumeId)
-      if (local !== undefined && localVolume !== undefined) copies.push({ index: i, from: join(localVolume.path, local.path) })
+      if (local !== undefined && localVolume !== undefined) copies.push({ index: i, from: join(localVolume.path, local.path), early: local.volumeId === volumeId && paths.has(local.path) })
       else need.push(i)
     }
     await io.write(encodePlanReply({ status: Status.OK, need, message: '' }), frameMs)
+
+    // a local copy whose source path this very push replaces is read and verified into
+    // staging before the push commits anything, so it can never copy the new bytes (the
+    // others are made after the transfer, as before, so the pusher never waits on them)
+    const outcomes: Outcome[] = held.map(entry => ({ entry, ok: true }))
+    const failures: FileFailure[] = []
+    const stageCopy = async (index: number, from: string): Promise<string | undefined> => {
+      const e = plan[index] as PlanEntry
+      const staged = await writer.stagingPath()
+      let ok = false
+      try {
+        await fs.copyFile(from, staged)
+        await fs.syncFile(staged)
+        const back = await fs.hash(staged)
+        ok = back.hash.equals(e.hash)
+      } catch (err) {
+        logger.info('a local copy for a push failed', { path: e.path, error: err instanceof Error ? err.message : String(err) })
+      }
+      if (!ok) {
+        await rm(staged, { force: true })
+        failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
+        outcomes.push({ entry: index, ok: false })
+        return undefined
+      }
+      return staged
+    }
+    stage = 'early copies'
+    const stagedEarly: Array<{ index: number, staged: string }> = []
+    for (const { index, from } of copies.filter(x => x.early)) {
+      const staged = await stageCopy(index, from)
+      if (staged !== undefined) stagedEarly.push({ index, staged })
+    }
 
     // the bytes: received in stream order into staging files and hashed on the way; each
     // verified file is then committed (fsync, rename into place) by a small pool, so disk
     // syncs overlap with the network instead of stalling it
     stage = 'data'
-    const outcomes: Outcome[] = held.map(entry => ({ entry, ok: true }))
-    const failures: FileFailure[] = []
+    // a file this node holds for a peer is not replaced (DESIGN invariant 29)
+    for (const entry of kept) { failures.push({ entry, reason: FailureReason.WRITE_FAILED }); outcomes.push({ entry, ok: false }) }
     let bytesWritten = 0
     const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
     for (const index of need) {
@@ -228,54 +264,31 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     }
     await pool.drain()
     stage = 'copies'
-    for (const { index, from } of copies) {
-      const e = plan[index] as PlanEntry
-      const staged = await writer.stagingPath()
-      let ok = false
-      try {
-        await fs.copyFile(from, staged)
-        await fs.syncFile(staged)
-        const back = await fs.hash(staged)
-        ok = back.hash.equals(e.hash)
-      } catch (err) {
-        logger.info('a local copy for a push failed', { path: e.path, error: err instanceof Error ? err.message : String(err) })
-      }
-      if (!ok) {
-        await rm(staged, { force: true })
-        failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
-        outcomes.push({ entry: index, ok: false })
-        continue
-      }
-      outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+    for (const { index, staged } of stagedEarly) {
+      outcomes.push({ entry: index, ok: await commitVerified(fs, writer, plan[index] as PlanEntry, staged, committed, failures, index) })
+    }
+    for (const { index, from } of copies.filter(x => !x.early)) {
+      const staged = await stageCopy(index, from)
+      if (staged !== undefined) outcomes.push({ entry: index, ok: await commitVerified(fs, writer, plan[index] as PlanEntry, staged, committed, failures, index) })
     }
 
     // every rename is durable before anything claims these files
     await writer.syncDirs()
 
-    // index what is now here, with the origin the pusher gave it
+    // index what is now here, with the origin the pusher gave it; a held file keeps the
+    // instant of its last real read (invariant 22)
     stage = 'index'
     const okEntries = outcomes.filter(o => o.ok).map(o => plan[o.entry] as PlanEntry)
     const mtimes = new Map(committed.map(x => [x.entry.path, x.mtimeNs]))
-    recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live)
+    const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path))
+    recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
 
-    // the receipt: one component per origin whose planned files all arrived intact
+    // the receipt: this node's whole set of claims, settled from everything it now holds
     stage = 'receipt'
-    const failedOrigins = new Set(outcomes.filter(o => !o.ok).map(o => (plan[o.entry] as PlanEntry).originIndex))
-    const maxima = new Map<number, number>()
-    for (const e of plan) maxima.set(e.originIndex, Math.max(maxima.get(e.originIndex) ?? 0, e.originRun))
-    const covered = [...maxima].filter(([origin]) => !failedOrigins.has(origin))
-    const now = store.clock.nowNs()
-    const originRows = covered.map(([origin, run]) => ({ originNodeId: store.nodes.ensureOrigin(originAt(offer, origin)).id, originRunId: run }))
-    store.vector.advanceLocal(volumeId, c.key.nodeId, PEER_SHA256, originRows, runId)
-    const receipt = sealAssertion(c.key, {
-      signer: c.key.nodeId,
-      volume: volume.name,
-      seq: store.assertions.nextLocalSeq(volume.name),
-      issuedAtNs: now,
-      receiptFor: offer.pusherRun,
-      components: covered.map(([origin, run]) => ({ destination: c.key.nodeId, originNode: originAt(offer, origin), originRun: run, verifyMethod: PEER_SHA256, verifiedAtNs: now })),
-      freshness: []
-    })
+    settleClaims(store, volumeId, runId, 'received a push')
+    const receiptAssertion = buildLocalAssertion(store, c.key.nodeId, volume.name, logger, { receiptFor: offer.pusherRun })
+    const receipt = sealAssertion(c.key, receiptAssertion)
+    const covered = receiptAssertion.components.filter(x => x.destination === c.key.nodeId)
     const status = failures.length === 0 ? Status.OK : Status.PARTIAL
     await writer.cleanup()
     await io.write(encodePushResult({ status, receipt, failures, message: failures.length === 0 ? '' : `${failures.length} file(s) failed`, filesWritten: committed.length, bytesWritten }), frameMs)
@@ -297,6 +310,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       if (committed.length > 0) recordReceived(store, volumeId, runId, offer, committed.map(x => x.entry), new Map(committed.map(x => [x.entry.path, x.mtimeNs])), store.files.live(volumeId))
     } catch (indexErr) {
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
+    }
+    try {
+      // what this node holds changed (files committed, or replaced): its claims follow
+      settleClaims(store, volumeId, runId, 'a push stopped midway')
+    } catch (settleErr) {
+      logger.error('could not settle claims after a failed receive', { error: settleErr instanceof Error ? settleErr.message : String(settleErr) })
     }
     store.runs.finish(runId, 'failed', { error: `stopped during ${stage}: ${message}`, fileCount: committed.length })
   } finally {
@@ -355,7 +374,7 @@ function originAt (offer: PushOffer, index: number): NodeId {
   return id
 }
 
-function recordReceived (store: Store, volumeId: number, runId: number, offer: PushOffer, entries: PlanEntry[], mtimes: Map<string, number>, live: ReturnType<Store['files']['live']>): void {
+function recordReceived (store: Store, volumeId: number, runId: number, offer: PushOffer, entries: PlanEntry[], mtimes: Map<string, number>, live: ReturnType<Store['files']['live']>, heldPaths: ReadonlySet<string> = new Set()): void {
   const originRow = new Map<number, number>()
   const rowOf = (index: number): number => {
     let row = originRow.get(index)
@@ -371,6 +390,7 @@ function recordReceived (store: Store, volumeId: number, runId: number, offer: P
     size: e.size,
     mtimeNs: mtimes.get(e.path) ?? live.get(e.path)?.mtimeNs ?? e.mtimeNs,
     originNodeId: rowOf(e.originIndex),
-    originRunId: e.originRun
-  })))
+    originRunId: e.originRun,
+    ...(heldPaths.has(e.path) ? { readAtNs: live.get(e.path)?.readAtNs ?? null } : {})
+  })), 'received')
 }

@@ -1,20 +1,20 @@
 /**
- * `cairn verify VOLUME --at DEST`: re-reads and re-hashes every file the evidence says the
- * directory destination holds — each live file (present or offloaded) whose content's origin
- * run is covered by the destination's component and that was pushed (not re-acquired after
- * the last successful push) — as a `verify` run.
+ * `cairn verify VOLUME --at DEST`: re-reads and re-hashes every file placed at the directory
+ * destination — each live file (present or offloaded) whose placement there has its content —
+ * as a `verify` run.
  *
- * A clean pass re-confirms the components it checked (a local write at the same run: instant
- * now, source local). Any mismatch or missing file fails the run (exit 1) with an alarm event
- * per file, leaves the evidence exactly as it was, and drops those files' placement cache rows
- * so the next push rewrites them; the offload gate refuses the destination until a push
- * succeeds after the failed verify. Verify never advances a component.
+ * A file found intact refreshes its placement's last read (now). A file missing or damaged
+ * fails the run (exit 1) with an alarm event, and its placement is forgotten: the claim about
+ * the destination comes down at once (retracted, audited — invariant 21) and the gate refuses
+ * the file until a push places it again, whatever verify runs next. Verify never claims a file
+ * it did not read.
  */
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
 import { CairnError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
+import { settleClaims } from '../evidence/settle.js'
 import { SHA256_READBACK } from '../verify-method.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { ensureDestinationIdentity } from './destination-marker.js'
@@ -65,15 +65,11 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     throw err
   }
 
-  const components = new Map(store.vector.list(volRow.id).filter(c => c.destination === destination.name).map(c => [c.originNodeId, c]))
-  const lastPush = store.runs.lastSuccess('push', volRow.id, destination.name)
+  const placed = store.placements.forVolume(destination.name, volRow.id)
   const claimed = store.files.listLive(volRow.id).filter(f => {
     if (f.status !== 'present' && f.status !== 'offloaded') return false
-    const c = components.get(f.originNodeId)
-    if (c === undefined || f.originRunId > c.originRunId) return false
-    return lastPush === undefined || f.status === 'offloaded' || f.statusChangedRunId <= lastPush.id
+    return placed.get(f.path)?.contentId === f.contentId
   })
-  const verifiedOrigins = new Set<number>()
   for (const f of claimed) {
     const at = join(destination.path, volume.name, f.path)
     const info = await fs.lstat(at)
@@ -87,7 +83,8 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     report.checked++
     init.onProgress?.(report.checked, claimed.length)
     if (problem === null) {
-      verifiedOrigins.add(f.originNodeId)
+      store.placements.refreshRead(destination.name, volRow.id, f.path, f.contentId, store.clock.nowNs(), SHA256_READBACK)
+      report.reconfirmed++
       continue
     }
     if (problem === 'missing') report.missing++
@@ -96,12 +93,11 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     store.runs.note(run.id, 'alarm', `${f.path}: ${problem} at ${destination.name}`)
     store.placements.forget(destination.name, volRow.id, f.path)
   }
+  settleClaims(store, volRow.id, run.id, `verify of ${destination.name}`)
 
   if (report.missing + report.mismatched > 0) {
-    init.logger.info('verify found files missing or changed at the destination; evidence left as it was', { volume: volume.name, destination: destination.name, missing: report.missing, mismatched: report.mismatched })
-    return finish('failed', `${report.missing} missing and ${report.mismatched} mismatched file(s) at ${destination.name}; evidence left as it was, the offload gate refuses ${destination.name} until a push succeeds`)
+    init.logger.info('verify found files missing or changed at the destination; their evidence is retracted', { volume: volume.name, destination: destination.name, missing: report.missing, mismatched: report.mismatched })
+    return finish('failed', `${report.missing} missing and ${report.mismatched} mismatched file(s) at ${destination.name}; their evidence is retracted until a push places them again`)
   }
-  const reconfirm = [...components.values()].filter(c => verifiedOrigins.has(c.originNodeId)).map(c => ({ originNodeId: c.originNodeId, originRunId: c.originRunId }))
-  report.reconfirmed = store.vector.reconfirmLocal(volRow.id, destination.name, SHA256_READBACK, reconfirm, run.id).applied
   return finish('success', null)
 }

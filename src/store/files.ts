@@ -24,6 +24,8 @@ export interface LiveFile {
   statusChangedRunId: number
   originNodeId: number
   originRunId: number
+  /** When this node last read (hashed) its own bytes of the file; null = never. */
+  readAtNs: number | null
 }
 
 export interface ObservedFile {
@@ -31,6 +33,26 @@ export interface ObservedFile {
   hash: Buffer
   size: number
   mtimeNs: number
+}
+
+/**
+ * How an observation's origin is decided (DESIGN "Re-entry is a new origin — locally"):
+ *  - `local`: this node's index or restore. A new path, changed content, a path that is back
+ *    after being missing or offloaded, and a new path whose content was known before all take
+ *    the given (current) origin; an unchanged present file keeps its origin.
+ *  - `received`: a push from a peer. The file takes the pusher's origin, even when the content
+ *    was already here; a held file whose origin differs is re-recorded under the pusher's.
+ */
+export type OriginRule = 'local' | 'received'
+
+/** One file row of any status, as the claim computation reads it. */
+export interface ClaimRow {
+  path: string
+  contentId: number
+  status: FileStatus
+  originNodeId: number
+  originRunId: number
+  readAtNs: number | null
 }
 
 export interface ApplyCounts {
@@ -47,6 +69,9 @@ export interface GateRow {
   originNodeId: number
   originRunId: number
   statusChangedRunId: number
+  contentId: number
+  /** With placement keys: the placement per key (same order), undefined where none. */
+  placed?: Array<{ contentId: number, verifyMethod: string, verifiedAtNs: number, originNodeId: number | null, originRunId: number | null } | undefined>
 }
 
 export interface SnapshotFile {
@@ -68,7 +93,7 @@ export interface Snapshot {
 }
 
 const LIVE_COLUMNS = `f.id, f.volume_id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, f.status, f.first_seen_run_id,
-  f.last_seen_run_id, f.status_changed_run_id, c.origin_node_id, c.origin_run_id`
+  f.last_seen_run_id, f.status_changed_run_id, f.origin_node_id, f.origin_run_id, f.read_at_ns`
 
 interface LiveRaw {
   id: number
@@ -84,6 +109,7 @@ interface LiveRaw {
   status_changed_run_id: number
   origin_node_id: number
   origin_run_id: number
+  read_at_ns: number | null
 }
 
 function toLive (r: LiveRaw): LiveFile {
@@ -100,7 +126,8 @@ function toLive (r: LiveRaw): LiveFile {
     lastSeenRunId: r.last_seen_run_id,
     statusChangedRunId: r.status_changed_run_id,
     originNodeId: r.origin_node_id,
-    originRunId: r.origin_run_id
+    originRunId: r.origin_run_id,
+    readAtNs: r.read_at_ns
   }
 }
 
@@ -137,11 +164,23 @@ export class FileStore {
    * Streams what the offload gate needs of every present file, in storage order, as compact
    * rows: a million files are evaluated without sorting them or holding them.
    */
-  * iterateGateRows (volumeId: number): Generator<GateRow> {
-    const stmt = this.#db.prepare(`SELECT id, path, mtime_ns, origin_node_id, origin_run_id, status_changed_run_id
-                                   FROM files WHERE volume_id = ? AND status = 'present'`).raw(true)
-    for (const r of stmt.iterate(volumeId) as IterableIterator<[number, string, number, number, number, number]>) {
-      yield { id: r[0], path: r[1], mtimeNs: r[2], originNodeId: r[3], originRunId: r[4], statusChangedRunId: r[5] }
+  * iterateGateRows (volumeId: number, placementKeys?: ReadonlyArray<string | null>): Generator<GateRow> {
+    // one LEFT JOIN per target on the placements primary key: streamed, nothing held in memory
+    const keys = placementKeys ?? []
+    const cols = keys.map((_, i) => `, p${i}.content_id, p${i}.verify_method, p${i}.verified_at_ns, p${i}.origin_node_id, p${i}.origin_run_id`).join('')
+    const joins = keys.map((_, i) => ` LEFT JOIN placements p${i} ON p${i}.destination = ? AND p${i}.volume_id = f.volume_id AND p${i}.path = f.path`).join('')
+    const stmt = this.#db.prepare(`SELECT f.id, f.path, f.mtime_ns, f.origin_node_id, f.origin_run_id, f.status_changed_run_id, f.content_id${cols}
+                                   FROM files f${joins} WHERE f.volume_id = ? AND f.status = 'present'`).raw(true)
+    const params = [...keys.map(k => k ?? ''), volumeId]
+    for (const r of stmt.iterate(...params) as IterableIterator<unknown[]>) {
+      const row: GateRow = { id: r[0] as number, path: r[1] as string, mtimeNs: r[2] as number, originNodeId: r[3] as number, originRunId: r[4] as number, statusChangedRunId: r[5] as number, contentId: r[6] as number }
+      if (placementKeys !== undefined) {
+        row.placed = keys.map((_, i) => {
+          const o = 7 + i * 5
+          return r[o] === null ? undefined : { contentId: r[o] as number, verifyMethod: r[o + 1] as string, verifiedAtNs: r[o + 2] as number, originNodeId: r[o + 3] as number | null, originRunId: r[o + 4] as number | null }
+        })
+      }
+      yield row
     }
   }
 
@@ -163,6 +202,11 @@ export class FileStore {
     this.#db.prepare('UPDATE files SET mtime_ns = ? WHERE id = ?').run(mtimeNs, fileId)
   }
 
+  /** The content id of a hash this node knows, if any. */
+  contentIdOf (hash: Uint8Array): number | undefined {
+    return this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck().get(Buffer.from(hash)) as number | undefined
+  }
+
   contentByHash (hash: Buffer): { id: number, size: number, originNodeId: number, originRunId: number } | undefined {
     const row = this.#db.prepare('SELECT id, size, origin_node_id, origin_run_id FROM contents WHERE hash = ?').get(hash) as { id: number, size: number, origin_node_id: number, origin_run_id: number } | undefined
     return row === undefined ? undefined : { id: row.id, size: row.size, originNodeId: row.origin_node_id, originRunId: row.origin_run_id }
@@ -175,48 +219,64 @@ export class FileStore {
   }
 
   /**
-   * Records observed files of one run in one transaction. A new hash becomes a content with
-   * origin (originNodeId, originRunId); a known hash keeps the origin it first had here.
+   * Records observed files of one run in one transaction, each with the origin the rule gives
+   * it (see OriginRule). Every observation is a real read of the bytes: it stamps read_at_ns.
+   * An origin change is recorded as a new row (the old one superseded), never an edit, so the
+   * claim computation still sees which origin this node held the bytes under before.
    */
-  recordObserved (volumeId: number, runId: number, observed: Array<ObservedFile & { originNodeId: number, originRunId: number }>): ApplyCounts {
+  recordObserved (volumeId: number, runId: number, observed: Array<ObservedFile & { originNodeId: number, originRunId: number, readAtNs?: number | null }>, rule: OriginRule = 'local'): ApplyCounts {
     const counts: ApplyCounts = { added: 0, changed: 0, returned: 0, unchanged: 0 }
     const now = this.#clock.nowNs()
-    const getLive = this.#db.prepare("SELECT id, content_id, status, mtime_ns FROM files WHERE volume_id = ? AND path = ? AND status <> 'superseded'")
-    const getContent = this.#db.prepare('SELECT id, origin_node_id, origin_run_id FROM contents WHERE hash = ?').raw(true)
+    const getLive = this.#db.prepare("SELECT id, content_id, status, mtime_ns, origin_node_id, origin_run_id FROM files WHERE volume_id = ? AND path = ? AND status <> 'superseded'")
+    const getContent = this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck()
     const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?)')
     const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id,
-                                                            origin_node_id, origin_run_id)
-                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?)`)
+                                                            origin_node_id, origin_run_id, read_at_ns)
+                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?, ?)`)
     const supersede = this.#db.prepare("UPDATE files SET status = 'superseded', status_changed_run_id = ? WHERE id = ?")
-    const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ? WHERE id = ?')
-    const back = this.#db.prepare("UPDATE files SET status = 'present', status_changed_run_id = ?, last_seen_run_id = ?, mtime_ns = ? WHERE id = ?")
+    const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ?, read_at_ns = ? WHERE id = ?')
     const tx = this.#db.transaction(() => {
       for (const o of observed) {
-        // a known content keeps the origin it first had here
-        let content = getContent.get(o.hash) as [number, number, number] | undefined
-        if (content === undefined) {
-          content = [Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid), o.originNodeId, o.originRunId]
-        }
-        const [contentId, originNodeId, originRunId] = content
-        const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number } | undefined
+        // the content row keeps the first origin it had here, for the record
+        let contentId = getContent.get(o.hash) as number | undefined
+        if (contentId === undefined) contentId = Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid)
+        const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number, origin_node_id: number, origin_run_id: number } | undefined
+        // an observation is a real read unless it says when the bytes were last read (a held file)
+        const readAt = o.readAtNs === undefined ? now : o.readAtNs
+        const fresh = (): void => { insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, o.originNodeId, o.originRunId, readAt) }
         if (live === undefined) {
-          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, originNodeId, originRunId)
+          fresh()
           counts.added++
         } else if (live.content_id !== contentId) {
           supersede.run(runId, live.id)
-          insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, originNodeId, originRunId)
+          fresh()
           counts.changed++
         } else if (live.status !== 'present') {
-          back.run(runId, runId, o.mtimeNs, live.id)
+          // back after being missing or offloaded: a new origin (local), or the pusher's (received)
+          supersede.run(runId, live.id)
+          fresh()
           counts.returned++
+        } else if (rule === 'received' && (live.origin_node_id !== o.originNodeId || live.origin_run_id !== o.originRunId)) {
+          // a held file re-recorded under the pusher's origin
+          supersede.run(runId, live.id)
+          fresh()
+          counts.unchanged++
         } else {
-          seen.run(runId, o.mtimeNs, live.id)
+          seen.run(runId, o.mtimeNs, readAt, live.id)
           counts.unchanged++
         }
       }
     })
     tx.immediate()
     return counts
+  }
+
+  /** Every row of a volume, superseded ones included, as the claim computation reads them. */
+  * iterateClaimRows (volumeId: number): Generator<ClaimRow> {
+    const stmt = this.#db.prepare('SELECT path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
+    for (const r of stmt.iterate(volumeId) as IterableIterator<[string, number, FileStatus, number, number, number | null]>) {
+      yield { path: r[0], contentId: r[1], status: r[2], originNodeId: r[3], originRunId: r[4], readAtNs: r[5] }
+    }
   }
 
   /** Marks live, present rows seen by an earlier run as still present (shallow index, unchanged files). */
@@ -252,7 +312,7 @@ export class FileStore {
    */
   snapshot (volumeId: number): Snapshot {
     const tx = this.#db.transaction((): Snapshot => {
-      const rows = this.#db.prepare(`SELECT f.id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, c.origin_node_id, c.origin_run_id
+      const rows = this.#db.prepare(`SELECT f.id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, f.origin_node_id, f.origin_run_id
                                      FROM files f JOIN contents c ON c.id = f.content_id
                                      WHERE f.volume_id = ? AND f.status = 'present' ORDER BY f.path`).all(volumeId) as Array<{ id: number, path: string, content_id: number, hash: Buffer, size: number, mtime_ns: number, origin_node_id: number, origin_run_id: number }>
       const maxima = new Map<number, number>()

@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 5
+-- user_version = 6
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -50,7 +50,23 @@ CREATE TABLE files (
   first_seen_run_id     INTEGER NOT NULL REFERENCES runs(id),
   last_seen_run_id      INTEGER NOT NULL REFERENCES runs(id),
   status_changed_run_id INTEGER NOT NULL REFERENCES runs(id)
-, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0)) STRICT;
+, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0), read_at_ns INTEGER CHECK (read_at_ns IS NULL OR read_at_ns > 0)) STRICT;
+
+CREATE TABLE holds (
+  id             INTEGER PRIMARY KEY,
+  volume_id      INTEGER NOT NULL REFERENCES volumes(id),
+  path           TEXT NOT NULL CHECK (length(path) > 0),
+  hash           BLOB NOT NULL CHECK (length(hash) = 32),
+  -- granted: this node promised peer_node_id to keep the file; taken: peer_node_id promised
+  -- this node; intent: this node is offloading the file itself (run_id is the offload)
+  kind           TEXT NOT NULL CHECK (kind IN ('granted', 'taken', 'intent')),
+  peer_node_id   INTEGER REFERENCES nodes(id),
+  run_id         INTEGER REFERENCES runs(id),
+  expires_at_ns  INTEGER NOT NULL,
+  created_at_ns  INTEGER NOT NULL,
+  released_at_ns INTEGER,
+  CHECK ((kind = 'intent') = (peer_node_id IS NULL))
+) STRICT;
 
 CREATE TABLE local_seqs (
   volume TEXT PRIMARY KEY CHECK (length(volume) BETWEEN 1 AND 64),
@@ -80,7 +96,7 @@ CREATE TABLE placements (
   mtime_ns       INTEGER NOT NULL,
   verify_method  TEXT NOT NULL CHECK (length(verify_method) BETWEEN 1 AND 32),
   run_id         INTEGER NOT NULL REFERENCES runs(id),
-  verified_at_ns INTEGER NOT NULL,
+  verified_at_ns INTEGER NOT NULL, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0),
   PRIMARY KEY (destination, volume_id, path)
 ) STRICT;
 
@@ -140,7 +156,7 @@ CREATE TABLE vector (
   assertion_id   INTEGER REFERENCES assertions(id),
   -- the run that made the last write (a push, pull, verify, receive or rewind)
   run_id         INTEGER NOT NULL REFERENCES runs(id),
-  updated_at_ns  INTEGER NOT NULL,
+  updated_at_ns  INTEGER NOT NULL, exceptions TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(exceptions) AND json_type(exceptions) = 'array'), floor_run INTEGER NOT NULL DEFAULT 1 CHECK (floor_run >= 1),
   PRIMARY KEY (volume_id, destination, origin_node_id),
   -- local evidence is never backed by a peer's assertion
   CHECK (source_node_id IS NOT NULL OR assertion_id IS NULL)
@@ -158,6 +174,21 @@ CREATE TABLE vector_history (
   assertion_id   INTEGER,
   run_id         INTEGER NOT NULL,
   at_ns          INTEGER NOT NULL
+, exceptions TEXT, floor_run INTEGER) STRICT;
+
+CREATE TABLE vector_retractions (
+  id             INTEGER PRIMARY KEY,
+  volume_id      INTEGER NOT NULL,
+  destination    TEXT NOT NULL,
+  origin_node_id INTEGER NOT NULL,
+  from_run       INTEGER NOT NULL CHECK (from_run > 0),
+  -- 0: the component is gone (lowered below the first run, a tombstone, or no longer carried)
+  to_run         INTEGER NOT NULL CHECK (to_run >= 0 AND to_run < from_run),
+  -- NULL: this node retracted its own claim; else the peer whose claim came down
+  source_node_id INTEGER,
+  reason         TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 256),
+  run_id         INTEGER NOT NULL,
+  at_ns          INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE volumes (
@@ -172,6 +203,8 @@ CREATE INDEX idx_contents_origin ON contents(origin_node_id, origin_run_id);
 CREATE INDEX idx_files_content_id ON files(content_id);
 
 CREATE INDEX idx_files_volume_status ON files(volume_id, status);
+
+CREATE INDEX idx_holds_live ON holds(volume_id, path) WHERE released_at_ns IS NULL;
 
 CREATE INDEX idx_push_freshness_destination ON push_freshness(destination);
 
@@ -188,6 +221,8 @@ CREATE INDEX idx_runs_volume_id ON runs(volume_id, id);
 CREATE INDEX idx_vector_destination ON vector(destination);
 
 CREATE INDEX idx_vector_history_volume ON vector_history(volume_id, id);
+
+CREATE INDEX idx_vector_retractions_volume ON vector_retractions(volume_id, id);
 
 CREATE INDEX idx_vector_source ON vector(source_node_id) WHERE source_node_id IS NOT NULL;
 
@@ -240,16 +275,16 @@ BEGIN
   SELECT RAISE(ABORT, 'files: rows are never deleted');
 END;
 
-CREATE TRIGGER files_origin_immutable BEFORE UPDATE OF origin_node_id, origin_run_id ON files
+CREATE TRIGGER files_origin_required_insert BEFORE INSERT ON files
+WHEN NEW.origin_node_id IS NULL OR NEW.origin_run_id IS NULL
 BEGIN
-  SELECT RAISE(ABORT, 'files: the origin of a file row never changes');
+  SELECT RAISE(ABORT, 'files: a file row names its origin');
 END;
 
-CREATE TRIGGER files_origin_matches_content BEFORE INSERT ON files
-WHEN NEW.origin_node_id IS NOT (SELECT c.origin_node_id FROM contents c WHERE c.id = NEW.content_id)
-  OR NEW.origin_run_id IS NOT (SELECT c.origin_run_id FROM contents c WHERE c.id = NEW.content_id)
+CREATE TRIGGER files_origin_required_update BEFORE UPDATE OF origin_node_id, origin_run_id ON files
+WHEN NEW.origin_node_id IS NULL OR NEW.origin_run_id IS NULL
 BEGIN
-  SELECT RAISE(ABORT, 'files: origin_node_id and origin_run_id must be the content''s origin');
+  SELECT RAISE(ABORT, 'files: a file row names its origin');
 END;
 
 CREATE TRIGGER files_status_change_stamped BEFORE UPDATE OF status, status_changed_run_id ON files
@@ -317,25 +352,40 @@ END;
 CREATE TRIGGER vector_history_on_insert AFTER INSERT ON vector
 BEGIN
   INSERT INTO vector_history (volume_id, destination, origin_node_id, origin_run_id, verify_method,
-                              verified_at_ns, source_node_id, assertion_id, run_id, at_ns)
+                              verified_at_ns, source_node_id, assertion_id, run_id, at_ns, exceptions, floor_run)
   VALUES (NEW.volume_id, NEW.destination, NEW.origin_node_id, NEW.origin_run_id, NEW.verify_method,
-          NEW.verified_at_ns, NEW.source_node_id, NEW.assertion_id, NEW.run_id, NEW.updated_at_ns);
+          NEW.verified_at_ns, NEW.source_node_id, NEW.assertion_id, NEW.run_id, NEW.updated_at_ns, NEW.exceptions, NEW.floor_run);
 END;
 
 CREATE TRIGGER vector_history_on_update AFTER UPDATE ON vector
 BEGIN
   INSERT INTO vector_history (volume_id, destination, origin_node_id, origin_run_id, verify_method,
-                              verified_at_ns, source_node_id, assertion_id, run_id, at_ns)
+                              verified_at_ns, source_node_id, assertion_id, run_id, at_ns, exceptions, floor_run)
   VALUES (NEW.volume_id, NEW.destination, NEW.origin_node_id, NEW.origin_run_id, NEW.verify_method,
-          NEW.verified_at_ns, NEW.source_node_id, NEW.assertion_id, NEW.run_id, NEW.updated_at_ns);
+          NEW.verified_at_ns, NEW.source_node_id, NEW.assertion_id, NEW.run_id, NEW.updated_at_ns, NEW.exceptions, NEW.floor_run);
 END;
 
 CREATE TRIGGER vector_monotone BEFORE UPDATE OF origin_run_id ON vector
-WHEN NEW.origin_run_id < OLD.origin_run_id AND NOT EXISTS (
-  SELECT 1 FROM runs r WHERE r.id = NEW.run_id AND r.status = 'running'
-    AND (r.kind = 'rewind' OR (r.kind = 'pull' AND json_extract(r.detail, '$.allow_rewind') = 1)))
+WHEN NEW.origin_run_id < OLD.origin_run_id
+  AND NOT EXISTS (
+    SELECT 1 FROM runs r WHERE r.id = NEW.run_id AND r.status = 'running'
+      AND (r.kind = 'rewind' OR (r.kind = 'pull' AND json_extract(r.detail, '$.allow_rewind') = 1)))
+  AND NOT EXISTS (
+    SELECT 1 FROM vector_retractions x WHERE x.run_id = NEW.run_id AND x.volume_id = NEW.volume_id
+      AND x.destination = NEW.destination AND x.origin_node_id = NEW.origin_node_id
+      AND x.from_run = OLD.origin_run_id AND x.to_run = NEW.origin_run_id)
 BEGIN
-  SELECT RAISE(ABORT, 'vector: a component only moves forward; rewind explicitly');
+  SELECT RAISE(ABORT, 'vector: a component only moves forward; rewind explicitly or record a retraction');
+END;
+
+CREATE TRIGGER vector_retractions_no_delete BEFORE DELETE ON vector_retractions
+BEGIN
+  SELECT RAISE(ABORT, 'vector_retractions: insert-only');
+END;
+
+CREATE TRIGGER vector_retractions_no_update BEFORE UPDATE ON vector_retractions
+BEGIN
+  SELECT RAISE(ABORT, 'vector_retractions: insert-only');
 END;
 
 CREATE TRIGGER vector_source_not_self_insert BEFORE INSERT ON vector

@@ -16,6 +16,7 @@ import { DestinationStore } from './destinations.js'
 import { AssertionStore } from './assertions.js'
 import { FileStore } from './files.js'
 import { PlacementStore } from './placements.js'
+import { HoldStore } from './holds.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -47,6 +48,7 @@ export class Store {
   readonly assertions: AssertionStore
   readonly files: FileStore
   readonly placements: PlacementStore
+  readonly holds: HoldStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -61,6 +63,7 @@ export class Store {
     this.assertions = new AssertionStore(db, init.clock)
     this.files = new FileStore(db, init.clock)
     this.placements = new PlacementStore(db, init.clock)
+    this.holds = new HoldStore(db, init.clock)
   }
 
   close (): void {

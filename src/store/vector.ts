@@ -18,6 +18,7 @@ import type Database from 'better-sqlite3'
 import type { Clock } from '../clock.js'
 import { PeerRevokedError, VectorRewindError } from '../errors.js'
 import type { VerifyMethod } from '../verify-method.js'
+import type { Hole } from '../evidence/claims.js'
 import { decideWrite, type ComponentState, type Decision, type IncomingWrite } from './vector-transition.js'
 
 export interface Component extends ComponentState {
@@ -26,6 +27,36 @@ export interface Component extends ComponentState {
   originNodeId: number
   runId: number
   updatedAtNs: number
+  /** Holes the claim carries (DESIGN "A hole must not stall a whole origin"). */
+  exceptions: Hole[]
+  /** The lowest run the claim covers (1 = from the first). */
+  floorRunId: number
+}
+
+/** A claim as the settle and replace paths write it. */
+export interface ClaimWrite {
+  destination: string
+  originNodeId: number
+  originRunId: number
+  verifyMethod: string | null
+  verifiedAtNs: number | null
+  exceptions: Hole[]
+  /** Absent = 1 (from the first run). */
+  floorRunId?: number
+}
+
+export interface SettleResult {
+  advanced: number
+  retracted: number
+  unchanged: number
+}
+
+export interface ReplaceResult {
+  applied: number
+  changed: number
+  retracted: number
+  /** Entries for a component another provenance owns (local evidence, another peer's). */
+  notOwned: number
 }
 
 export interface HistoryRow extends ComponentState {
@@ -107,6 +138,8 @@ interface Raw {
   assertion_id: number | null
   run_id: number
   updated_at_ns: number
+  exceptions: string
+  floor_run: number
 }
 
 function toComponent (r: Raw): Component {
@@ -120,8 +153,15 @@ function toComponent (r: Raw): Component {
     sourceNodeId: r.source_node_id,
     assertionId: r.assertion_id,
     runId: r.run_id,
-    updatedAtNs: r.updated_at_ns
+    updatedAtNs: r.updated_at_ns,
+    exceptions: r.exceptions === undefined ? [] : JSON.parse(r.exceptions) as Hole[],
+    floorRunId: r.floor_run ?? 1
   }
+}
+
+function sameClaim (c: Component, w: ClaimWrite, sourceNodeId: number | null): boolean {
+  return c.originRunId === w.originRunId && c.verifyMethod === w.verifyMethod && c.verifiedAtNs === w.verifiedAtNs &&
+    c.sourceNodeId === sourceNodeId && c.floorRunId === (w.floorRunId ?? 1) && JSON.stringify(c.exceptions) === JSON.stringify(w.exceptions)
 }
 
 /** verified_at of a pulled component: the peer's own instant, never later than now or the assertion. */
@@ -130,7 +170,7 @@ export function cappedVerifiedAt (relayedNs: number | null, issuedAtNs: number, 
   return Math.min(relayedNs, issuedAtNs, nowNs)
 }
 
-const COLUMNS = 'volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, updated_at_ns'
+const COLUMNS = 'volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, updated_at_ns, exceptions, floor_run'
 
 export class VectorStore {
   readonly #db: Database.Database
@@ -139,6 +179,11 @@ export class VectorStore {
     get: Database.Statement
     upsert: Database.Statement
     lower: Database.Statement
+    writeClaim: Database.Statement
+    retraction: Database.Statement
+    removedHistory: Database.Statement
+    remove: Database.Statement
+    bySource: Database.Statement
   }
 
   /** Names for error messages; the store itself works on row ids. */
@@ -151,7 +196,7 @@ export class VectorStore {
       get: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND destination = ? AND origin_node_id = ?`),
       // Forward writes: the WHERE clause refuses a lower run in the statement itself.
       upsert: db.prepare(`
-        INSERT INTO vector (${COLUMNS})
+        INSERT INTO vector (volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, updated_at_ns)
         VALUES (@volumeId, @destination, @originNodeId, @originRunId, @verifyMethod, @verifiedAtNs, @sourceNodeId, @assertionId, @runId, @now)
         ON CONFLICT (volume_id, destination, origin_node_id) DO UPDATE SET
           origin_run_id = excluded.origin_run_id, verify_method = excluded.verify_method,
@@ -163,7 +208,19 @@ export class VectorStore {
         UPDATE vector SET origin_run_id = @originRunId, verify_method = @verifyMethod, verified_at_ns = @verifiedAtNs,
           source_node_id = @sourceNodeId, assertion_id = @assertionId, run_id = @runId, updated_at_ns = @now
         WHERE volume_id = @volumeId AND destination = @destination AND origin_node_id = @originNodeId
-          AND origin_run_id > @originRunId`)
+          AND origin_run_id > @originRunId`),
+      writeClaim: db.prepare(`INSERT INTO vector (volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, updated_at_ns, exceptions, floor_run)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      ON CONFLICT (volume_id, destination, origin_node_id) DO UPDATE SET origin_run_id = excluded.origin_run_id,
+                        verify_method = excluded.verify_method, verified_at_ns = excluded.verified_at_ns, source_node_id = excluded.source_node_id,
+                        assertion_id = excluded.assertion_id, run_id = excluded.run_id, updated_at_ns = excluded.updated_at_ns, exceptions = excluded.exceptions,
+                        floor_run = excluded.floor_run`),
+      retraction: db.prepare(`INSERT INTO vector_retractions (volume_id, destination, origin_node_id, from_run, to_run, source_node_id, reason, run_id, at_ns)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      removedHistory: db.prepare(`INSERT INTO vector_history (volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, at_ns, exceptions)
+                      VALUES (?, ?, ?, 0, NULL, NULL, ?, NULL, ?, ?, '[]')`),
+      remove: db.prepare('DELETE FROM vector WHERE volume_id = ? AND destination = ? AND origin_node_id = ?'),
+      bySource: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND source_node_id = ?`)
     }
     const volumeName = db.prepare('SELECT name FROM volumes WHERE id = ?').pluck()
     const nodeLabel = db.prepare('SELECT coalesce(name, node_id) FROM nodes WHERE id = ?').pluck()
@@ -191,7 +248,7 @@ export class VectorStore {
   /** The append-only history of a volume, oldest first. */
   history (volumeId: number): HistoryRow[] {
     const rows = this.#db.prepare(`SELECT id, volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns,
-      source_node_id, assertion_id, run_id, at_ns FROM vector_history WHERE volume_id = ? ORDER BY id`).all(volumeId) as Array<Raw & { id: number, at_ns: number }>
+      source_node_id, assertion_id, run_id, at_ns, coalesce(exceptions, '[]') AS exceptions, coalesce(floor_run, 1) AS floor_run FROM vector_history WHERE volume_id = ? ORDER BY id`).all(volumeId) as Array<Raw & { id: number, at_ns: number }>
     return rows.map(r => ({ ...toComponent({ ...r, updated_at_ns: r.at_ns }), id: r.id, atNs: r.at_ns }))
   }
 
@@ -217,6 +274,115 @@ export class VectorStore {
     const row = this.#db.prepare('SELECT node_id, revoked_at_ns FROM nodes WHERE id = ?').get(sourceNodeId) as { node_id: string, revoked_at_ns: number | null } | undefined
     if (row === undefined) throw new Error(`unknown source node row ${sourceNodeId}`)
     if (row.revoked_at_ns !== null) throw new PeerRevokedError(row.node_id, row.revoked_at_ns)
+  }
+
+  // ---- claims: the settle and replace paths (DESIGN invariants 19, 21, 28) ----------------
+
+  /** One claim write, inside the caller's transaction; a lower run records its retraction first. */
+  #writeClaim (volumeId: number, current: Component | undefined, w: ClaimWrite, sourceNodeId: number | null, assertionId: number | null, runId: number, reason: string): 'advanced' | 'retracted' | 'unchanged' {
+    if (current !== undefined && sameClaim(current, w, sourceNodeId)) return 'unchanged'
+    const now = this.#clock.nowNs()
+    const lowering = current !== undefined && w.originRunId < current.originRunId
+    if (lowering) this.#recordRetraction(volumeId, current, w.originRunId, sourceNodeId, reason, runId, now)
+    this.#stmts.writeClaim.run(volumeId, w.destination, w.originNodeId, w.originRunId, w.verifyMethod, w.verifiedAtNs, sourceNodeId, assertionId, runId, now, JSON.stringify(w.exceptions), w.floorRunId ?? 1)
+    return lowering ? 'retracted' : 'advanced'
+  }
+
+  #recordRetraction (volumeId: number, current: Component, toRun: number, sourceNodeId: number | null, reason: string, runId: number, now: number): void {
+    this.#stmts.retraction.run(volumeId, current.destination, current.originNodeId, current.originRunId, toRun, sourceNodeId, reason.slice(0, 256), runId, now)
+  }
+
+  /** Removes a component as a retraction to nothing (history row and retraction row). */
+  #removeClaim (volumeId: number, current: Component, sourceNodeId: number | null, reason: string, runId: number): void {
+    const now = this.#clock.nowNs()
+    this.#recordRetraction(volumeId, current, 0, sourceNodeId, reason, runId, now)
+    this.#stmts.removedHistory.run(volumeId, current.destination, current.originNodeId, sourceNodeId, runId, now)
+    this.#stmts.remove.run(volumeId, current.destination, current.originNodeId)
+  }
+
+  /**
+   * Makes this node's own claims for a volume exactly `claims` (computed by
+   * src/evidence/claims.ts from everything present), in one transaction: higher values
+   * advance, lower ones and claims no longer made are retracted with an audit row. Pulled
+   * components are never touched here.
+   */
+  settleLocal (volumeId: number, claims: readonly ClaimWrite[], runId: number, reason: string): SettleResult {
+    const tx = this.#db.transaction((): SettleResult => {
+      const result: SettleResult = { advanced: 0, retracted: 0, unchanged: 0 }
+      // every local claim of the volume not in `claims` is no longer made (a destination
+      // reset or no longer placed at, or lowered below its first run). A pulled row under the
+      // same key can only be a version-1 leftover keyed by a bare label: the local claim
+      // reclaims it (invariant 4).
+      const current = new Map<string, Component>()
+      for (const c of this.list(volumeId)) if (c.sourceNodeId === null) current.set(`${c.destination}\u0000${c.originNodeId}`, c)
+      for (const w of claims) {
+        const key = `${w.destination}\u0000${w.originNodeId}`
+        const cur = current.get(key) ?? this.get(volumeId, w.destination, w.originNodeId)
+        current.delete(key)
+        const o = this.#writeClaim(volumeId, cur, w, null, null, runId, reason)
+        result[o === 'advanced' ? 'advanced' : o === 'retracted' ? 'retracted' : 'unchanged']++
+      }
+      for (const c of current.values()) {
+        this.#removeClaim(volumeId, c, null, reason, runId)
+        result.retracted++
+      }
+      return result
+    })
+    return tx.immediate()
+  }
+
+  /**
+   * Replaces a peer's whole set of claims for a volume with the set of its latest accepted
+   * assertion (invariant 21): inside the caller's transaction. A component the set no longer
+   * carries, or carries lower, is retracted (audited, counted); a component owned by another
+   * provenance (this node's own, another peer's) is left alone and counted as not owned.
+   * `verifiedAtNs` of incoming claims must already be capped (cappedVerifiedAt).
+   */
+  replaceFromSource (volumeId: number, sourceNodeId: number, claims: readonly ClaimWrite[], assertionId: number | null, runId: number): ReplaceResult {
+    this.#assertLiveSource(sourceNodeId)
+    const result: ReplaceResult = { applied: 0, changed: 0, retracted: 0, notOwned: 0 }
+    const owned = new Map<string, Component>()
+    for (const c of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
+      const comp = toComponent(c)
+      owned.set(`${comp.destination}\u0000${comp.originNodeId}`, comp)
+    }
+    for (const w of claims) {
+      const key = `${w.destination}\u0000${w.originNodeId}`
+      const cur = owned.get(key) ?? this.get(volumeId, w.destination, w.originNodeId)
+      owned.delete(key)
+      if (cur !== undefined && cur.sourceNodeId !== sourceNodeId) { result.notOwned++; continue }
+      const o = this.#writeClaim(volumeId, cur, w, sourceNodeId, assertionId, runId, 'lowered by its source')
+      result.applied++
+      if (o !== 'unchanged') result.changed++
+      if (o === 'retracted') result.retracted++
+    }
+    for (const c of owned.values()) {
+      this.#removeClaim(volumeId, c, sourceNodeId, 'no longer asserted by its source', runId)
+      result.retracted++
+    }
+    return result
+  }
+
+  /** How many writes replaceFromSource would make (read-only). */
+  previewReplace (volumeId: number, sourceNodeId: number, claims: readonly ClaimWrite[]): number {
+    let changes = 0
+    const keys = new Set<string>()
+    for (const w of claims) {
+      keys.add(`${w.destination}\u0000${w.originNodeId}`)
+      const cur = this.get(volumeId, w.destination, w.originNodeId)
+      if (cur !== undefined && cur.sourceNodeId !== sourceNodeId) continue
+      if (cur === undefined || !sameClaim(cur, w, sourceNodeId)) changes++
+    }
+    for (const c of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
+      if (!keys.has(`${c.destination}\u0000${c.origin_node_id}`)) changes++
+    }
+    return changes
+  }
+
+  /** The audit record of retractions of a volume, oldest first. */
+  retractions (volumeId: number): Array<{ destination: string, originNodeId: number, fromRun: number, toRun: number, sourceNodeId: number | null, reason: string, runId: number, atNs: number }> {
+    return (this.#db.prepare('SELECT destination, origin_node_id, from_run, to_run, source_node_id, reason, run_id, at_ns FROM vector_retractions WHERE volume_id = ? ORDER BY id').all(volumeId) as Array<{ destination: string, origin_node_id: number, from_run: number, to_run: number, source_node_id: number | null, reason: string, run_id: number, at_ns: number }>)
+      .map(r => ({ destination: r.destination, originNodeId: r.origin_node_id, fromRun: r.from_run, toRun: r.to_run, sourceNodeId: r.source_node_id, reason: r.reason, runId: r.run_id, atNs: r.at_ns }))
   }
 
   // ---- local evidence -------------------------------------------------------------------

@@ -30,7 +30,7 @@ describe('cairn status', () => {
     const blocked = await cairn(home, ['status', '--json'])
     expect(blocked.code).toBe(1)
     const s1 = JSON.parse(blocked.stdout) as Status
-    expect(s1).toMatchObject({ name: 'laptop', ok: false, volumes: [{ name: 'photos', files: { present: 1 }, offload: { durable: 0, not_durable: 1, groups: [{ target: 'usb', cause: 'no-evidence' }] } }] })
+    expect(s1).toMatchObject({ name: 'laptop', ok: false, volumes: [{ name: 'photos', files: { present: 1 }, offload: { durable: 0, not_durable: 1, groups: [{ target: 'usb', cause: 'not-pushed' }] } }] })
     await cairnJson(home, ['push', 'photos'])
     const good = await cairn(home, ['status', '--json'])
     expect(good.code).toBe(0)

@@ -55,7 +55,9 @@ describe('peer push between real `cairn serve` processes', () => {
 
     // the laptop records nas's receipt as nas's evidence
     const vector = await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])
-    expect(vector).toEqual([expect.objectContaining({ destination: 'nas', origin: 'laptop', origin_run: indexed.run_id, verify_method: 'peer-sha256', source: 'nas' })])
+    // nas's custody, in nas's signature; laptop's own custody of its copy is local
+    expect(vector.filter(r => r.source !== 'local')).toEqual([expect.objectContaining({ destination: 'nas', origin: 'laptop', origin_run: indexed.run_id, verify_method: 'peer-sha256', source: 'nas' })])
+    expect(vector.filter(r => r.source === 'local').map(r => r.destination)).toEqual(['laptop'])
 
     // a re-push after adding one file transfers only that file
     writeFileSync(join(root, 'photos/2019/new.jpg'), 'a new photo')
@@ -83,7 +85,8 @@ describe('peer push between real `cairn serve` processes', () => {
     expect(died?.status).toBe('failed')
     expect(visibleFiles(join(root, 'nas-photos'))).not.toContain('big.bin')
     expect(await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).toEqual(vectorBefore)
-    expect(vectorBefore[0]?.origin_run).toBeLessThan(big.run_id)
+    // nas's custody (its own signature) never reached the run that introduced big.bin
+    expect(vectorBefore.find(r => r.source === 'nas')?.origin_run).toBeLessThan(big.run_id)
 
     // the restarted receiver cleans the stale staging directory
     nasServe = await startServe(nas.home)

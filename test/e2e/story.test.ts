@@ -26,7 +26,7 @@ describe('the cairn story', () => {
       writeFileSync(join(root, `photos/2018/p${i}.jpg`), `2018 photo ${i} `.repeat(500))
       writeFileSync(join(root, `photos/2019/p${i}.jpg`), `2019 photo ${i} `.repeat(500))
     }
-    configure(laptop.home, `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas", "usb"]\noffload_requires = ["nas", "offsite"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"`)
+    configure(laptop.home, `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas", "usb"]\noffload_requires = ["nas", "nas/offsite"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"`)
     configure(nas.home, `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/offsite"`)
     serves.push(await startServe(nas.home), await startServe(laptop.home))
     await enrollBothWays(laptop, nas)
@@ -47,12 +47,12 @@ describe('the cairn story', () => {
     // 3. laptop pulls nas's signed vector: it now knows offsite holds photos, asserted by nas
     const [pulled] = await cairnJson<Array<{ status: string }>>(laptop.home, ['pull', 'nas', 'photos'])
     expect(pulled?.status).toBe('success')
-    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).find(r => r.destination === 'offsite'))
+    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).find(r => r.destination === 'nas/offsite'))
       .toMatchObject({ origin: 'laptop', origin_run: indexed.run_id, verify_method: 'sha256-readback', source: 'nas' })
 
     // 4. laptop offloads 2019/: both required targets are covered
     const off = await cairnJson<Offload>(laptop.home, ['offload', 'photos', '2019'])
-    expect(off).toMatchObject({ dry_run: false, selected: 3, offloaded: 3, not_durable: 0, requirements: [{ target: 'nas', satisfied: 3, blocked: 0 }, { target: 'offsite', satisfied: 3, blocked: 0 }] })
+    expect(off).toMatchObject({ dry_run: false, selected: 3, offloaded: 3, not_durable: 0, requirements: [{ target: 'nas', satisfied: 3, blocked: 0 }, { target: 'nas/offsite', satisfied: 3, blocked: 0 }] })
     expect(existsSync(join(root, 'photos/2019/p1.jpg'))).toBe(false)
     // … while a file added after the last push is refused, with target, cause, provenance and the clearing act
     writeFileSync(join(root, 'photos/2019/new.jpg'), 'taken today')
@@ -60,12 +60,12 @@ describe('the cairn story', () => {
     const refused = await cairnJson<Offload>(laptop.home, ['offload', 'photos', '2019/new.jpg'])
     expect(refused).toMatchObject({ offloaded: 0, not_durable: 1 })
     expect(refused.groups.map(g => [g.target, g.cause, g.provenance, g.advice])).toEqual([
-      ['nas', 'evidence-behind', 'asserted by peer nas', 'the next push to nas covers it'],
-      ['offsite', 'evidence-behind', 'asserted by peer nas', 'a pull from the peer that pushes to offsite, after that peer\'s next push there']
+      ['nas', 'not-pushed', 'asserted by peer nas', 'the next push to nas covers it'],
+      ['nas/offsite', 'relay-not-holding', 'none', 'push to nas so it holds this file, then pull from it after its next push to nas/offsite']
     ])
     const human = await cairn(laptop.home, ['offload', 'photos', '2019/new.jpg'])
     expect(human.code).toBe(0)
-    expect(human.stdout).toContain('nas: evidence-behind')
+    expect(human.stdout).toContain('nas: not-pushed')
     expect(human.stdout).toContain('asserted by peer nas')
 
     // 5. nas is compromised: the impact first, then the revocation closes the gate
@@ -75,9 +75,9 @@ describe('the cairn story', () => {
     await cairnJson(laptop.home, ['peer', 'revoke', 'nas', '--yes'])
     const closed = await cairnJson<Offload>(laptop.home, ['offload', 'photos', '2018', '--dry-run'])
     expect(closed).toMatchObject({ durable: 0, not_durable: 3 })
-    expect(closed.groups.map(g => [g.target, g.cause, g.provenance])).toEqual([['nas', 'no-evidence', 'none'], ['offsite', 'no-evidence', 'none']])
+    expect(closed.groups.map(g => [g.target, g.cause, g.provenance])).toEqual([['nas', 'target-revoked', 'none'], ['nas/offsite', 'target-revoked', 'none']])
     expect(await cairnJson<unknown[]>(laptop.home, ['vector', 'history', 'photos'])).toEqual(history)
-    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).map(r => [r.destination, r.source])).toEqual([['usb', 'local']])
+    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).map(r => [r.destination, r.source])).toEqual([['laptop', 'local'], ['usb', 'local']])
 
     // and an offloaded file comes back byte-identical from a directory destination
     const restored = await cairnJson<{ restored: number, failed: number }>(laptop.home, ['restore', 'photos', '2019/p2.jpg', '--from', 'usb'])

@@ -11,11 +11,11 @@ import { testKey } from './nodes.js'
 export const T0 = 1_760_000_000 * 1e9
 
 export function assertion (signer: NodeId, overrides: Partial<Assertion> = {}): Assertion {
-  return { signer, volume: 'photos', seq: 1, issuedAtNs: T0, receiptFor: null, components: [], freshness: [], ...overrides }
+  return { signer, volume: 'photos', seq: 1, issuedAtNs: T0, receiptFor: null, components: [], tombstones: [], ...overrides }
 }
 
 export function component (destination: string, originNode: NodeId, originRun: number, overrides: Partial<AssertedComponent> = {}): AssertedComponent {
-  return { destination, originNode, originRun, verifyMethod: 'sha256-readback', verifiedAtNs: T0 - 1e9, ...overrides }
+  return { destination, originNode, originRun, verifyMethod: 'sha256-readback', verifiedAtNs: T0 - 1e9, exceptions: [], ...overrides }
 }
 
 const nodeIds = [1, 2, 3, 4, 5].map(n => testKey(n).nodeId)
@@ -35,13 +35,10 @@ export const assertionArb: fc.Arbitrary<Assertion> = fc.record({
     originNode: fc.constantFrom(...nodeIds),
     originRun: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     verifyMethod: fc.constantFrom(...VERIFY_METHODS, null),
-    verifiedAtNs: fc.option(timeArb, { nil: null })
+    verifiedAtNs: fc.option(timeArb, { nil: null }),
+    exceptions: fc.constant([] as Array<{ path: string, run: number }>)
   }), { selector: c => `${c.destination}|${c.originNode}`, maxLength: 30 }),
-  freshness: fc.uniqueArray(fc.record({
-    destination: destinationArb,
-    originNode: fc.constantFrom(...nodeIds),
-    originRun: fc.integer({ min: 1, max: 1e9 })
-  }), { selector: f => `${f.destination}|${f.originNode}`, maxLength: 10 })
+  tombstones: fc.constant([])
 })
 
 /** A varint as plain bytes, for hand-built hostile frames (the code under test has its own). */

@@ -24,7 +24,7 @@ describe('index', () => {
     ].sort())
   })
 
-  it('moves status_changed_run_id exactly when the status changes, keeping one live row per path', async () => {
+  it('moves status_changed_run_id exactly when the status changes, keeping one live row per path, and records a path that is back as a new row of a new origin', async () => {
     const f = volumeFixture()
     f.write('a', 'v1')
     f.write('b', 'same')
@@ -37,25 +37,34 @@ describe('index', () => {
     const r3 = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
     expect(r3).toMatchObject({ filesReturned: 1, filesAdded: 0, filesChanged: 0 })
     const vol = f.store.volumes.get('photos')!.id
-    const rows = f.store.db.prepare('SELECT path, status, first_seen_run_id, last_seen_run_id, status_changed_run_id FROM files WHERE volume_id = ? ORDER BY id').all(vol)
+    const rows = f.store.db.prepare('SELECT path, status, first_seen_run_id, last_seen_run_id, status_changed_run_id, origin_run_id FROM files WHERE volume_id = ? ORDER BY id').all(vol)
     expect(rows).toEqual([
-      { path: 'a', status: 'superseded', first_seen_run_id: r1.runId, last_seen_run_id: r1.runId, status_changed_run_id: r2.runId },
-      { path: 'b', status: 'present', first_seen_run_id: r1.runId, last_seen_run_id: r3.runId, status_changed_run_id: r3.runId },
-      { path: 'a', status: 'present', first_seen_run_id: r2.runId, last_seen_run_id: r3.runId, status_changed_run_id: r2.runId }
+      { path: 'a', status: 'superseded', first_seen_run_id: r1.runId, last_seen_run_id: r1.runId, status_changed_run_id: r2.runId, origin_run_id: r1.runId },
+      // b went missing at r2; when it came back at r3 its missing row was superseded...
+      { path: 'b', status: 'superseded', first_seen_run_id: r1.runId, last_seen_run_id: r1.runId, status_changed_run_id: r3.runId, origin_run_id: r1.runId },
+      { path: 'a', status: 'present', first_seen_run_id: r2.runId, last_seen_run_id: r3.runId, status_changed_run_id: r2.runId, origin_run_id: r2.runId },
+      // ...and it is a new row of origin r3: no claim made while it was away covers it
+      { path: 'b', status: 'present', first_seen_run_id: r3.runId, last_seen_run_id: r3.runId, status_changed_run_id: r3.runId, origin_run_id: r3.runId }
     ])
+    expect(new Set(f.store.db.prepare('SELECT origin_node_id FROM files WHERE volume_id = ?').pluck().all(vol))).toEqual(new Set([f.store.nodes.self().id]))
     // the SQL refuses a status change without a new stamp, and two live rows for one path
     expect(() => f.store.db.prepare("UPDATE files SET status = 'missing' WHERE path = 'b' AND status = 'present'").run()).toThrow(/status_changed_run_id/)
     expect(() => f.store.db.prepare("UPDATE files SET status = 'present', status_changed_run_id = ? WHERE path = 'a' AND status = 'superseded'").run(r3.runId)).toThrow(/superseded/)
   })
 
-  it('keeps the origin a content first had here when it shows up again under another path', async () => {
+  it('stamps a known content under a new path with the current run as origin, while the content row keeps the first origin for the record', async () => {
     const f = volumeFixture()
     f.write('a', 'x')
     const r1 = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
     f.write('copy-of-a', 'x')
-    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    const r2 = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
     const live = f.store.files.live(f.store.volumes.get('photos')!.id)
-    expect(live.get('copy-of-a')?.originRunId).toBe(r1.runId)
+    const self = f.store.nodes.self().id
+    // a renamed or copied tree is covered only after it is pushed under its new paths
+    expect(live.get('copy-of-a')).toMatchObject({ originNodeId: self, originRunId: r2.runId })
+    expect(live.get('a')).toMatchObject({ originNodeId: self, originRunId: r1.runId })
+    expect(live.get('copy-of-a')?.contentId).toBe(live.get('a')?.contentId)
+    expect(f.store.files.contentByHash(sha256('x'))).toMatchObject({ originNodeId: self, originRunId: r1.runId })
   })
 
   it('does not re-hash unchanged files under --shallow, and re-hashes a file whose size or mtime moved', async () => {

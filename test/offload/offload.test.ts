@@ -8,6 +8,7 @@ import { restoreFiles } from '../../src/offload/restore.js'
 import { pushToDirectory } from '../../src/push/directory-push.js'
 import { verifyDirectory } from '../../src/push/verify-directory.js'
 import { revokeSource } from '../../src/store/revocation.js'
+import { relayedKey } from '../../src/evidence/scope.js'
 import { addPeer } from '../helpers/nodes.js'
 import { volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 import { snapshotEvidence } from '../helpers/vector.js'
@@ -43,16 +44,25 @@ describe('offload', () => {
     expect(live.get('2020/c.jpg')?.status).toBe('present')
   })
 
-  it('refuses a file re-acquired after the last push as not-pushed, until the next push', async () => {
+  it('gates a re-acquired file on its own placement: the same bytes back pass on the copy still placed, other bytes are not-pushed until the next push', async () => {
     const f = volumeFixture()
     await ready(f, { 'a.jpg': 'alpha' })
+    const volId = f.store.volumes.get('photos')!.id
+    const self = f.store.nodes.self().id
     expect((await offload(f, ['.'])).offloaded).toBe(1)
     f.write('a.jpg', 'alpha') // the same bytes are back: re-acquired
+    const back = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    // re-entry is a new origin locally: a new row, stamped with the index run
+    expect(f.store.files.live(volId).get('a.jpg')).toMatchObject({ status: 'present', originNodeId: self, originRunId: back.runId, statusChangedRunId: back.runId })
+    // ...but usb still holds exactly these bytes, content-verified: the placement covers it
+    expect(await offload(f, ['.'])).toMatchObject({ offloaded: 1, notDurable: 0 })
+    f.write('a.jpg', 'alpha, edited') // other bytes at the same path
     await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
     const refused = await offload(f, ['.'])
     expect(refused).toMatchObject({ offloaded: 0, notDurable: 1 })
     expect(causes(refused)).toEqual(['usb:not-pushed'])
-    expect(refused.groups[0]).toMatchObject({ provenance: 'locally verified', advice: 'the next push to usb covers it' })
+    expect(refused.groups[0]).toMatchObject({ advice: 'the next push to usb covers it' })
+    expect(readFileSync(join(f.volume.path, 'a.jpg'), 'utf8')).toBe('alpha, edited')
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     expect((await offload(f, ['.'])).offloaded).toBe(1)
   })
@@ -63,44 +73,85 @@ describe('offload', () => {
     expect(causes(await offload(f, ['.']))).toEqual(['usb:not-content-verified'])
   })
 
-  it('refuses stale evidence under a max age and accepts it without one', async () => {
+  it('refuses a placement whose last real read is older than a max age, a skipped push keeps it old, and a verify pass refreshes it', async () => {
     const f = volumeFixture()
     await ready(f, { 'a.jpg': 'alpha' })
     const volId = f.store.volumes.get('photos')!.id
-    // age the component by 40 days (as a rewind run, which the monotone trigger allows)
-    const run = f.store.runs.begin({ kind: 'rewind', volumeId: volId, destination: 'usb' })
-    f.store.db.prepare('UPDATE vector SET verified_at_ns = verified_at_ns - ?, run_id = ? WHERE volume_id = ?').run(40 * 86_400e9, run.id, volId)
-    f.store.runs.finish(run.id, 'success')
+    // the last real read of the bytes at usb was 40 days ago
+    f.store.db.prepare('UPDATE placements SET verified_at_ns = verified_at_ns - ? WHERE destination = ? AND volume_id = ?').run(40 * 86_400e9, 'usb', volId)
     const limited = { ...f.volume, offloadMaxEvidenceAgeMs: 30 * 86_400_000 }
     const r = await offload(f, ['.'], { volume: limited, dryRun: true })
     expect(causes(r)).toEqual(['usb:evidence-stale'])
     expect(r.groups[0]?.advice).toBe('a verify pass over usb refreshes it')
     expect((await offload(f, ['.'], { dryRun: true })).durable).toBe(1)
+    // a push that skips the unchanged file does not read it, so the read stays 40 days old
+    const skipped = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
+    expect(skipped).toMatchObject({ status: 'success', filesSent: 0, filesSkipped: 1 })
+    expect(causes(await offload(f, ['.'], { volume: limited, dryRun: true }))).toEqual(['usb:evidence-stale'])
+    expect((await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })).status).toBe('success')
+    expect((await offload(f, ['.'], { volume: limited, dryRun: true })).durable).toBe(1)
   })
 
-  it('refuses a NULL verified_at under a max age', async () => {
-    const f = volumeFixture()
-    await ready(f, { 'a.jpg': 'alpha' })
-    const volId = f.store.volumes.get('photos')!.id
-    const run = f.store.runs.begin({ kind: 'rewind', volumeId: volId, destination: 'usb' })
-    f.store.db.prepare('UPDATE vector SET verified_at_ns = NULL, run_id = ? WHERE volume_id = ?').run(run.id, volId)
-    f.store.runs.finish(run.id, 'success')
-    expect(causes(await offload(f, ['.'], { volume: { ...f.volume, offloadMaxEvidenceAgeMs: 86_400_000 }, dryRun: true }))).toEqual(['usb:evidence-age-unknown'])
-  })
-
-  it('refuses a target only a peer reaches when no pulled push freshness covers the file', async () => {
+  it('refuses a peer custody read at an unknown time under a max age, and a placement can never have an unknown read', async () => {
     const f = volumeFixture()
     const nas = addPeer(f.store, 9, 'nas')
     await ready(f, { 'a.jpg': 'alpha' })
     const volId = f.store.volumes.get('photos')!.id
-    const self = f.store.nodes.self().id
+    const file = f.store.files.live(volId).get('a.jpg')!
+    // a directory placement always carries its last real read
+    expect(() => f.store.db.prepare('UPDATE placements SET verified_at_ns = NULL WHERE volume_id = ?').run(volId)).toThrow(/NOT NULL/)
+    // this node placed a.jpg at nas; nas's custody covers it but says nothing of when it read it
     const run = f.store.runs.begin({ kind: 'pull', volumeId: volId, peerNodeId: nas.rowId })
-    f.store.vector.mergePulled({ volumeId: volId, sourceNodeId: nas.rowId, issuedAtNs: f.store.clock.nowNs(), assertionId: null, runId: run.id, allowRewind: false, freshness: [], components: [{ destination: 'offsite', originNodeId: self, originRunId: 99, verifyMethod: 'sha256-readback', relayedVerifiedAtNs: f.store.clock.nowNs() }] })
+    f.store.placements.record(nas.nodeId, volId, 'a.jpg', { contentId: file.contentId, size: file.size, mtimeNs: file.mtimeNs, verifyMethod: 'peer-sha256', runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
+    f.store.db.transaction(() => f.store.vector.replaceFromSource(volId, nas.rowId, [
+      { destination: nas.nodeId, originNodeId: file.originNodeId, originRunId: file.originRunId, verifyMethod: 'peer-sha256', verifiedAtNs: null, exceptions: [] }
+    ], null, run.id)).immediate()
     f.store.runs.finish(run.id, 'success')
-    const volume = { ...f.volume, offloadRequires: ['usb', 'offsite'] }
-    const r = await offload(f, ['.'], { volume, dryRun: true })
-    expect(causes(r)).toEqual(['offsite:not-pushed'])
-    expect(r.groups[0]).toMatchObject({ provenance: 'asserted by peer nas', detail: 'no peer has reported pushing origin laptop to offsite' })
+    const volume = { ...f.volume, offloadRequires: ['nas'] }
+    const r = await offload(f, ['.'], { volume: { ...volume, offloadMaxEvidenceAgeMs: 86_400_000 }, dryRun: true })
+    expect(causes(r)).toEqual(['nas:evidence-age-unknown'])
+    expect(r.groups[0]).toMatchObject({ provenance: 'asserted by peer nas', advice: 'the next push to nas refreshes it' })
+    expect((await offload(f, ['.'], { volume, dryRun: true })).durable).toBe(1)
+  })
+
+  it('refuses a directory only a peer reaches until this node placed the file at the peer, the peer\'s custody covers it and its claim about the directory covers the same version', async () => {
+    const f = volumeFixture()
+    const nas = addPeer(f.store, 9, 'nas')
+    await ready(f, { 'a.jpg': 'alpha' })
+    const volId = f.store.volumes.get('photos')!.id
+    const file = f.store.files.live(volId).get('a.jpg')!
+    const offsite = relayedKey(nas.nodeId, 'offsite')
+    const now = f.store.clock.nowNs()
+    const assert = (claims: Parameters<typeof f.store.vector.replaceFromSource>[2]): void => {
+      const run = f.store.runs.begin({ kind: 'pull', volumeId: volId, peerNodeId: nas.rowId })
+      f.store.db.transaction(() => f.store.vector.replaceFromSource(volId, nas.rowId, claims, null, run.id)).immediate()
+      f.store.runs.finish(run.id, 'success')
+    }
+    const offsiteClaim = { destination: offsite, originNodeId: file.originNodeId, originRunId: 99, verifyMethod: 'sha256-readback', verifiedAtNs: now, exceptions: [] }
+    const custody = { destination: nas.nodeId, originNodeId: file.originNodeId, originRunId: file.originRunId, verifyMethod: 'peer-sha256', verifiedAtNs: now, exceptions: [] }
+    const volume = { ...f.volume, offloadRequires: ['usb', 'nas/offsite'] }
+    // nas says offsite holds everything of this origin through run 99, but nas was never given the file
+    assert([offsiteClaim])
+    let r = await offload(f, ['.'], { volume, dryRun: true })
+    expect(causes(r)).toEqual(['nas/offsite:relay-not-holding'])
+    expect(r.groups[0]).toMatchObject({ provenance: 'none', detail: 'nas has not confirmed it holds this file, so its word about nas/offsite does not cover it' })
+    // even a custody claim of nas does not count for a file this node never placed there
+    assert([offsiteClaim, custody])
+    expect(causes(await offload(f, ['.'], { volume, dryRun: true }))).toEqual(['nas/offsite:relay-not-holding'])
+    // placed at nas, but nas's custody does not (yet) cover it
+    const run = f.store.runs.begin({ kind: 'push', volumeId: volId, destination: nas.nodeId })
+    f.store.placements.record(nas.nodeId, volId, 'a.jpg', { contentId: file.contentId, size: file.size, mtimeNs: file.mtimeNs, verifyMethod: 'peer-sha256', runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
+    f.store.runs.finish(run.id, 'success')
+    assert([offsiteClaim])
+    expect(causes(await offload(f, ['.'], { volume, dryRun: true }))).toEqual(['nas/offsite:relay-not-holding'])
+    // nas holds it, but its claim about offsite has this version as a hole
+    assert([{ ...offsiteClaim, exceptions: [{ path: 'a.jpg', run: file.originRunId }] }, custody])
+    r = await offload(f, ['.'], { volume, dryRun: true })
+    expect(causes(r)).toEqual(['nas/offsite:evidence-behind'])
+    expect(r.groups[0]?.provenance).toBe('asserted by peer nas')
+    // the whole chain
+    assert([offsiteClaim, custody])
+    expect((await offload(f, ['.'], { volume, dryRun: true })).durable).toBe(1)
   })
 
   it('refuses everything when the volume requires nothing', async () => {
@@ -161,16 +212,29 @@ describe('offload', () => {
     expect(snapshotEvidence(f.store) + JSON.stringify(f.store.db.prepare('SELECT * FROM files ORDER BY id').all()) + JSON.stringify(f.store.runs.list())).toBe(before)
   })
 
-  it('refuses a destination whose last verify failed after the last push', async () => {
+  it('refuses a file whose placement a failed verify forgot as not-pushed, whatever verify runs next, until a push places it again', async () => {
     const f = volumeFixture()
-    await ready(f, { 'a.jpg': 'alpha' })
+    await ready(f, { 'a.jpg': 'alpha', 'b.jpg': 'beta' })
+    const volId = f.store.volumes.get('photos')!.id
+    const self = f.store.nodes.self().id
     writeFileSync(join(f.usb.path, 'photos/a.jpg'), 'rotten')
-    expect((await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })).status).toBe('failed')
+    const failed = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
+    expect(failed).toMatchObject({ status: 'failed', mismatched: 1, problems: [{ path: 'a.jpg', problem: 'mismatched' }] })
+    expect(f.store.placements.forVolume('usb', volId).has('a.jpg')).toBe(false)
+    // the claim about usb no longer covers it: an audited write of the verify run carries the hole
+    const a = f.store.files.live(volId).get('a.jpg')!
+    expect(f.store.vector.get(volId, 'usb', self)?.exceptions).toEqual([{ path: 'a.jpg', run: a.originRunId }])
+    expect(f.store.vector.history(volId).filter(h => h.destination === 'usb').at(-1)).toMatchObject({ runId: failed.runId, exceptions: [{ path: 'a.jpg', run: a.originRunId }] })
     const r = await offload(f, ['.'], { dryRun: true })
-    expect(causes(r)).toEqual(['usb:not-content-verified'])
-    expect(r.groups[0]?.detail).toMatch(/verify run \d+ found files missing or changed at usb/)
+    expect(r).toMatchObject({ durable: 1, notDurable: 1 })
+    expect(causes(r)).toEqual(['usb:not-pushed'])
+    expect(r.groups[0]).toMatchObject({ example_path: 'a.jpg', advice: 'the next push to usb covers it' })
+    // a later verify that finds nothing wrong does not bring the damaged file back
+    expect((await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })).status).toBe('success')
+    expect(causes(await offload(f, ['.'], { dryRun: true }))).toEqual(['usb:not-pushed'])
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
-    expect((await offload(f, ['.'], { dryRun: true })).durable).toBe(1)
+    expect(readFileSync(join(f.usb.path, 'photos/a.jpg'), 'utf8')).toBe('alpha')
+    expect((await offload(f, ['.'], { dryRun: true })).durable).toBe(2)
   })
 
   it('stops before the next unlink when a revocation lands during the offload', async () => {
@@ -200,16 +264,27 @@ describe('offload', () => {
 })
 
 describe('restore', () => {
-  it('brings offloaded files back byte-identical, marks them present with a new status change, and they must be pushed again', async () => {
+  it('brings offloaded files back byte-identical as a new row under a new origin, and gates them on the placement they came back from', async () => {
     const f = volumeFixture()
     await ready(f, { '2019/a.jpg': 'alpha bytes', '2019/b.jpg': 'beta bytes' })
+    const volId = f.store.volumes.get('photos')!.id
+    const self = f.store.nodes.self().id
+    const before = f.store.files.live(volId).get('2019/a.jpg')!
     await offload(f, ['2019'])
     const r = await restoreFiles({ store: f.store, volume: f.volume, from: f.usb, selectors: ['2019/a.jpg'], logger: f.logger })
     expect(r).toMatchObject({ status: 'success', restored: 1, failed: 0 })
     expect(readFileSync(join(f.volume.path, '2019/a.jpg'), 'utf8')).toBe('alpha bytes')
-    const live = f.store.files.live(f.store.volumes.get('photos')!.id)
-    expect(live.get('2019/a.jpg')).toMatchObject({ status: 'present', statusChangedRunId: r.runId })
+    const live = f.store.files.live(volId)
+    // re-entry is a new origin locally: a new row of the restore run; the offloaded row is superseded
+    expect(live.get('2019/a.jpg')).toMatchObject({ status: 'present', contentId: before.contentId, originNodeId: self, originRunId: r.runId, firstSeenRunId: r.runId, statusChangedRunId: r.runId })
+    expect(live.get('2019/a.jpg')?.id).not.toBe(before.id)
+    expect(f.store.db.prepare('SELECT status, status_changed_run_id AS changed FROM files WHERE id = ?').get(before.id)).toEqual({ status: 'superseded', changed: r.runId })
     expect(live.get('2019/b.jpg')?.status).toBe('offloaded')
+    // usb still holds exactly these bytes, content-verified: the file may go again without a push
+    expect(await offload(f, ['2019'], { dryRun: true })).toMatchObject({ selected: 1, durable: 1 })
+    // ...but only on that placement: once a verify finds usb's copy damaged, a push is needed
+    writeFileSync(join(f.usb.path, 'photos/2019/a.jpg'), 'rotten')
+    expect((await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })).status).toBe('failed')
     expect(causes(await offload(f, ['2019'], { dryRun: true }))).toEqual(['usb:not-pushed'])
   })
 

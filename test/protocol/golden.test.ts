@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { CairnError } from '../../src/errors.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
-import { openAssertion, sealAssertion } from '../../src/protocol/envelope.js'
+import { ASSERTION_PAYLOAD_TYPE, openAssertion, sealAssertion } from '../../src/protocol/envelope.js'
 import type { Assertion } from '../../src/protocol/messages.js'
-import { encodeAssertion } from '../../src/protocol/wire.js'
+import { decodeEnvelope, encodeAssertion } from '../../src/protocol/wire.js'
 
 /**
  * protocol/vectors/*.json: a fixed seed, an assertion, its payload bytes and its envelope
@@ -36,7 +36,7 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
   return [
     {
       file: 'assertion-plain.json',
-      description: 'a pulled assertion: local components for a directory destination and for the signer itself, one freshness entry',
+      description: 'a pulled assertion: the signer\'s custody, its claim about a directory it writes with one hole (exception), a presence-only claim past 2^31, and one tombstone (origin_run 0) withdrawing a claim',
       seed_hex: seed,
       payload: {
         signer,
@@ -45,16 +45,16 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
         issuedAtNs: 1_760_000_000_000_000_000,
         receiptFor: null,
         components: [
-          { destination: 'offsite', originNode: origin as NodeId, originRun: 3, verifyMethod: 'sha256-readback', verifiedAtNs: 1_759_999_000_000_000_000 },
-          { destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_759_998_000_000_000_000 },
-          { destination: 'usb', originNode: signer as NodeId, originRun: 2_147_483_649, verifyMethod: 'presence+size', verifiedAtNs: null }
+          { destination: 'offsite', originNode: origin as NodeId, originRun: 3, verifyMethod: 'sha256-readback', verifiedAtNs: 1_759_999_000_000_000_000, exceptions: [{ path: '2019/p1.jpg', run: 2 }] },
+          { destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_759_998_000_000_000_000, exceptions: [] },
+          { destination: 'usb', originNode: signer as NodeId, originRun: 2_147_483_649, verifyMethod: 'presence+size', verifiedAtNs: null, exceptions: [] }
         ],
-        freshness: [{ destination: 'offsite', originNode: origin as NodeId, originRun: 3 }]
+        tombstones: [{ destination: 'cold', originNode: origin as NodeId }]
       }
     },
     {
       file: 'assertion-receipt.json',
-      description: 'a push receipt: the receiver names itself as destination and answers pusher run 17',
+      description: 'a push receipt: the receiver names itself as destination (its custody) and answers pusher run 17',
       seed_hex: seed,
       payload: {
         signer,
@@ -62,15 +62,15 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
         seq: 1_760_000_000_000_002,
         issuedAtNs: 1_760_000_000_500_000_000,
         receiptFor: 17,
-        components: [{ destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_760_000_000_400_000_000 }],
-        freshness: []
+        components: [{ destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_760_000_000_400_000_000, exceptions: [] }],
+        tombstones: []
       }
     },
     {
       file: 'assertion-empty.json',
       description: 'an assertion with no evidence yet',
       seed_hex: seed,
-      payload: { signer, volume: 'music', seq: 1, issuedAtNs: 1_600_000_000_000_000_000, receiptFor: null, components: [], freshness: [] }
+      payload: { signer, volume: 'music', seq: 1, issuedAtNs: 1_600_000_000_000_000_000, receiptFor: null, components: [], tombstones: [] }
     }
   ]
 }
@@ -111,6 +111,10 @@ describe('golden vectors', () => {
       expect(opened.signer).toBe(v.payload.signer)
       expect(opened.assertion).toEqual(payloadOf(v))
       expect(Buffer.from(opened.payloadBytes).toString('hex')).toBe(v.payload_hex)
+    })
+
+    it('is an envelope of the current assertion payload type', () => {
+      expect(new TextDecoder().decode(decodeEnvelope(new Uint8Array(envelope)).payloadType)).toBe(ASSERTION_PAYLOAD_TYPE)
     })
 
     it('refuses the envelope with any single byte flipped', () => {

@@ -2,7 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CairnError } from '../../src/errors.js'
 import { openAssertion, sealAssertion, signingBuffer } from '../../src/protocol/envelope.js'
-import { MAX_COMPONENTS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_SANE_TIME_NS } from '../../src/protocol/limits.js'
+import {
+  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_SANE_TIME_NS
+} from '../../src/protocol/limits.js'
 import { Status } from '../../src/protocol/messages.js'
 import {
   checkPlanPath, decodeAssertion, decodeDurabilityRequest, decodeDurabilityResponse, decodeEnvelope, decodePlanChunk, decodePlanReply,
@@ -35,9 +37,44 @@ describe('wire messages', () => {
         component('offsite', signer.nodeId, 1, { verifyMethod: null }),
         component('cold', origin, 2, { verifyMethod: 'presence+size' })
       ],
-      freshness: [{ destination: 'usb', originNode: origin, originRun: 3 }]
+      tombstones: [{ destination: 'usb', originNode: signer.nodeId }]
     })
     expect(decodeAssertion(encodeAssertion(a))).toEqual(a)
+  })
+
+  it('round-trips exceptions and tombstones', () => {
+    const a = assertion(signer.nodeId, {
+      components: [
+        component(signer.nodeId, origin, 9, { verifyMethod: 'peer-sha256', exceptions: [{ path: '2019/a.jpg', run: 9 }, { path: 'ü/b c.jpg', run: 1 }, { path: '2019/a.jpg', run: 4 }] }),
+        component('usb', origin, 2 ** 31 + 7, { exceptions: [{ path: 'big.mkv', run: 2 ** 31 + 7 }] }),
+        component('offsite', signer.nodeId, 3)
+      ],
+      tombstones: [{ destination: 'cold', originNode: origin }, { destination: testKey(3).nodeId, originNode: origin }, { destination: 'usb', originNode: signer.nodeId }]
+    })
+    const back = decodeAssertion(encodeAssertion(a))
+    expect(back).toEqual(a)
+    // a tombstone is only a withdrawal: it never comes back as a claim
+    expect(back.components.map(c => c.destination)).toEqual([signer.nodeId, 'usb', 'offsite'])
+  })
+
+  it('round-trips arbitrary valid assertions with exceptions and tombstones (property)', () => {
+    const segment = fc.stringMatching(/^[a-z0-9][a-z0-9 ._-]{0,11}$/)
+    const path = fc.array(segment, { minLength: 1, maxLength: 3 }).map(s => s.join('/'))
+    const withHoles = assertionArb.chain(a => fc.record({
+      exceptions: fc.tuple(...a.components.map(c => fc.array(fc.record({
+        path,
+        run: fc.integer({ min: 1, max: c.originRun })
+      }), { maxLength: 4 }))),
+      tombstoneOrigins: fc.uniqueArray(fc.constantFrom(...[1, 2, 3, 4, 5].map(n => testKey(n).nodeId)), { maxLength: 3 })
+    }).map(({ exceptions, tombstoneOrigins }) => ({
+      ...a,
+      components: a.components.map((c, i) => ({ ...c, exceptions: exceptions[i] ?? [] })),
+      // a destination no component uses, so every (destination, origin) pair stays unique
+      tombstones: tombstoneOrigins.map(o => ({ destination: 'withdrawn', originNode: o }))
+    })))
+    fc.assert(fc.property(withHoles, (a) => {
+      expect(decodeAssertion(encodeAssertion(a))).toEqual(a)
+    }), { numRuns: 200 })
   })
 
   it('round-trips arbitrary valid assertions (property)', () => {
@@ -156,14 +193,63 @@ describe('wire validation', () => {
     expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { seq: 0 })))).toThrow(expect.objectContaining({ field: 'seq' }))
   })
 
-  it('ignores a removed-and-reserved field number (9), and the signature still covers the received bytes', () => {
+  it('ignores the removed-and-reserved field numbers (8, version 1\'s freshness, and 9), and the signature still covers the received bytes', () => {
     const payload = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1)] }))
-    const withReserved = withExtraField(payload, 9, new Uint8Array(32).fill(1))
+    // a version-1 Freshness entry {destination 0, origin_node 1, origin_run 1} as field 8, then field 9
+    const withReserved = withExtraField(withExtraField(payload, 8, Uint8Array.from([0x08, 0x00, 0x10, 0x01, 0x18, 0x01])), 9, new Uint8Array(32).fill(1))
     expect(decodeAssertion(withReserved)).toEqual(decodeAssertion(payload))
     // re-encoding the decoded message would drop field 9 and break the signature; opening must not re-encode
     const opened = openAssertion(signRaw(withReserved))
     expect(opened.payloadBytes).toEqual(withReserved)
     expect(opened.assertion.components).toHaveLength(1)
+  })
+
+  it('refuses an exception whose run is above its component\'s origin_run, naming the field', () => {
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 3 }, { path: 'b.jpg', run: 4 }] })] }))
+    expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[1].origin_run' }))
+    // at the component's run it is a hole of a covered version, and valid
+    const atRun = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 4, { exceptions: [{ path: 'b.jpg', run: 4 }] })] }))
+    expect(decodeAssertion(atRun).components[0]?.exceptions).toEqual([{ path: 'b.jpg', run: 4 }])
+  })
+
+  it('refuses an exception with run 0 or a path from outside the volume', () => {
+    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 0 }] })] }))))
+      .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[0].origin_run' }))
+    for (const bad of ['../x', '/etc/passwd', '.cairn-history/a', 'a\0b']) {
+      expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: bad, run: 1 }] })] }))), bad)
+        .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[0].path' }))
+    }
+  })
+
+  it('refuses more than MAX_EXCEPTIONS_PER_COMPONENT exceptions in one component, and accepts exactly that many', () => {
+    const holes = (n: number): Array<{ path: string, run: number }> => Array.from({ length: n }, (_, i) => ({ path: `f${i}.jpg`, run: 1 }))
+    const atLimit = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT) })] }))
+    expect(decodeAssertion(atLimit).components[0]?.exceptions).toHaveLength(MAX_EXCEPTIONS_PER_COMPONENT)
+    const over = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT + 1) })] }))
+    expect(() => decodeAssertion(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'assertion' }))
+  })
+
+  it('refuses more than MAX_EXCEPTIONS_PER_ASSERTION exceptions over all components', () => {
+    const full = Array.from({ length: MAX_EXCEPTIONS_PER_COMPONENT }, (_, i) => ({ path: `f${i}`, run: 1 }))
+    const components = Array.from({ length: Math.ceil(MAX_EXCEPTIONS_PER_ASSERTION / MAX_EXCEPTIONS_PER_COMPONENT) }, (_, i) => component(`d${i}`, origin, 1, { exceptions: full }))
+    expect(decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components }))).components).toHaveLength(components.length)
+    const over = [...components, component('one-more', origin, 1, { exceptions: [{ path: 'x', run: 1 }] })]
+    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: over }))))
+      .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: `components[${components.length}].exceptions` }))
+  })
+
+  it('refuses a tombstone (origin_run 0) that carries a method, a verification instant or exceptions', () => {
+    // the encoder writes whatever a component says: origin_run 0 with other fields set
+    const tomb = (over: Parameters<typeof component>[3]): Uint8Array => encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1), component('cold', origin, 0, { verifyMethod: null, verifiedAtNs: null, ...over })] }))
+    expect(decodeAssertion(tomb({})).tombstones).toEqual([{ destination: 'cold', originNode: origin }])
+    for (const over of [{ verifyMethod: 'sha256-readback' as const }, { verifiedAtNs: T0 }, { exceptions: [{ path: 'a', run: 1 }] }]) {
+      expect(() => decodeAssertion(tomb(over)), JSON.stringify(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
+    }
+  })
+
+  it('refuses a tombstone and a claim for the same destination and origin', () => {
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1)], tombstones: [{ destination: 'usb', originNode: origin }] }))
+    expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
   })
 
   it('refuses plan paths that escape the volume or use reserved names', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { VolumeConfig } from '../../src/config/types.js'
+import { relayedKey, scopeAssertion, type ScopedComponent } from '../../src/evidence/scope.js'
 import { openAssertion, sealAssertion } from '../../src/protocol/envelope.js'
 import { decodeEnvelope, encodeEnvelope } from '../../src/protocol/wire.js'
 import { recordAssertion, verifyAssertion, type AcceptContext } from '../../src/pull/accept.js'
@@ -7,36 +9,64 @@ import { assertion, component } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 import { snapshotEvidence, vectorFixture } from '../helpers/vector.js'
 
-function setup (): ReturnType<typeof vectorFixture> & { ctx: AcceptContext, seal: (seq: number, run?: number, overrides?: Parameters<typeof assertion>[1]) => Uint8Array } {
+/** This node pushes photos to nas (peer a) and requires nas's custody and the directory nas writes as offsite. */
+const volume: VolumeConfig = { name: 'photos', path: '/data/photos', pushTo: ['nas'], offloadRequires: ['nas', 'nas/offsite'], offloadMaxEvidenceAgeMs: undefined }
+
+type Fixture = ReturnType<typeof vectorFixture> & {
+  ctx: AcceptContext
+  /** nas's assertion: its custody of this node's origin and its claim about offsite, both through `run`. */
+  seal: (seq: number, run?: number, overrides?: Parameters<typeof assertion>[1]) => Uint8Array
+  /** Where nas's claims land: its custody under its node id, its directory under `<nas>/offsite`. */
+  custodyKey: string
+  offsiteKey: string
+}
+
+function setup (): Fixture {
   const f = vectorFixture()
   const ctx: AcceptContext = { expectedSigner: f.a.nodeId, volume: 'photos', receiptFor: null }
   const seal = (seq: number, run = 3, overrides = {}): Uint8Array => sealAssertion(f.a, assertion(f.a.nodeId, {
-    seq, issuedAtNs: f.clock.nowNs(), components: [component('offsite', f.self.nodeId, run, { verifiedAtNs: f.clock.nowNs() - 1e9 })], ...overrides
+    seq,
+    issuedAtNs: f.clock.nowNs(),
+    components: [
+      component(f.a.nodeId, f.self.nodeId, run, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 2e9 }),
+      component('offsite', f.self.nodeId, run, { verifiedAtNs: f.clock.nowNs() - 1e9 })
+    ],
+    ...overrides
   }))
-  return { ...f, ctx, seal }
+  return { ...f, ctx, seal, custodyKey: f.a.nodeId, offsiteKey: relayedKey(f.a.nodeId, 'offsite') }
 }
 
-function accept (f: ReturnType<typeof setup>, envelope: Uint8Array, ctx = f.ctx): ReturnType<typeof recordAssertion> {
+/** Verifies, scopes and records an envelope in a pull run, as a pull does. */
+function accept (f: Fixture, envelope: Uint8Array, ctx = f.ctx): ReturnType<typeof recordAssertion> {
   const verified = verifyAssertion(f.store, envelope, ctx)
-  const a = verified.opened.assertion
+  const signer = f.store.nodes.byRowId(verified.signerRowId)
+  if (signer === undefined) throw new Error('no signer row')
   const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
-  const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, allowRewind: false, components: a.components, freshness: a.freshness })
+  const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: scopeAssertion(volume, signer, verified.opened.assertion.components).kept })
   f.store.runs.finish(run.id, 'success')
   return r
 }
 
+/** The scoped components of a verified assertion by peer a. */
+function scoped (f: Fixture, verified: ReturnType<typeof verifyAssertion>): ScopedComponent[] {
+  const signer = f.store.nodes.byRowId(verified.signerRowId)
+  if (signer === undefined) throw new Error('no signer row')
+  return scopeAssertion(volume, signer, verified.opened.assertion.components).kept
+}
+
 describe('accepting an assertion', () => {
-  it('merges a valid assertion, attributed to its signer, and stores the envelope that proves it', () => {
+  it('records a valid assertion, attributed to its signer, and stores the envelope that proves it', () => {
     const f = setup()
     const env = f.seal(10)
     const r = accept(f, env)
-    expect(r.merge).toMatchObject({ applied: 1, changed: 1 })
-    const c = f.store.vector.get(f.photos, 'offsite', f.self.rowId)
+    expect(r.merge).toEqual({ applied: 2, changed: 2, retracted: 0, notOwned: 0 })
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)).toMatchObject({ originRunId: 3, verifyMethod: 'peer-sha256', sourceNodeId: f.a.rowId, assertionId: r.assertionId })
+    const c = f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)
     expect(c).toMatchObject({ originRunId: 3, sourceNodeId: f.a.rowId, assertionId: r.assertionId })
     // the stored bytes prove the component offline, later
     const stored = f.store.assertions.get(r.assertionId ?? 0)
     expect(Buffer.from(stored?.envelope ?? [])).toEqual(Buffer.from(env))
-    expect(openAssertion(stored?.envelope ?? new Uint8Array()).assertion.components[0]).toMatchObject({ destination: 'offsite', originRun: 3 })
+    expect(openAssertion(stored?.envelope ?? new Uint8Array()).assertion.components[1]).toMatchObject({ destination: 'offsite', originRun: 3 })
   })
 
   it('refuses a forged signature and writes nothing', () => {
@@ -76,7 +106,7 @@ describe('accepting an assertion', () => {
     accept(f, f.seal(10))
     expect(() => verifyAssertion(f.store, f.seal(9, 4), f.ctx)).toThrow(expect.objectContaining({ name: 'ReplayedAssertionError', seq: 9, lastSeq: 10 }))
     expect(() => verifyAssertion(f.store, f.seal(10, 4), f.ctx)).toThrow(expect.objectContaining({ name: 'ReplayedAssertionError', seq: 10, lastSeq: 10 }))
-    expect(f.store.vector.get(f.photos, 'offsite', f.self.rowId)?.originRunId).toBe(3)
+    expect(f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)?.originRunId).toBe(3)
   })
 
   it('treats an identical re-send as a no-op', () => {
@@ -85,7 +115,7 @@ describe('accepting an assertion', () => {
     accept(f, env)
     const before = snapshotEvidence(f.store)
     const again = accept(f, env)
-    expect(again).toMatchObject({ assertionId: null, merge: { applied: 1, changed: 0 } })
+    expect(again).toMatchObject({ assertionId: null, merge: { applied: 2, changed: 0, retracted: 0 } })
     expect(snapshotEvidence(f.store)).toBe(before)
   })
 
@@ -119,7 +149,7 @@ describe('accepting an assertion', () => {
     const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
     revokeSource(f.store, f.a.rowId)
     const before = snapshotEvidence(f.store)
-    expect(() => recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, allowRewind: false, components: verified.opened.assertion.components, freshness: [] }))
+    expect(() => recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: scoped(f, verified) }))
       .toThrow(expect.objectContaining({ name: 'PeerRevokedError' }))
     expect(snapshotEvidence(f.store)).toBe(before)
   })
@@ -130,10 +160,123 @@ describe('accepting an assertion', () => {
     const v1 = verifyAssertion(f.store, env, f.ctx)
     const v2 = verifyAssertion(f.store, f.seal(10, 5), f.ctx)
     const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
-    recordAssertion(f.store, v1, { volumeId: f.photos, runId: run.id, allowRewind: false, components: v1.opened.assertion.components, freshness: [] })
-    expect(() => recordAssertion(f.store, v2, { volumeId: f.photos, runId: run.id, allowRewind: false, components: v2.opened.assertion.components, freshness: [] }))
+    recordAssertion(f.store, v1, { volumeId: f.photos, runId: run.id, components: scoped(f, v1) })
+    expect(() => recordAssertion(f.store, v2, { volumeId: f.photos, runId: run.id, components: scoped(f, v2) }))
       .toThrow(expect.objectContaining({ name: 'ReplayedAssertionError' }))
-    expect(f.store.vector.get(f.photos, 'offsite', f.self.rowId)?.originRunId).toBe(3)
+    expect(f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)?.originRunId).toBe(3)
+  })
+})
+
+describe('an accepted assertion replaces its signer\'s whole set', () => {
+  it('retracts a claim the signer lowers: recorded at the lower run, counted and audited, never refused as a rewind', () => {
+    const f = setup()
+    accept(f, f.seal(10, 5))
+    const r = accept(f, f.seal(11, 2))
+    expect(r.merge).toEqual({ applied: 2, changed: 2, retracted: 2, notOwned: 0 })
+    expect(r.assertionId).not.toBeNull()
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.originRunId).toBe(2)
+    expect(f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)).toMatchObject({ originRunId: 2, sourceNodeId: f.a.rowId, assertionId: r.assertionId })
+    expect(f.store.vector.retractions(f.photos).map(x => [x.destination, x.fromRun, x.toRun, x.sourceNodeId])).toEqual(expect.arrayContaining([
+      [f.custodyKey, 5, 2, f.a.rowId],
+      [f.offsiteKey, 5, 2, f.a.rowId]
+    ]))
+    expect(f.store.vector.retractions(f.photos)).toHaveLength(2)
+  })
+
+  it('retracts a claim the signer no longer carries, or carries as a tombstone: removed, counted and audited, history kept', () => {
+    const f = setup()
+    accept(f, f.seal(10, 5))
+    const history = f.historyCount()
+    const custodyOnly = [component(f.a.nodeId, f.self.nodeId, 5, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 2e9 })]
+    const r = accept(f, f.seal(11, 5, { components: custodyOnly, tombstones: [{ destination: 'offsite', originNode: f.self.nodeId }] }))
+    expect(r.merge).toMatchObject({ retracted: 1, notOwned: 0 })
+    expect(f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)).toBeUndefined()
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.originRunId).toBe(5)
+    expect(f.store.vector.retractions(f.photos)).toEqual([expect.objectContaining({ destination: f.offsiteKey, fromRun: 5, toRun: 0, sourceNodeId: f.a.rowId })])
+    expect(f.historyCount()).toBeGreaterThan(history)
+    // an assertion with nothing in it takes back everything the signer said
+    expect(accept(f, f.seal(12, 5, { components: [] })).merge).toMatchObject({ applied: 0, retracted: 1 })
+    expect(f.store.vector.list(f.photos)).toEqual([])
+  })
+
+  it('stores the holes a claim carries with it', () => {
+    const f = setup()
+    const holes = [{ path: '2019/a.jpg', run: 2 }, { path: '2019/b.jpg', run: 3 }]
+    accept(f, f.seal(10, 3, { components: [component(f.a.nodeId, f.self.nodeId, 3, { verifyMethod: 'peer-sha256', exceptions: holes })] }))
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.exceptions).toEqual(holes)
+    // a hole filled later is a change of the claim, not a no-op
+    expect(accept(f, f.seal(11, 3, { components: [component(f.a.nodeId, f.self.nodeId, 3, { verifyMethod: 'peer-sha256', exceptions: [] })] })).merge.changed).toBe(1)
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.exceptions).toEqual([])
+  })
+
+  it('never dates a claim later than the assertion that carries it', () => {
+    const f = setup()
+    const issued = f.clock.nowNs() - 10e9
+    accept(f, f.seal(10, 3, { issuedAtNs: issued, components: [component(f.a.nodeId, f.self.nodeId, 3, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() + 3600e9 })] }))
+    expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.verifiedAtNs).toBe(issued)
+  })
+
+  it('leaves evidence another provenance owns alone and counts it as not owned', () => {
+    const f = setup()
+    // this node's own evidence at usb, and peer b's claim stored under a key a's scoped claim also names
+    const push = f.pushRun('usb')
+    f.store.vector.advanceLocal(f.photos, 'usb', 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
+    f.store.runs.finish(push, 'success')
+    const pull = f.pullRun(f.b.rowId)
+    f.store.db.transaction(() => f.store.vector.replaceFromSource(f.photos, f.b.rowId, [{ destination: 'shared', originNodeId: f.self.rowId, originRunId: 6, verifyMethod: 'sha256-readback', verifiedAtNs: f.clock.nowNs() - 1e9, exceptions: [] }], null, pull)).immediate()
+    f.store.runs.finish(pull, 'success')
+    const before = f.store.vector.list(f.photos).filter(c => c.destination === 'usb' || c.destination === 'shared')
+
+    const verified = verifyAssertion(f.store, f.seal(10, 9), f.ctx)
+    const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
+    const colliding: ScopedComponent[] = [
+      { ...component('usb', f.self.nodeId, 9), key: 'usb' },
+      { ...component('shared', f.self.nodeId, 9), key: 'shared' },
+      ...scoped(f, verified)
+    ]
+    const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: colliding })
+    expect(r.merge).toMatchObject({ applied: 2, notOwned: 2 })
+    expect(f.store.vector.list(f.photos).filter(c => c.destination === 'usb' || c.destination === 'shared')).toEqual(before)
+    expect(f.store.vector.get(f.photos, 'usb', f.self.rowId)).toMatchObject({ originRunId: 4, sourceNodeId: null })
+  })
+})
+
+describe('scoping an assertion before it is recorded', () => {
+  it('keeps the signer\'s custody, drops a claim about a third node\'s custody, and stores its directory claim under its own name', () => {
+    const f = setup()
+    const third = testKey(3).nodeId // peer b: only b may claim b's custody
+    const env = f.seal(10, 3, {
+      components: [
+        component(f.a.nodeId, f.self.nodeId, 3, { verifyMethod: 'peer-sha256' }),
+        component(third, f.self.nodeId, 99, { verifyMethod: 'peer-sha256' }),
+        component('offsite', f.self.nodeId, 3),
+        component('elsewhere', f.self.nodeId, 3)
+      ]
+    })
+    const verified = verifyAssertion(f.store, env, f.ctx)
+    const signer = f.store.nodes.byRowId(verified.signerRowId)
+    if (signer === undefined) throw new Error('no signer row')
+    const s = scopeAssertion(volume, signer, verified.opened.assertion.components)
+    expect(s.kept.map(c => c.key)).toEqual([f.custodyKey, f.offsiteKey])
+    expect(s.drops).toEqual([
+      { destination: third, origin: f.self.nodeId, kind: 'third-party' },
+      { destination: 'elsewhere', origin: f.self.nodeId, kind: 'component' }
+    ])
+    accept(f, env)
+    expect(f.store.vector.list(f.photos).map(c => [c.destination, c.sourceNodeId])).toEqual([[f.custodyKey, f.a.rowId], [f.offsiteKey, f.a.rowId]].sort((x, y) => (x[0] as string) < (y[0] as string) ? -1 : 1))
+    // nothing landed under the third node's key or the bare label
+    expect(f.store.vector.get(f.photos, third, f.self.rowId)).toBeUndefined()
+    expect(f.store.vector.get(f.photos, 'offsite', f.self.rowId)).toBeUndefined()
+  })
+
+  it('lets revoking the signer take back everything it asserted, and nothing else', () => {
+    const f = setup()
+    const push = f.pushRun('usb')
+    f.store.vector.advanceLocal(f.photos, 'usb', 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
+    f.store.runs.finish(push, 'success')
+    accept(f, f.seal(10))
+    revokeSource(f.store, f.a.rowId)
+    expect(f.store.vector.list(f.photos).map(c => [c.destination, c.sourceNodeId])).toEqual([['usb', null]])
   })
 })
 

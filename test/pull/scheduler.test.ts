@@ -10,7 +10,7 @@ function peer (name: string): NodeRow {
 }
 
 function report (status: PullReport['status'], error: string | null = null): PullReport {
-  return { runId: 1, volume: 'v', peer: 'p', status, error, fetched: 0, applied: 0, changed: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
+  return { runId: 1, volume: 'v', peer: 'p', status, error, fetched: 0, applied: 0, changed: 0, retracted: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
 }
 
 describe('pull scheduler', () => {

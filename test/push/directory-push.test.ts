@@ -6,6 +6,10 @@ import { nodeDirectoryFs, type DirectoryFs } from '../../src/push/directory-fs.j
 import { pushToDirectory } from '../../src/push/directory-push.js'
 import { verifyDirectory } from '../../src/push/verify-directory.js'
 import { resetDestination } from '../../src/store/revocation.js'
+import { claimCovers } from '../../src/evidence/claims.js'
+import { gateFile } from '../../src/offload/gate.js'
+import { loadGatePolicy } from '../../src/offload/gate-policy.js'
+import type { Config } from '../../src/config/types.js'
 import { cairn } from '../helpers/cli.js'
 import { sha256, volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 
@@ -17,7 +21,40 @@ function component (f: VolumeFixture): ReturnType<VolumeFixture['store']['vector
   return f.store.vector.get(f.store.volumes.get('photos')!.id, 'usb', f.store.nodes.self().id)
 }
 
+/** The gate's causes per present file, for a volume that requires only `usb`. */
+function gateCauses (f: VolumeFixture): Record<string, string[]> {
+  const config = { destinations: new Map([['usb', f.usb]]) } as unknown as Config
+  const policy = loadGatePolicy(f.store, config, f.volume, f.store.clock.nowNs())
+  const out: Record<string, string[]> = {}
+  for (const row of f.store.files.iterateGateRows(f.store.volumes.get('photos')!.id)) out[row.path] = gateFile(policy, row).map(x => x.cause)
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1))
+}
+
 describe('push to a directory destination', () => {
+  it('forgets a placement whose re-copy failed after the old bytes moved to history, so the gate refuses it (found by review)', async () => {
+    const f = volumeFixture()
+    f.write('a.jpg', 'the bytes')
+    await indexed(f)
+    expect((await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })).status).toBe('success')
+    expect(gateCauses(f)).toEqual({ 'a.jpg': [] })
+    // someone touches the copy at the destination: the next push re-copies it, and the commit
+    // fails after moving the old bytes aside (a full disk, an unplugged cable)
+    const there = join(f.usb.path, 'photos/a.jpg')
+    await nodeDirectoryFs.setMtime(there, 1_000_000_000)
+    let moves = 0
+    const failing: DirectoryFs = {
+      ...nodeDirectoryFs,
+      rename: async (from, to) => {
+        if (to === there && ++moves > 0 && from.includes('.cairn-staging')) throw new Error('ENOSPC: no space left on device')
+        await nodeDirectoryFs.rename(from, to)
+      }
+    }
+    const r = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger, fs: failing })
+    expect(r.status).toBe('partial')
+    expect(existsSync(there)).toBe(false)
+    expect(gateCauses(f)).toEqual({ 'a.jpg': ['not-pushed'] })
+  })
+
   it('copies every file, reads it back, and advances the vector to the snapshot with sha256-readback', async () => {
     const f = volumeFixture()
     f.write('2019/p1.jpg', 'one')
@@ -43,7 +80,7 @@ describe('push to a directory destination', () => {
     expect(r).toMatchObject({ status: 'success', filesSent: 1, bytesSent: 8, filesSkipped: 2 })
   })
 
-  it('advances only to the snapshot taken before the transfer: a file indexed meanwhile is not covered', async () => {
+  it('claims only what was placed: a file indexed after the snapshot is an exception of the claim and never passes the gate', async () => {
     const f = volumeFixture()
     f.write('old', 'before the push')
     const first = await indexed(f)
@@ -51,8 +88,9 @@ describe('push to a directory destination', () => {
     const r = await pushToDirectory({
       store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger,
       hooks: {
-        // an index write that lands after the snapshot, before the advance (the race run gates
-        // prevent; injected here directly to prove the advance does not re-read the files table)
+        // an index write that lands after the snapshot, before the claims are settled (the race
+        // run gates prevent; injected here directly to prove the claim follows placements, not
+        // a re-read of the files table)
         afterSnapshot: () => {
           f.write('late', 'after the snapshot')
           const sneaky = Number(f.store.db.prepare("INSERT INTO runs (kind, volume_id, status, started_at_ns, ended_at_ns) VALUES ('index', ?, 'success', 1, 2)").run(volId).lastInsertRowid)
@@ -62,8 +100,16 @@ describe('push to a directory destination', () => {
     })
     expect(r.status).toBe('success')
     const late = f.store.files.live(volId).get('late')!
-    expect(component(f)?.originRunId).toBe(first)
-    expect(late.originRunId).toBeGreaterThan(component(f)!.originRunId)
+    expect(late.originRunId).toBeGreaterThan(first)
+    // nothing of the late file was placed or copied
+    expect(f.store.placements.forVolume('usb', volId).has('late')).toBe(false)
+    expect(existsSync(join(f.usb.path, 'photos/late'))).toBe(false)
+    // the claim may reach the late run, but only with the late file as a named exception
+    const c = component(f)!
+    expect(claimCovers(c, 'old', first)).toBe(true)
+    expect(claimCovers(c, 'late', late.originRunId)).toBe(false)
+    expect(c.exceptions).toEqual([{ path: 'late', run: late.originRunId }])
+    expect(gateCauses(f)).toEqual({ old: [], late: ['not-pushed'] })
   })
 
   it('refuses a real concurrent `cairn index` while a push of the volume runs', async () => {
@@ -88,11 +134,12 @@ describe('push to a directory destination', () => {
     expect(r.stderr).toMatch(/cannot start index of photos: push to usb run \d+ started at .* is still running/)
   })
 
-  it('marks a push partial and advances nothing when read-back finds a corrupted byte', async () => {
+  it('marks a push partial when read-back finds a corrupted byte: the corrupted file is not placed and is an exception of the claim', async () => {
     const f = volumeFixture()
     f.write('good', 'fine')
     f.write('bad', 'will be corrupted')
-    await indexed(f)
+    const run = await indexed(f)
+    const volId = f.store.volumes.get('photos')!.id
     const corrupting: DirectoryFs = {
       ...nodeDirectoryFs,
       copyFile: async (src, dst) => {
@@ -105,14 +152,22 @@ describe('push to a directory destination', () => {
       }
     }
     const r = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger, fs: corrupting })
-    expect(r).toMatchObject({ status: 'partial', advanced: [] })
+    expect(r).toMatchObject({ status: 'partial', advanced: [{ originNodeId: f.store.nodes.self().id, originRunId: run }] })
     expect(r.failures.map(x => x.path)).toEqual(['bad'])
-    expect(component(f)).toBeUndefined()
     expect(f.store.runs.get(r.runId)).toMatchObject({ status: 'partial' })
-    // once the fault is gone, a push rewrites the bad file and succeeds
+    // a partial push counts for exactly what it placed
+    expect([...f.store.placements.forVolume('usb', volId).keys()]).toEqual(['good'])
+    const c = component(f)!
+    expect(c).toMatchObject({ originRunId: run, verifyMethod: 'sha256-readback', sourceNodeId: null, exceptions: [{ path: 'bad', run }] })
+    expect(claimCovers(c, 'bad', run)).toBe(false)
+    expect(claimCovers(c, 'good', run)).toBe(true)
+    expect(gateCauses(f)).toEqual({ bad: ['not-pushed'], good: [] })
+    // once the fault is gone, a push rewrites the bad file and succeeds; the exception is gone
     const again = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     expect(again.status).toBe('success')
     expect(readFileSync(join(f.usb.path, 'photos/bad'), 'utf8')).toBe('will be corrupted')
+    expect(component(f)).toMatchObject({ originRunId: run, exceptions: [] })
+    expect(gateCauses(f)).toEqual({ bad: [], good: [] })
   })
 
   it('keeps an overwritten file\'s old bytes under .cairn-history/run-<id>/ and deletes nothing', async () => {
@@ -179,36 +234,78 @@ describe('push to a directory destination', () => {
 })
 
 describe('verify a directory destination', () => {
-  it('re-hashes what the evidence claims and re-confirms the component on a clean pass', async () => {
+  it('re-hashes every placed file and refreshes its last read on a clean pass, the claim unchanged in reach', async () => {
     const f = volumeFixture()
     f.write('a', '1')
     f.write('b', '2')
     await indexed(f)
-    await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: true, logger: f.logger })
+    const volId = f.store.volumes.get('photos')!.id
+    await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     const before = component(f)!
+    const readsBefore = f.store.placements.forVolume('usb', volId)
+    await new Promise(resolve => setTimeout(resolve, 5))
     const r = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
-    expect(r).toMatchObject({ status: 'success', checked: 2, mismatched: 0, missing: 0, reconfirmed: 1 })
+    expect(r).toMatchObject({ status: 'success', checked: 2, mismatched: 0, missing: 0, reconfirmed: 2, problems: [] })
     const after = component(f)!
-    expect(after).toMatchObject({ originRunId: before.originRunId, verifyMethod: 'sha256-readback', sourceNodeId: null })
-    expect(after.verifiedAtNs).toBeGreaterThanOrEqual(before.verifiedAtNs ?? 0)
+    expect(after).toMatchObject({ originRunId: before.originRunId, verifyMethod: 'sha256-readback', sourceNodeId: null, exceptions: [] })
+    expect(after.verifiedAtNs).toBeGreaterThan(before.verifiedAtNs ?? 0)
+    for (const [path, p] of f.store.placements.forVolume('usb', volId)) expect(p.verifiedAtNs).toBeGreaterThan(readsBefore.get(path)!.verifiedAtNs)
+    expect(f.store.vector.retractions(volId)).toEqual([])
   })
 
-  it('refuses on a mismatch or a missing file, keeps the evidence as it was, records alarms, and the next push rewrites them', async () => {
+  it('fails on a mismatch or a missing file, forgets their placements, takes them out of the claim at once (in vector_history), records alarms, and the next push rewrites them', async () => {
     const f = volumeFixture()
     f.write('a', 'original a')
     f.write('b', 'original b')
-    await indexed(f)
+    f.write('c', 'original c')
+    const run = await indexed(f)
+    const volId = f.store.volumes.get('photos')!.id
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
-    const before = component(f)
+    expect(component(f)).toMatchObject({ originRunId: run, exceptions: [] })
     writeFileSync(join(f.usb.path, 'photos/a'), 'bit rot')
     rmSync(join(f.usb.path, 'photos/b'))
     const r = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
-    expect(r).toMatchObject({ status: 'failed', checked: 2, mismatched: 1, missing: 1 })
-    expect(component(f)).toEqual(before)
+    expect(r).toMatchObject({ status: 'failed', checked: 3, mismatched: 1, missing: 1, reconfirmed: 1 })
+    expect(f.store.runs.get(r.runId).status).toBe('failed')
     expect(f.store.runs.events(r.runId).filter(e => e.transition === 'alarm').map(e => e.note).sort()).toEqual(['a: mismatched at usb', 'b: missing at usb'])
+    // the damaged files' placements are forgotten; the intact one stays
+    expect([...f.store.placements.forVolume('usb', volId).keys()]).toEqual(['c'])
+    // the claim no longer covers the damaged files, at once, whatever runs next
+    const c = component(f)!
+    expect(claimCovers(c, 'a', run)).toBe(false)
+    expect(claimCovers(c, 'b', run)).toBe(false)
+    expect(claimCovers(c, 'c', run)).toBe(true)
+    expect(gateCauses(f)).toEqual({ a: ['not-pushed'], b: ['not-pushed'], c: [] })
+    expect(f.store.vector.history(volId).at(-1)).toMatchObject({ destination: 'usb', runId: r.runId, exceptions: [{ path: 'a', run }, { path: 'b', run }] })
+    // a second verify does not bring them back
+    const again = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
+    expect(again).toMatchObject({ status: 'success', checked: 1 })
+    expect(gateCauses(f)).toEqual({ a: ['not-pushed'], b: ['not-pushed'], c: [] })
     const push = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     expect(push).toMatchObject({ status: 'success', filesSent: 2 })
     expect(readFileSync(join(f.usb.path, 'photos/a'), 'utf8')).toBe('original a')
     expect(readFileSync(join(f.usb.path, `photos/.cairn-history/run-${push.runId}/a`), 'utf8')).toBe('bit rot')
+    expect(component(f)).toMatchObject({ originRunId: run, exceptions: [] })
+    expect(gateCauses(f)).toEqual({ a: [], b: [], c: [] })
+  })
+
+  it('retracts the whole claim, audited in vector_retractions, when verify finds every placed file damaged', async () => {
+    const f = volumeFixture()
+    f.write('a', 'original a')
+    f.write('b', 'original b')
+    const run = await indexed(f)
+    const volId = f.store.volumes.get('photos')!.id
+    await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
+    expect(component(f)).toMatchObject({ originRunId: run })
+    writeFileSync(join(f.usb.path, 'photos/a'), 'bit rot')
+    rmSync(join(f.usb.path, 'photos/b'))
+    const r = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
+    expect(r).toMatchObject({ status: 'failed', checked: 2, mismatched: 1, missing: 1 })
+    expect(component(f)).toBeUndefined()
+    expect(f.store.placements.forVolume('usb', volId).size).toBe(0)
+    expect(f.store.vector.retractions(volId)).toEqual([
+      expect.objectContaining({ destination: 'usb', originNodeId: f.store.nodes.self().id, fromRun: run, toRun: 0, sourceNodeId: null, runId: r.runId })
+    ])
+    expect(gateCauses(f)).toEqual({ a: ['not-pushed'], b: ['not-pushed'] })
   })
 })

@@ -5,8 +5,9 @@ import { indexVolume } from '../../src/index/index-volume.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
 import type { NodeRow } from '../../src/store/nodes.js'
 import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
+import { gateFile } from '../../src/offload/gate.js'
+import { loadGatePolicy } from '../../src/offload/gate-policy.js'
 import { tempDir } from '../helpers/store.js'
-import { snapshotEvidence } from '../helpers/vector.js'
 
 const nodes: InProcessNode[] = []
 afterEach(async () => { for (const n of nodes.splice(0)) await n.close() })
@@ -73,12 +74,28 @@ describe('peer push', () => {
     expect(readFileSync(join(root, 'nas-photos/copy-of-a'), 'utf8')).toBe('aaaa')
   })
 
-  it('gives no receipt for a file whose bytes do not hash to the planned hash: the run is partial and covers nothing of that origin', async () => {
+  it('copies a content it holds at a path the same push replaces from the old bytes, before the new ones land (found by the simulator)', async () => {
+    const { root, laptop, nasRow, write } = await twoNodes()
+    write('misc/t5.jpg', 'the first bytes')
+    await index(laptop)
+    const volume = laptop.config.volumes.get('photos')!
+    expect((await pushToPeer({ store: laptop.store, volume, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })).status).toBe('success')
+    // one push: s1 has t5's old content (a local copy at nas), t5 gets new content
+    write('2020/s1.jpg', 'the first bytes')
+    write('misc/t5.jpg', 'the second bytes')
+    await index(laptop)
+    const r = await pushToPeer({ store: laptop.store, volume, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    expect(r.failures).toEqual([])
+    expect(r.status).toBe('success')
+    expect(readFileSync(join(root, 'nas-photos/2020/s1.jpg'), 'utf8')).toBe('the first bytes')
+    expect(readFileSync(join(root, 'nas-photos/misc/t5.jpg'), 'utf8')).toBe('the second bytes')
+  })
+
+  it('never counts a file whose bytes do not hash to the planned hash: the run is partial, the file is not placed at the peer, and the gate refuses it', async () => {
     const { root, laptop, nas, nasRow, write } = await twoNodes()
     write('honest', 'fine')
     write('lie', 'the plan says one thing')
     await index(laptop)
-    const before = snapshotEvidence(laptop.store)
     const r = await pushToPeer({
       store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger,
       hooks: { tamper: (path, chunk) => path === 'lie' ? Buffer.from('the wire says another!!') : chunk }
@@ -87,11 +104,15 @@ describe('peer push', () => {
     expect(r.failures.map(f => f.path)).toEqual(['lie'])
     expect(existsSync(join(root, 'nas-photos/lie'))).toBe(false)
     expect(readFileSync(join(root, 'nas-photos/honest'), 'utf8')).toBe('fine')
-    // both files share one origin; with one of them bad, the receipt covers none of it
+    // nas's custody (its own signature) covers what it holds; the lie is placed nowhere
     const lapVol = laptop.store.volumes.get('photos')!
-    expect(laptop.store.vector.get(lapVol.id, nas.key.nodeId, laptop.store.nodes.self().id)).toBeUndefined()
-    expect(laptop.store.vector.list(lapVol.id)).toEqual([])
-    expect(JSON.parse(snapshotEvidence(laptop.store)).vector).toEqual(JSON.parse(before).vector)
+    const placed = laptop.store.placements.forVolume(nas.key.nodeId, lapVol.id)
+    expect([...placed.keys()]).toEqual(['honest'])
+    const config = { ...laptop.config, volumes: new Map([['photos', { ...laptop.config.volumes.get('photos')!, pushTo: ['nas'], offloadRequires: ['nas'] }]]) }
+    const policy = loadGatePolicy(laptop.store, config, config.volumes.get('photos')!, laptop.store.clock.nowNs())
+    const verdict = new Map([...laptop.store.files.iterateGateRows(lapVol.id)].map(f => [f.path, gateFile(policy, f).map(x => x.cause)]))
+    expect(verdict.get('honest')).toEqual([])
+    expect(verdict.get('lie')).toEqual(['not-pushed'])
   })
 
   it('refuses a push for a volume the receiver does not declare, before any plan is sent', async () => {

@@ -15,6 +15,8 @@ import { PUSH_PROTOCOL } from '../../src/protocol/ids.js'
 import { Status, type PlanEntry } from '../../src/protocol/messages.js'
 import { decodePlanChunk, decodePlanReply, decodePushOffer, decodePushResult, encodePlanChunk, encodePlanReply, encodePushOffer, encodePushResult } from '../../src/protocol/wire.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
+import { gateFile } from '../../src/offload/gate.js'
+import { loadGatePolicy } from '../../src/offload/gate-policy.js'
 import { inProcessNode, type InProcessNode } from '../helpers/fleet.js'
 import { tempDir } from '../helpers/store.js'
 import { snapshotEvidence } from '../helpers/vector.js'
@@ -175,23 +177,30 @@ describe('pushing to a hostile receiver', () => {
     return { laptop, run: async () => await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer, host: laptop.node!.host, logger: laptop.logger }) }
   }
 
-  const receipt = (key: NodeKey, over: Partial<{ destination: string, run: number, receiptFor: number, method: 'peer-sha256' | 'sha256-readback' }> = {}): ReceiptMaker => (offer, plan) => sealAssertion(key, {
+  type Component = Parameters<typeof sealAssertion>[1]['components'][number]
+  const receipt = (key: NodeKey, over: Partial<{ destination: string, run: number, receiptFor: number, method: 'peer-sha256' | 'sha256-readback' | 'presence+size' }> = {}, extra: (offer: ReturnType<typeof decodePushOffer>) => Component[] = () => []): ReceiptMaker => (offer, plan) => sealAssertion(key, {
     signer: key.nodeId,
     volume: 'photos',
     seq: 100,
     issuedAtNs: systemClock.nowNs(),
     receiptFor: over.receiptFor ?? offer.pusherRun,
-    components: [{ destination: over.destination ?? hostileKey.nodeId, originNode: offer.origins[0]!, originRun: over.run ?? plan[0]!.originRun, verifyMethod: over.method ?? 'peer-sha256', verifiedAtNs: systemClock.nowNs() }],
-    freshness: []
+    components: [{ destination: over.destination ?? hostileKey.nodeId, originNode: offer.origins[0]!, originRun: over.run ?? plan[0]!.originRun, verifyMethod: over.method ?? 'peer-sha256', verifiedAtNs: systemClock.nowNs(), exceptions: [] }, ...extra(offer)],
+    tombstones: []
   })
+
+  /** The gate's causes per present file of laptop's photos, for a volume requiring `requires`. */
+  function gateCauses (laptop: InProcessNode, requires: string[] = ['nas']): Record<string, string[]> {
+    const volume = { ...laptop.config.volumes.get('photos')!, offloadRequires: requires }
+    const policy = loadGatePolicy(laptop.store, laptop.config, volume, systemClock.nowNs())
+    const out: Record<string, string[]> = {}
+    for (const row of laptop.store.files.iterateGateRows(laptop.store.volumes.get('photos')!.id)) out[row.path] = gateFile(policy, row).map(x => x.cause)
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1))
+  }
 
   it.each([
     ['signed by a different enrolled key', receipt(otherKey), 'SignerMismatchError'],
     ['signed by an unknown key', receipt(nodeKeyFromSeed(new Uint8Array(32).fill(0x73))), 'UnknownSignerError'],
-    ['for another run', receipt(hostileKey, { receiptFor: 999 }), 'AssertionContextError'],
-    ['covering more than the snapshot', receipt(hostileKey, { run: 1000 }), 'ReceiptRefusedError'],
-    ['naming another destination', receipt(hostileKey, { destination: 'offsite' }), 'ReceiptRefusedError'],
-    ['with a method other than peer-sha256', receipt(hostileKey, { method: 'sha256-readback' }), 'ReceiptRefusedError']
+    ['for another run', receipt(hostileKey, { receiptFor: 999 }), 'AssertionContextError']
   ])('refuses a receipt %s and records nothing', async (_label, maker, code) => {
     const { laptop, run } = await pusher(maker)
     const before = snapshotEvidence(laptop.store)
@@ -199,6 +208,67 @@ describe('pushing to a hostile receiver', () => {
     expect(r.status).toBe('refused')
     expect(r.error).toMatch(new RegExp(`^${code}`))
     expect(snapshotEvidence(laptop.store)).toBe(before)
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': ['not-pushed'] })
+  })
+
+  it('never passes a file on a receipt whose custody reaches above the snapshot beyond what was placed there', async () => {
+    const { laptop, run } = await pusher(receipt(hostileKey, { run: 1000 }))
+    const r = await run()
+    expect(r.status).toBe('success')
+    // the peer's custody is recorded as the peer signed it, attributed to the peer
+    const volId = laptop.store.volumes.get('photos')!.id
+    const nas = laptop.store.nodes.byNodeId(hostileKey.nodeId)!
+    expect(laptop.store.vector.list(volId).filter(c => c.destination === hostileKey.nodeId)).toEqual([expect.objectContaining({ originRunId: 1000, sourceNodeId: nas.id })])
+    // only what was placed is recorded as placed
+    expect([...laptop.store.placements.forVolume(hostileKey.nodeId, volId).keys()]).toEqual(['a.jpg'])
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': [] })
+    // files indexed after the push, at runs the custody claim "covers", were never placed there
+    writeFileSync(join(laptop.config.volumes.get('photos')!.path, 'b.jpg'), 'bravo')
+    writeFileSync(join(laptop.config.volumes.get('photos')!.path, 'a.jpg'), 'alpha, edited')
+    const reindex = await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+    expect(reindex.runId).toBeLessThan(1000)
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': ['not-pushed'], 'b.jpg': ['not-pushed'] })
+  })
+
+  it('drops a receipt\'s claim about a third node and changes nothing about that node', async () => {
+    const thirdOrigin = nodeKeyFromSeed(new Uint8Array(32).fill(0x74)).nodeId
+    const { laptop, run } = await pusher(receipt(hostileKey, {}, offer => [
+      // over friend's own custody claim, and about an origin friend never claimed
+      { destination: otherKey.nodeId, originNode: offer.origins[0]!, originRun: 1000, verifyMethod: 'peer-sha256', verifiedAtNs: systemClock.nowNs(), exceptions: [] },
+      { destination: otherKey.nodeId, originNode: thirdOrigin, originRun: 5, verifyMethod: 'peer-sha256', verifiedAtNs: systemClock.nowNs(), exceptions: [] }
+    ]))
+    const volId = laptop.store.volumes.get('photos')!.id
+    const friend = laptop.store.nodes.byNodeId(otherKey.nodeId)!
+    // friend's own custody, as friend asserted it earlier
+    const pull = laptop.store.runs.begin({ kind: 'pull', volumeId: volId, peerNodeId: friend.id })
+    laptop.store.db.transaction(() => laptop.store.vector.replaceFromSource(volId, friend.id, [{ destination: otherKey.nodeId, originNodeId: laptop.store.nodes.self().id, originRunId: 1, verifyMethod: 'peer-sha256', verifiedAtNs: systemClock.nowNs(), exceptions: [{ path: 'a.jpg', run: 1 }] }], null, pull.id)).immediate()
+    laptop.store.runs.finish(pull.id, 'success')
+    const aboutFriend = (): unknown => ({
+      vector: laptop.store.vector.list(volId).filter(c => c.destination === otherKey.nodeId || c.sourceNodeId === friend.id),
+      placements: [...laptop.store.placements.forVolume(otherKey.nodeId, volId)],
+      retractions: laptop.store.vector.retractions(volId).filter(x => x.destination === otherKey.nodeId)
+    })
+    const before = aboutFriend()
+    expect(gateCauses(laptop, ['friend'])).toEqual({ 'a.jpg': ['not-pushed'] })
+    const r = await run()
+    // the receipt's own custody still counts: the drop is of the third-party claim only
+    expect(r.status).toBe('success')
+    expect(aboutFriend()).toEqual(before)
+    expect(laptop.store.vector.list(volId).filter(c => c.sourceNodeId === laptop.store.nodes.byNodeId(hostileKey.nodeId)!.id).map(c => c.destination)).toEqual([hostileKey.nodeId])
+    expect(laptop.store.nodes.byNodeId(thirdOrigin)).toBeUndefined()
+    expect(gateCauses(laptop, ['friend'])).toEqual({ 'a.jpg': ['not-pushed'] })
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': [] })
+  })
+
+  it.each([
+    ['sha256-readback'],
+    ['presence+size']
+  ] as const)('never opens the gate on a custody claim with the method %s (only peer-sha256 does)', async (method) => {
+    const { laptop, run } = await pusher(receipt(hostileKey, { method }))
+    await run()
+    const causes = gateCauses(laptop)
+    expect(Object.keys(causes)).toEqual(['a.jpg'])
+    expect(causes['a.jpg']).not.toEqual([])
   })
 
   it('does not call a push successful without a receipt', async () => {
@@ -206,10 +276,13 @@ describe('pushing to a hostile receiver', () => {
     const before = snapshotEvidence(laptop.store)
     expect((await run()).status).toBe('failed')
     expect(snapshotEvidence(laptop.store)).toBe(before)
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': ['not-pushed'] })
   })
 
-  it('accepts an honest receipt (the harness itself is sound)', async () => {
-    const { run } = await pusher(receipt(hostileKey))
+  it('accepts an honest receipt and the gate opens on it (the harness itself is sound)', async () => {
+    const { laptop, run } = await pusher(receipt(hostileKey))
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': ['not-pushed'] })
     expect((await run()).status).toBe('success')
+    expect(gateCauses(laptop)).toEqual({ 'a.jpg': [] })
   })
 })

@@ -173,7 +173,6 @@ export interface Assertion {
   receiptFor: number
   names: string[]
   components: Component[]
-  freshness: Freshness[]
 }
 
 export namespace Assertion {
@@ -225,13 +224,6 @@ export namespace Assertion {
           }
         }
 
-        if (obj.freshness != null && obj.freshness.length > 0) {
-          for (const value of obj.freshness) {
-            w.uint32(66)
-            Freshness.codec().encode(value, w)
-          }
-        }
-
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -243,8 +235,7 @@ export namespace Assertion {
           issuedAtNs: 0n,
           receiptFor: 0,
           names: [],
-          components: [],
-          freshness: []
+          components: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -291,16 +282,6 @@ export namespace Assertion {
               }))
               break
             }
-            case 8: {
-              if (opts.limits?.freshness != null && obj.freshness.length === opts.limits.freshness) {
-                throw new MaxLengthError('Decode error - repeated field "freshness" had too many elements')
-              }
-
-              obj.freshness.push(Freshness.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.freshness$
-              }))
-              break
-            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -312,8 +293,7 @@ export namespace Assertion {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           names: 0,
-          components: 0,
-          freshness: 0
+          components: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -390,24 +370,6 @@ export namespace Assertion {
 
               break
             }
-            case 8: {
-              if (opts.limits?.freshness != null && obj.freshness === opts.limits.freshness) {
-                throw new MaxLengthError('Streaming decode error - repeated field "freshness" had too many elements')
-              }
-
-              for (const evt of Freshness.codec().stream(reader, reader.uint32(), `${prefix}.freshness[]`, {
-                limits: opts.limits?.freshness$
-              })) {
-                yield {
-                  ...evt,
-                  index: obj.freshness
-                }
-              }
-
-              obj.freshness++
-
-              break
-            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -481,20 +443,20 @@ export namespace Assertion {
     index: number
   }
 
-  export interface AssertionFreshnessDestinationFieldEvent {
-    field: '$.freshness[].destination'
+  export interface AssertionComponentsExceptionsPathFieldEvent {
+    field: '$.components[].exceptions[].path'
+    value: string
+    index: number
+  }
+
+  export interface AssertionComponentsExceptionsOriginRunFieldEvent {
+    field: '$.components[].exceptions[].originRun'
     value: number
     index: number
   }
 
-  export interface AssertionFreshnessOriginNodeFieldEvent {
-    field: '$.freshness[].originNode'
-    value: number
-    index: number
-  }
-
-  export interface AssertionFreshnessOriginRunFieldEvent {
-    field: '$.freshness[].originRun'
+  export interface AssertionComponentsFloorRunFieldEvent {
+    field: '$.components[].floorRun'
     value: number
     index: number
   }
@@ -507,7 +469,7 @@ export namespace Assertion {
     return decodeMessage(buf, Assertion.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionSeqFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionFreshnessDestinationFieldEvent | AssertionFreshnessOriginNodeFieldEvent | AssertionFreshnessOriginRunFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionSeqFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionComponentsExceptionsPathFieldEvent | AssertionComponentsExceptionsOriginRunFieldEvent | AssertionComponentsFloorRunFieldEvent> {
     return streamMessage(buf, Assertion.codec(), opts)
   }
 }
@@ -518,6 +480,8 @@ export interface Component {
   originRun: number
   verifyMethod: number
   verifiedAtNs: bigint
+  exceptions: Exception[]
+  floorRun: number
 }
 
 export namespace Component {
@@ -555,6 +519,18 @@ export namespace Component {
           w.fixed64(obj.verifiedAtNs)
         }
 
+        if (obj.exceptions != null && obj.exceptions.length > 0) {
+          for (const value of obj.exceptions) {
+            w.uint32(50)
+            Exception.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.floorRun != null && obj.floorRun !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.floorRun)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -564,7 +540,9 @@ export namespace Component {
           originNode: 0,
           originRun: 0,
           verifyMethod: 0,
-          verifiedAtNs: 0n
+          verifiedAtNs: 0n,
+          exceptions: [],
+          floorRun: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -593,6 +571,20 @@ export namespace Component {
               obj.verifiedAtNs = reader.fixed64()
               break
             }
+            case 6: {
+              if (opts.limits?.exceptions != null && obj.exceptions.length === opts.limits.exceptions) {
+                throw new MaxLengthError('Decode error - repeated field "exceptions" had too many elements')
+              }
+
+              obj.exceptions.push(Exception.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.exceptions$
+              }))
+              break
+            }
+            case 7: {
+              obj.floorRun = reader.uint64Number()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -602,6 +594,10 @@ export namespace Component {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          exceptions: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -643,6 +639,31 @@ export namespace Component {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.exceptions != null && obj.exceptions === opts.limits.exceptions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "exceptions" had too many elements')
+              }
+
+              for (const evt of Exception.codec().stream(reader, reader.uint32(), `${prefix}.exceptions[]`, {
+                limits: opts.limits?.exceptions$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.exceptions
+                }
+              }
+
+              obj.exceptions++
+
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.floorRun`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -680,6 +701,23 @@ export namespace Component {
     value: bigint
   }
 
+  export interface ComponentExceptionsPathFieldEvent {
+    field: '$.exceptions[].path'
+    value: string
+    index: number
+  }
+
+  export interface ComponentExceptionsOriginRunFieldEvent {
+    field: '$.exceptions[].originRun'
+    value: number
+    index: number
+  }
+
+  export interface ComponentFloorRunFieldEvent {
+    field: '$.floorRun'
+    value: number
+  }
+
   export function encode (obj: Partial<Component>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Component.codec())
   }
@@ -688,39 +726,33 @@ export namespace Component {
     return decodeMessage(buf, Component.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Component>): Generator<ComponentDestinationFieldEvent | ComponentOriginNodeFieldEvent | ComponentOriginRunFieldEvent | ComponentVerifyMethodFieldEvent | ComponentVerifiedAtNsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Component>): Generator<ComponentDestinationFieldEvent | ComponentOriginNodeFieldEvent | ComponentOriginRunFieldEvent | ComponentVerifyMethodFieldEvent | ComponentVerifiedAtNsFieldEvent | ComponentExceptionsPathFieldEvent | ComponentExceptionsOriginRunFieldEvent | ComponentFloorRunFieldEvent> {
     return streamMessage(buf, Component.codec(), opts)
   }
 }
 
-export interface Freshness {
-  destination: number
-  originNode: number
+export interface Exception {
+  path: string
   originRun: number
 }
 
-export namespace Freshness {
-  let _codec: Codec<Freshness>
+export namespace Exception {
+  let _codec: Codec<Exception>
 
-  export const codec = (): Codec<Freshness> => {
+  export const codec = (): Codec<Exception> => {
     if (_codec == null) {
-      _codec = message<Freshness>((obj, w, opts = {}) => {
+      _codec = message<Exception>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
         }
 
-        if ((obj.destination != null && obj.destination !== 0)) {
-          w.uint32(8)
-          w.uint32(obj.destination)
-        }
-
-        if ((obj.originNode != null && obj.originNode !== 0)) {
-          w.uint32(16)
-          w.uint32(obj.originNode)
+        if ((obj.path != null && obj.path !== '')) {
+          w.uint32(10)
+          w.string(obj.path)
         }
 
         if ((obj.originRun != null && obj.originRun !== 0)) {
-          w.uint32(24)
+          w.uint32(16)
           w.uint64Number(obj.originRun)
         }
 
@@ -729,8 +761,7 @@ export namespace Freshness {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          destination: 0,
-          originNode: 0,
+          path: '',
           originRun: 0
         }
 
@@ -741,14 +772,10 @@ export namespace Freshness {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.destination = reader.uint32()
+              obj.path = reader.string()
               break
             }
             case 2: {
-              obj.originNode = reader.uint32()
-              break
-            }
-            case 3: {
               obj.originRun = reader.uint64Number()
               break
             }
@@ -769,19 +796,12 @@ export namespace Freshness {
           switch (tag >>> 3) {
             case 1: {
               yield {
-                field: `${prefix}.destination`,
-                value: reader.uint32()
+                field: `${prefix}.path`,
+                value: reader.string()
               }
               break
             }
             case 2: {
-              yield {
-                field: `${prefix}.originNode`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 3: {
               yield {
                 field: `${prefix}.originRun`,
                 value: reader.uint64Number()
@@ -800,31 +820,26 @@ export namespace Freshness {
     return _codec
   }
 
-  export interface FreshnessDestinationFieldEvent {
-    field: '$.destination'
-    value: number
+  export interface ExceptionPathFieldEvent {
+    field: '$.path'
+    value: string
   }
 
-  export interface FreshnessOriginNodeFieldEvent {
-    field: '$.originNode'
-    value: number
-  }
-
-  export interface FreshnessOriginRunFieldEvent {
+  export interface ExceptionOriginRunFieldEvent {
     field: '$.originRun'
     value: number
   }
 
-  export function encode (obj: Partial<Freshness>): Uint8Array<ArrayBuffer> {
-    return encodeMessage(obj, Freshness.codec())
+  export function encode (obj: Partial<Exception>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Exception.codec())
   }
 
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Freshness>): Freshness {
-    return decodeMessage(buf, Freshness.codec(), opts)
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Exception>): Exception {
+    return decodeMessage(buf, Exception.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Freshness>): Generator<FreshnessDestinationFieldEvent | FreshnessOriginNodeFieldEvent | FreshnessOriginRunFieldEvent> {
-    return streamMessage(buf, Freshness.codec(), opts)
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Exception>): Generator<ExceptionPathFieldEvent | ExceptionOriginRunFieldEvent> {
+    return streamMessage(buf, Exception.codec(), opts)
   }
 }
 
@@ -2119,5 +2134,894 @@ export namespace FileFailure {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileFailure>): Generator<FileFailureEntryFieldEvent | FileFailureReasonFieldEvent> {
     return streamMessage(buf, FileFailure.codec(), opts)
+  }
+}
+
+export interface HoldRequest {
+  volume: string
+  durationMs: number
+  nonce: Uint8Array<ArrayBuffer>
+  entries: HoldEntry[]
+  placedAt: string[]
+}
+
+export namespace HoldRequest {
+  let _codec: Codec<HoldRequest>
+
+  export const codec = (): Codec<HoldRequest> => {
+    if (_codec == null) {
+      _codec = message<HoldRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.volume != null && obj.volume !== '')) {
+          w.uint32(10)
+          w.string(obj.volume)
+        }
+
+        if ((obj.durationMs != null && obj.durationMs !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.durationMs)
+        }
+
+        if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.nonce)
+        }
+
+        if (obj.entries != null && obj.entries.length > 0) {
+          for (const value of obj.entries) {
+            w.uint32(34)
+            HoldEntry.codec().encode(value, w)
+          }
+        }
+
+        if (obj.placedAt != null && obj.placedAt.length > 0) {
+          for (const value of obj.placedAt) {
+            w.uint32(42)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          volume: '',
+          durationMs: 0,
+          nonce: uint8ArrayAlloc(0),
+          entries: [],
+          placedAt: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.volume = reader.string()
+              break
+            }
+            case 2: {
+              obj.durationMs = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 4: {
+              if (opts.limits?.entries != null && obj.entries.length === opts.limits.entries) {
+                throw new MaxLengthError('Decode error - repeated field "entries" had too many elements')
+              }
+
+              obj.entries.push(HoldEntry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.entries$
+              }))
+              break
+            }
+            case 5: {
+              if (opts.limits?.placedAt != null && obj.placedAt.length === opts.limits.placedAt) {
+                throw new MaxLengthError('Decode error - repeated field "placedAt" had too many elements')
+              }
+
+              obj.placedAt.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          entries: 0,
+          placedAt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.volume`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.durationMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.entries != null && obj.entries === opts.limits.entries) {
+                throw new MaxLengthError('Streaming decode error - repeated field "entries" had too many elements')
+              }
+
+              for (const evt of HoldEntry.codec().stream(reader, reader.uint32(), `${prefix}.entries[]`, {
+                limits: opts.limits?.entries$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.entries
+                }
+              }
+
+              obj.entries++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.placedAt != null && obj.placedAt === opts.limits.placedAt) {
+                throw new MaxLengthError('Streaming decode error - repeated field "placedAt" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.placedAt[]`,
+                index: obj.placedAt,
+                value: reader.string()
+              }
+
+              obj.placedAt++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HoldRequestVolumeFieldEvent {
+    field: '$.volume'
+    value: string
+  }
+
+  export interface HoldRequestDurationMsFieldEvent {
+    field: '$.durationMs'
+    value: number
+  }
+
+  export interface HoldRequestNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HoldRequestEntriesPathFieldEvent {
+    field: '$.entries[].path'
+    value: string
+    index: number
+  }
+
+  export interface HoldRequestEntriesHashFieldEvent {
+    field: '$.entries[].hash'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface HoldRequestPlacedAtFieldEvent {
+    field: '$.placedAt[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<HoldRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HoldRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldRequest>): HoldRequest {
+    return decodeMessage(buf, HoldRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldRequest>): Generator<HoldRequestVolumeFieldEvent | HoldRequestDurationMsFieldEvent | HoldRequestNonceFieldEvent | HoldRequestEntriesPathFieldEvent | HoldRequestEntriesHashFieldEvent | HoldRequestPlacedAtFieldEvent> {
+    return streamMessage(buf, HoldRequest.codec(), opts)
+  }
+}
+
+export interface HoldEntry {
+  path: string
+  hash: Uint8Array<ArrayBuffer>
+}
+
+export namespace HoldEntry {
+  let _codec: Codec<HoldEntry>
+
+  export const codec = (): Codec<HoldEntry> => {
+    if (_codec == null) {
+      _codec = message<HoldEntry>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.path != null && obj.path !== '')) {
+          w.uint32(10)
+          w.string(obj.path)
+        }
+
+        if ((obj.hash != null && obj.hash.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.hash)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          path: '',
+          hash: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.path = reader.string()
+              break
+            }
+            case 2: {
+              obj.hash = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.path`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.hash`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HoldEntryPathFieldEvent {
+    field: '$.path'
+    value: string
+  }
+
+  export interface HoldEntryHashFieldEvent {
+    field: '$.hash'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<HoldEntry>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HoldEntry.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldEntry>): HoldEntry {
+    return decodeMessage(buf, HoldEntry.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldEntry>): Generator<HoldEntryPathFieldEvent | HoldEntryHashFieldEvent> {
+    return streamMessage(buf, HoldEntry.codec(), opts)
+  }
+}
+
+export interface HoldResponse {
+  status: number
+  envelope: Uint8Array<ArrayBuffer>
+  refused: HoldRefusal[]
+  message: string
+}
+
+export namespace HoldResponse {
+  let _codec: Codec<HoldResponse>
+
+  export const codec = (): Codec<HoldResponse> => {
+    if (_codec == null) {
+      _codec = message<HoldResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.status != null && obj.status !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.status)
+        }
+
+        if ((obj.envelope != null && obj.envelope.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.envelope)
+        }
+
+        if (obj.refused != null && obj.refused.length > 0) {
+          for (const value of obj.refused) {
+            w.uint32(26)
+            HoldRefusal.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(34)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: 0,
+          envelope: uint8ArrayAlloc(0),
+          refused: [],
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.envelope = reader.bytes()
+              break
+            }
+            case 3: {
+              if (opts.limits?.refused != null && obj.refused.length === opts.limits.refused) {
+                throw new MaxLengthError('Decode error - repeated field "refused" had too many elements')
+              }
+
+              obj.refused.push(HoldRefusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.refused$
+              }))
+              break
+            }
+            case 4: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          refused: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.envelope`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.refused != null && obj.refused === opts.limits.refused) {
+                throw new MaxLengthError('Streaming decode error - repeated field "refused" had too many elements')
+              }
+
+              for (const evt of HoldRefusal.codec().stream(reader, reader.uint32(), `${prefix}.refused[]`, {
+                limits: opts.limits?.refused$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.refused
+                }
+              }
+
+              obj.refused++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HoldResponseStatusFieldEvent {
+    field: '$.status'
+    value: number
+  }
+
+  export interface HoldResponseEnvelopeFieldEvent {
+    field: '$.envelope'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HoldResponseRefusedEntryFieldEvent {
+    field: '$.refused[].entry'
+    value: number
+    index: number
+  }
+
+  export interface HoldResponseRefusedReasonFieldEvent {
+    field: '$.refused[].reason'
+    value: number
+    index: number
+  }
+
+  export interface HoldResponseMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<HoldResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HoldResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldResponse>): HoldResponse {
+    return decodeMessage(buf, HoldResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldResponse>): Generator<HoldResponseStatusFieldEvent | HoldResponseEnvelopeFieldEvent | HoldResponseRefusedEntryFieldEvent | HoldResponseRefusedReasonFieldEvent | HoldResponseMessageFieldEvent> {
+    return streamMessage(buf, HoldResponse.codec(), opts)
+  }
+}
+
+export interface HoldRefusal {
+  entry: number
+  reason: number
+}
+
+export namespace HoldRefusal {
+  let _codec: Codec<HoldRefusal>
+
+  export const codec = (): Codec<HoldRefusal> => {
+    if (_codec == null) {
+      _codec = message<HoldRefusal>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.entry != null && obj.entry !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.entry)
+        }
+
+        if ((obj.reason != null && obj.reason !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.reason)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          entry: 0,
+          reason: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.entry = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.reason = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.entry`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HoldRefusalEntryFieldEvent {
+    field: '$.entry'
+    value: number
+  }
+
+  export interface HoldRefusalReasonFieldEvent {
+    field: '$.reason'
+    value: number
+  }
+
+  export function encode (obj: Partial<HoldRefusal>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HoldRefusal.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldRefusal>): HoldRefusal {
+    return decodeMessage(buf, HoldRefusal.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HoldRefusal>): Generator<HoldRefusalEntryFieldEvent | HoldRefusalReasonFieldEvent> {
+    return streamMessage(buf, HoldRefusal.codec(), opts)
+  }
+}
+
+export interface Hold {
+  signer: string
+  holder: string
+  volume: string
+  issuedAtNs: bigint
+  expiresAtNs: bigint
+  nonce: Uint8Array<ArrayBuffer>
+  granted: number
+  grantedSha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace Hold {
+  let _codec: Codec<Hold>
+
+  export const codec = (): Codec<Hold> => {
+    if (_codec == null) {
+      _codec = message<Hold>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.signer != null && obj.signer !== '')) {
+          w.uint32(10)
+          w.string(obj.signer)
+        }
+
+        if ((obj.holder != null && obj.holder !== '')) {
+          w.uint32(18)
+          w.string(obj.holder)
+        }
+
+        if ((obj.volume != null && obj.volume !== '')) {
+          w.uint32(26)
+          w.string(obj.volume)
+        }
+
+        if ((obj.issuedAtNs != null && obj.issuedAtNs !== 0n)) {
+          w.uint32(33)
+          w.fixed64(obj.issuedAtNs)
+        }
+
+        if ((obj.expiresAtNs != null && obj.expiresAtNs !== 0n)) {
+          w.uint32(41)
+          w.fixed64(obj.expiresAtNs)
+        }
+
+        if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.nonce)
+        }
+
+        if ((obj.granted != null && obj.granted !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.granted)
+        }
+
+        if ((obj.grantedSha256 != null && obj.grantedSha256.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.grantedSha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          signer: '',
+          holder: '',
+          volume: '',
+          issuedAtNs: 0n,
+          expiresAtNs: 0n,
+          nonce: uint8ArrayAlloc(0),
+          granted: 0,
+          grantedSha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.signer = reader.string()
+              break
+            }
+            case 2: {
+              obj.holder = reader.string()
+              break
+            }
+            case 3: {
+              obj.volume = reader.string()
+              break
+            }
+            case 4: {
+              obj.issuedAtNs = reader.fixed64()
+              break
+            }
+            case 5: {
+              obj.expiresAtNs = reader.fixed64()
+              break
+            }
+            case 6: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.granted = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.grantedSha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.signer`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.holder`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.volume`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.issuedAtNs`,
+                value: reader.fixed64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.expiresAtNs`,
+                value: reader.fixed64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.granted`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.grantedSha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HoldSignerFieldEvent {
+    field: '$.signer'
+    value: string
+  }
+
+  export interface HoldHolderFieldEvent {
+    field: '$.holder'
+    value: string
+  }
+
+  export interface HoldVolumeFieldEvent {
+    field: '$.volume'
+    value: string
+  }
+
+  export interface HoldIssuedAtNsFieldEvent {
+    field: '$.issuedAtNs'
+    value: bigint
+  }
+
+  export interface HoldExpiresAtNsFieldEvent {
+    field: '$.expiresAtNs'
+    value: bigint
+  }
+
+  export interface HoldNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HoldGrantedFieldEvent {
+    field: '$.granted'
+    value: number
+  }
+
+  export interface HoldGrantedSha256FieldEvent {
+    field: '$.grantedSha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Hold>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Hold.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hold>): Hold {
+    return decodeMessage(buf, Hold.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hold>): Generator<HoldSignerFieldEvent | HoldHolderFieldEvent | HoldVolumeFieldEvent | HoldIssuedAtNsFieldEvent | HoldExpiresAtNsFieldEvent | HoldNonceFieldEvent | HoldGrantedFieldEvent | HoldGrantedSha256FieldEvent> {
+    return streamMessage(buf, Hold.codec(), opts)
   }
 }
