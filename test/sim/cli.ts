@@ -52,7 +52,11 @@ async function main (): Promise<number> {
   const refusals = new Map<string, number>()
   const opMs = new Map<string, [number, number]>()
   let lastProgress = 0
+  let stopping = false
+  process.once('SIGTERM', () => { stopping = true; out('SIGTERM: finishing the current run, then reporting what was found') })
+  process.once('SIGINT', () => { stopping = true; out('SIGINT: finishing the current run, then reporting what was found') })
   for (const spec of specs) {
+    if (stopping) break
     const r = await runSeed(spec)
     totals.seeds++
     for (const k of ['steps', 'offloadsChecked', 'filesOffloaded', 'dryRunPassesChecked', 'dryRunOptimistic', 'undetectedDamage', 'livenessFilesJudged'] as const) totals[k] += r.stats[k]
@@ -62,6 +66,8 @@ async function main (): Promise<number> {
     if (r.errors.length > 0 && flag('verbose')) for (const e of r.errors.slice(0, 3)) out(`  error in ${r.name}: ${e}`)
     if (r.failures.length > 0) {
       totals.failingSeeds++
+      // said at once: a long run stopped by a time limit keeps what it found
+      for (const f of r.failures.slice(0, 3)) out(`FAILING ${r.name}: ${f.category} on ${f.node}, ${f.path}, target ${f.target}: ${f.detail.slice(0, 300)}`)
       for (const f of r.failures) {
         const key = `${f.category} ${f.target}${spec.steps !== undefined && spec.name !== undefined ? ` [${spec.name}]` : ''}`
         const e = byKind.get(key)
