@@ -13,7 +13,7 @@ import { InvalidMessageError, InvalidSignatureError, UnknownPayloadTypeError } f
 import { nodeIdFromPublicKey, type NodeId } from '../identity/node-id.js'
 import type { NodeKey } from '../identity/node-key.js'
 import { ED25519_SIGNATURE_BYTES, verifySignature } from '../identity/signing.js'
-import type { Assertion } from './messages.js'
+import type { Assertion, EnvelopeParts } from './messages.js'
 import { uvarint } from './varint.js'
 import { decodeAssertion, decodeEnvelope, encodeAssertion, encodeEnvelope } from './wire.js'
 
@@ -55,15 +55,13 @@ export interface OpenedAssertion {
 }
 
 /**
- * Opens an envelope: checks its type, verifies the signature over the received payload
- * bytes, decodes and validates the assertion, and checks the signer field names the signing
- * key. Throws only typed errors: UnknownPayloadTypeError, InvalidSignatureError,
- * InvalidMessageError (with the field), OversizeMessageError.
+ * The steps every signed envelope shares (assertions, holds): decode with canonical framing,
+ * check the payload type, the key and signature sizes, and the signature over the received
+ * payload bytes under `domain`. Returns the parts and the signer's node id.
  */
-export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAssertion {
-  const envelopeBytes = data instanceof Uint8Array ? data : data.subarray()
+export function openSignedEnvelope (envelopeBytes: Uint8Array, domain: Uint8Array, payloadType: Uint8Array): { parts: EnvelopeParts, signer: NodeId } {
   const parts = decodeEnvelope(envelopeBytes)
-  if (!Buffer.from(parts.payloadType).equals(PAYLOAD_TYPE_BYTES)) throw new UnknownPayloadTypeError(new TextDecoder().decode(parts.payloadType))
+  if (!Buffer.from(parts.payloadType).equals(payloadType)) throw new UnknownPayloadTypeError(new TextDecoder().decode(parts.payloadType))
   if (parts.publicKey.length !== 32) throw new InvalidMessageError('public_key', `expected 32 bytes, got ${parts.publicKey.length}`)
   if (parts.signature.length !== ED25519_SIGNATURE_BYTES) throw new InvalidMessageError('signature', `expected ${ED25519_SIGNATURE_BYTES} bytes, got ${parts.signature.length}`)
   let signer: NodeId
@@ -72,9 +70,21 @@ export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAsserti
   } catch (err) {
     throw new InvalidMessageError('public_key', err instanceof Error ? err.message : String(err))
   }
-  if (!verifySignature(parts.publicKey, signingBuffer(DOMAIN_BYTES, parts.payloadType, parts.payload), parts.signature)) {
+  if (!verifySignature(parts.publicKey, signingBuffer(domain, parts.payloadType, parts.payload), parts.signature)) {
     throw new InvalidSignatureError(signer)
   }
+  return { parts, signer }
+}
+
+/**
+ * Opens an envelope: checks its type, verifies the signature over the received payload
+ * bytes, decodes and validates the assertion, and checks the signer field names the signing
+ * key. Throws only typed errors: UnknownPayloadTypeError, InvalidSignatureError,
+ * InvalidMessageError (with the field), OversizeMessageError.
+ */
+export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAssertion {
+  const envelopeBytes = data instanceof Uint8Array ? data : data.subarray()
+  const { parts, signer } = openSignedEnvelope(envelopeBytes, DOMAIN_BYTES, PAYLOAD_TYPE_BYTES)
   const assertion = decodeAssertion(parts.payload)
   if (assertion.signer !== signer) throw new InvalidMessageError('signer', `names ${assertion.signer}, but the envelope is signed by ${signer}`)
   return {
