@@ -166,7 +166,7 @@ path = "${join(work, 'offsite')}"
   heading('3. laptop pulls nas\'s signed vector: now it also knows what offsite holds, asserted by nas')
   await show('laptop', ['pull', 'nas', 'photos'])
   await show('laptop', ['vector', 'photos'])
-  const v3 = (await json<VectorRow[]>('laptop', ['vector', 'photos'])).find(r => r.destination === 'nas/offsite')
+  const v3 = (await json<VectorRow[]>('laptop', ['vector', 'photos'])).find(r => r.destination === 'offsite (nas\'s)')
   check('3', 'the pulled offsite evidence is attributed to nas', v3?.source === 'nas' && v3.origin_run === v1?.origin_run)
 
   heading('4. laptop offloads 2019/: both required targets are covered')

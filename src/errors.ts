@@ -216,8 +216,10 @@ export class PeerAlreadyEnrolledError extends CairnError {
 
 export class PeerNameTakenError extends CairnError {
   override name = 'PeerNameTakenError' as const
-  constructor (readonly peerName: string, readonly takenBy: string) {
-    super(`the name ${peerName} already labels ${takenBy}`, { hint: 'choose another name' })
+  constructor (readonly peerName: string, readonly takenBy: string, readonly takenByRevoked = false) {
+    super(takenByRevoked
+      ? `the name ${peerName} named node ${takenBy}, which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
+      : `the name ${peerName} already labels ${takenBy}`, { hint: 'choose another name' })
   }
 }
 
@@ -323,9 +325,45 @@ export class DestinationMarkerError extends CairnError {
     super(found === null
       ? `destination ${destination}: the identity marker ${root}/.cairn-destination is missing, but evidence was recorded for marker ${recorded ?? '?'}`
       : recorded === null
-        ? `destination ${destination}: evidence is recorded without an identity marker; refusing to adopt ${found}`
+        ? `destination ${destination}: the identity marker ${root}/.cairn-destination is ${found}; refusing to write over a marker this node cannot read`
         : `destination ${destination}: the identity marker at ${root} is ${found}, but evidence was recorded for ${recorded}`, {
       hint: `this is not the disk the evidence is about (swapped, reformatted, or not mounted); if that is intended, run \`cairn destination reset ${destination}\` and push again`
+    })
+  }
+}
+
+/** A directory whose marker another node owns: only the owner writes there (invariant 24). */
+export class DestinationOwnedError extends CairnError {
+  override name = 'DestinationOwnedError' as const
+  constructor (readonly destination: string, readonly root: string, readonly markerId: string, readonly ownerNodeId: string | null, readonly ownerLabel: string) {
+    super(ownerNodeId === null
+      ? `destination ${destination}: ${root} carries a marker (${markerId}) that names no owner; refusing to write into a directory this node did not create`
+      : `destination ${destination}: ${root} belongs to node ${ownerLabel} (${ownerNodeId}), which writes it as its destination; only the owner writes to a destination`, {
+      hint: ownerNodeId === null
+        ? `if this directory is yours (written by an older cairn), run \`cairn destination adopt ${destination} --yes\`; otherwise use another directory`
+        : `push to ${ownerLabel} instead (it pushes on) or use another directory; if this node replaced ${ownerLabel} (its key was revoked), run \`cairn destination adopt ${destination} --yes\``
+    })
+  }
+}
+
+/** One marker reached under two names, or a marker another node owns recorded as ours. */
+export class DestinationAliasError extends CairnError {
+  override name = 'DestinationAliasError' as const
+  constructor (readonly destination: string, readonly markerId: string, readonly otherName: string | null, readonly reason: string) {
+    super(otherName === null
+      ? `destination ${destination}: marker ${markerId}: ${reason}`
+      : `destination ${destination} is the same directory as destination ${otherName} (marker ${markerId}); one directory is one copy`, {
+      hint: otherName === null ? 'use another directory' : `remove one of ${otherName} and ${destination} from the config (or \`cairn destination reset ${otherName}\` if it moved)`
+    })
+  }
+}
+
+/** A name in the config that resolves to nothing (invariant 23): never guessed. */
+export class UnknownTargetNameError extends CairnError {
+  override name = 'UnknownTargetNameError' as const
+  constructor (readonly file: string, readonly key: string, readonly target: string, readonly closest: string | null, readonly reason?: string) {
+    super(`${file}: ${key}: ${reason ?? `${JSON.stringify(target)} is not a [destinations.*] entry, an enrolled peer, or PEER/NAME of one${closest === null ? '' : `; did you mean ${JSON.stringify(closest)}?`}`}`, {
+      hint: 'a name never falls back to another meaning: declare the destination, enroll the peer (`cairn peer add`), or name a peer\'s directory as PEER/NAME'
     })
   }
 }

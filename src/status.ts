@@ -5,7 +5,7 @@
  * peer its enrollment and its last pull. `ok` is false when something blocks.
  */
 import type { Config } from './config/types.js'
-import { nodeLabel, targetKey } from './naming.js'
+import { closestTargetName, nodeLabel, resolveTarget, targetIdentity, targetKey, targetLabel } from './naming.js'
 import { gateFile } from './offload/gate.js'
 import { loadGatePolicy, placementKeys } from './offload/gate-policy.js'
 import { ReportBuilder, provenance, type Group, type Requirement } from './offload/report.js'
@@ -22,6 +22,12 @@ export interface RunSummary {
 export interface TargetStatus {
   name: string
   kind: 'directory' | 'peer' | 'relayed'
+  /** For display: `usb`, `nas`, `offsite (nas's)`. */
+  label: string
+  /** The store/wire key (`dir:<marker id>` or a node id); null before a directory's first push. */
+  key: string | null
+  /** The node that owns the directory's marker (a directory), or the peer's own id. */
+  owner_node_id: string | null
   pushed: boolean
   required: boolean
   last_push: RunSummary | null
@@ -82,22 +88,29 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
     const vector = row === undefined ? [] : store.vector.list(row.id)
     const names = [...new Set([...volume.pushTo, ...volume.offloadRequires])]
     const targets: TargetStatus[] = names.map(t => {
+      const resolved = resolveTarget(store, config, t)
       const key = targetKey(store, config, t)
       const pushed = volume.pushTo.includes(t)
-      const peer = store.nodes.livePeerByName(t)
-      const revoked = peer === undefined ? store.nodes.listPeers().find(p => p.name === t && p.revokedAtNs !== null) : undefined
+      const revoked = resolved.kind === 'peer' && resolved.node.revokedAtNs !== null ? resolved.node : undefined
       if (revoked !== undefined) {
         warnings.push(`${t} is a revoked peer: its evidence is gone and its key refused; remove it from push_to / offload_requires, or re-enroll it if you trust the key again`)
-      } else if (pushed && !config.destinations.has(t) && peer === undefined) {
-        warnings.push(`push_to names ${t}, which is neither a configured destination nor an enrolled, live peer`)
+      } else if (resolved.kind === 'unknown') {
+        const closest = closestTargetName(store, config, t)
+        warnings.push(`${t} names no configured destination, enrolled peer or PEER/NAME of one${closest === null ? '' : ` (did you mean ${JSON.stringify(closest)}?)`}; it never falls back to another meaning`)
+      } else if (pushed && resolved.kind === 'relayed') {
+        warnings.push(`push_to names ${t}, a directory only ${resolved.via.name ?? resolved.via.nodeId} reaches: push to ${resolved.via.name ?? resolved.via.nodeId} instead`)
       }
+      const identity = key === undefined ? undefined : targetIdentity(store, key)
       return {
         name: t,
-        kind: config.destinations.has(t) ? 'directory' : peer !== undefined || revoked !== undefined ? 'peer' : 'relayed',
+        kind: resolved.kind === 'directory' ? 'directory' : resolved.kind === 'peer' ? 'peer' : 'relayed',
+        label: key === undefined ? t : targetLabel(store, key),
+        key: key ?? null,
+        owner_node_id: identity?.owner_node_id ?? null,
         pushed,
         required: volume.offloadRequires.includes(t),
-        last_push: pushed && row !== undefined ? summary(runs.find(r => r.kind === 'push' && r.destination === key && r.status !== 'running')) : null,
-        components: vector.filter(c => c.destination === key).map(c => ({
+        last_push: pushed && row !== undefined ? summary(runs.find(r => r.kind === 'push' && (r.destination === t || (key !== undefined && r.destination === key)) && r.status !== 'running')) : null,
+        components: key === undefined ? [] : vector.filter(c => c.destination === key).map(c => ({
           origin: name(c.originNodeId),
           origin_run: c.originRunId,
           verify_method: c.verifyMethod,

@@ -23,8 +23,11 @@ const assertion: Assertion = {
   seq: 1,
   issuedAtNs: now,
   receiptFor: null,
+  // claims about the signer's own directories: each keyed by its marker, with its owner and label
   components: Array.from({ length: COMPONENTS }, (_, i) => ({
-    destination: `dest-${Math.floor(i / 100)}`,
+    destination: `dir:${Math.floor(i / 100).toString(16).padStart(32, '0')}`,
+    label: `dest-${Math.floor(i / 100)}`,
+    owner: key.nodeId,
     originNode: origins[i % 100] as NodeId,
     originRun: 1000 + i,
     verifyMethod: 'sha256-readback' as const,

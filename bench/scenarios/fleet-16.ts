@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/logger.js'
 import { settleClaims } from '../../src/evidence/settle.js'
 import { sealLocalAssertion } from '../../src/pull/local-assertion.js'
 import { applyPulledEnvelope, pullVolume } from '../../src/pull/pull.js'
+import { isDirectoryKey } from '../../src/store/destinations.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
 import { benchNode, type BenchNode } from '../nodes.js'
@@ -34,11 +35,13 @@ async function fleet (round: number): Promise<BenchNode[]> {
   for (const a of nodes) for (const b of nodes) if (a !== b) a.store.nodes.enrollPeer(b.key.nodeId, b.name, b.node.addrs())
   nodes.forEach((n, i) => {
     const vol = n.store.volumes.ensure('photos', n.config.volumes.get('photos')!.path)
+    // its directory, keyed by the marker its first push recorded (one distinct marker per node)
+    const dest = n.store.destinations.recordLocal(n.store.nodes.self().id, `dest${i}`, (i + 1).toString(16).padStart(32, 'd')).key
     const run = n.store.runs.begin({ kind: 'push', volumeId: vol.id, destination: `dest${i}` })
     const files = origins.map((o, k) => ({ path: `f${k}`, hash: Buffer.alloc(32, k + 1), size: 1, mtimeNs: 1, originNodeId: n.store.nodes.ensureOrigin(o as NodeId).id, originRunId: 1 + k }))
     n.store.files.recordObserved(vol.id, run.id, files, 'received')
     for (const f of files) {
-      n.store.placements.record(`dest${i}`, vol.id, f.path, { contentId: n.store.files.contentIdOf(f.hash)!, size: 1, mtimeNs: 1, verifyMethod: 'sha256-readback', runId: run.id, originNodeId: f.originNodeId, originRunId: f.originRunId })
+      n.store.placements.record(dest, vol.id, f.path, { contentId: n.store.files.contentIdOf(f.hash)!, size: 1, mtimeNs: 1, verifyMethod: 'sha256-readback', runId: run.id, originNodeId: f.originNodeId, originRunId: f.originRunId })
     }
     settleClaims(n.store, vol.id, run.id, 'bench')
     n.store.runs.finish(run.id, 'success')
@@ -46,8 +49,9 @@ async function fleet (round: number): Promise<BenchNode[]> {
   return nodes
 }
 
+/** Every node holds evidence, pulled from its owner, for each of the other nodes' directories. */
 function converged (nodes: BenchNode[]): boolean {
-  return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).filter(c => c.destination.includes('/')).map(c => c.destination)).size === NODES - 1)
+  return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).filter(c => isDirectoryKey(c.destination) && c.sourceNodeId !== null).map(c => c.destination)).size === NODES - 1)
 }
 
 try {

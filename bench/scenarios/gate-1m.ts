@@ -11,9 +11,10 @@
  * listed holes; peer12 was pushed files through run 85, holds them, and claims its directory
  * offsite through run 70. Durable: runs 1..70 minus the holes.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { formatMarker, MARKER_FILE } from '../../src/push/destination-marker.js'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
-import { relayedKey } from '../../src/evidence/scope.js'
 import { silentLogger } from '../../src/logger.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import { offloadVolume } from '../../src/offload/offload.js'
@@ -62,8 +63,12 @@ try {
     ({ destination, originNodeId: self, originRunId, verifyMethod, verifiedAtNs: readAt, exceptions })
 
   // usb: placed and read back through run 80, and this node's claim about it
-  const usbRun = placeThrough('usb', 80, 'sha256-readback')
-  store.vector.settleLocal(vol.id, [claim('usb', 80, 'sha256-readback')], usbRun, 'bench')
+  const usb = store.destinations.recordLocal(self, 'usb', 'a'.repeat(32)).key
+  // the offload reads the directory's marker before it trusts placements there
+  mkdirSync(join(dir, 'usb'), { recursive: true })
+  writeFileSync(join(dir, 'usb', MARKER_FILE), formatMarker('a'.repeat(32), store.nodes.self().nodeId, 'usb'))
+  const usbRun = placeThrough(usb, 80, 'sha256-readback')
+  store.vector.settleLocal(vol.id, [claim(usb, 80, 'sha256-readback')], usbRun, 'bench')
   // peer11: pushed through run 90; its custody covers 90 except HOLES versions
   const holes = Array.from({ length: HOLES }, (_, k) => {
     const id = 100 * k + 1
@@ -74,7 +79,9 @@ try {
   // peer12: pushed through run 85, holds it, and claims offsite (which only it writes) through run 70
   placeThrough(p12.nodeId, 85, 'peer-sha256')
   const pull = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: p12.id })
-  store.db.transaction(() => store.vector.replaceFromSource(vol.id, p12.id, [claim(p12.nodeId, 85, 'peer-sha256'), claim(relayedKey(p12.nodeId, 'offsite'), 70, 'sha256-readback')], null, pull.id)).immediate()
+  const offsite = 'dir:' + 'b'.repeat(32)
+  store.destinations.notePeer(offsite, p12.id, 'offsite')
+  store.db.transaction(() => store.vector.replaceFromSource(vol.id, p12.id, [claim(p12.nodeId, 85, 'peer-sha256'), claim(offsite, 70, 'sha256-readback')], null, pull.id)).immediate()
   store.runs.finish(pull.id, 'success')
   const expected = Math.floor(FILES / 100) * 70 - HOLES
 

@@ -10,7 +10,6 @@ import { join } from 'node:path'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
-import { relayedKey } from '../../src/evidence/scope.js'
 import { sealAssertion } from '../../src/protocol/envelope.js'
 import { applyPulledEnvelope } from '../../src/pull/pull.js'
 import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
@@ -24,8 +23,9 @@ try {
   const peerKey = nodeKeyFromSeed(new Uint8Array(32).fill(21))
   const origins = Array.from({ length: ORIGINS }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i : j === 1 ? 77 : 5)).nodeId)
   const dests = Array.from({ length: DESTS }, (_, i) => `d${i}`)
+  const keyOf = (d: string): string => `dir:${d.slice(1).padStart(32, 'a')}`
   const now = 1_760_000_000e9
-  const components = dests.flatMap(d => origins.map((o, k) => ({ destination: d, originNode: o as NodeId, originRun: 1 + k, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - k * 1e6, exceptions: [] })))
+  const components = dests.flatMap(d => origins.map((o, k) => ({ destination: keyOf(d), label: d, owner: peerKey.nodeId, originNode: o as NodeId, originRun: 1 + k, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - k * 1e6, exceptions: [] })))
   const volume: VolumeConfig = { name: 'photos', path: join(dir, 'photos'), pushTo: [], offloadRequires: dests.map(d => `nas/${d}`), offloadMaxEvidenceAgeMs: undefined }
   const config: Config = { file: join(dir, 'cairn.toml'), name: 'bench', listen: [], serve: { pullEveryMs: 600_000 }, volumes: new Map([['photos', volume]]), destinations: new Map() }
   let seq = 1
@@ -44,7 +44,7 @@ try {
     if (applied !== components.length) throw new Error(`merged ${applied} of ${components.length}`)
     store.runs.finish(run.id, 'success')
     // the floor: the same rows inserted directly, in a second database, under the keys scoping
-    // gives them (a peer's directory claim is stored as `<peer node id>/<label>`)
+    // gives them (a peer's directory claim is stored under its marker key)
     const d2 = join(dir, `floor-${i}`)
     mkdirSync(d2)
     const floor = benchStore(d2)
@@ -56,7 +56,7 @@ try {
                                      VALUES (?, ?, ?, ?, 'sha256-readback', ?, ?, ?, ?)`)
     const floorMs = await timeMs(() => {
       floor.db.transaction(() => {
-        for (const d of dests) ids.forEach((id, k) => insert.run(fvol.id, relayedKey(peerKey.nodeId, d), id, 1 + k, now - k * 1e6, fpeer.id, frun.id, now))
+        for (const d of dests) ids.forEach((id, k) => insert.run(fvol.id, keyOf(d), id, 1 + k, now - k * 1e6, fpeer.id, frun.id, now))
       }).immediate()
     })
     if (i >= 0) { ours.push(ms); base.push(floorMs) }

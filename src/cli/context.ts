@@ -10,6 +10,7 @@ import type { Config } from '../config/types.js'
 import { homePaths, requireHome, type HomePaths } from '../home.js'
 import { readKeyFile, type NodeKey } from '../identity/node-key.js'
 import { createLogger, formatHumanLine, isLogLevel, type Logger, type LogLevel, type LogSink } from '../logger.js'
+import { checkTargetNames } from '../naming.js'
 import { openStore, type Store } from '../store/store.js'
 import { processOutput, type Output } from './output.js'
 
@@ -65,6 +66,17 @@ export class CliContext {
       this.#config = loadConfig(this.paths.config)
     }
     return this.#config
+  }
+
+  /**
+   * The config with every target name of its volumes resolved against enrollment (invariant
+   * 23): a name that is no destination, peer or PEER/NAME is refused with the closest known
+   * name. For the commands that act on targets (push, offload).
+   */
+  checkedConfig (): Config {
+    const config = this.config()
+    checkTargetNames(this.store(), config)
+    return config
   }
 
   key (): NodeKey {

@@ -68,7 +68,7 @@ export function registerOffload (program: Command): void {
         if (olderThanMs === undefined) throw new UsageError(`--older-than: expected ${DURATION_RULE}, got ${JSON.stringify(opts.olderThan)}`)
       }
       const store = ctx.store()
-      const config = ctx.config()
+      const config = ctx.checkedConfig()
       // looked up without creating anything: a dry run writes nothing
       const vol = config.volumes.get(volume)
       if (vol === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])

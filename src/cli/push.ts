@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { ConfigError, PeerRevokedError } from '../errors.js'
-import { nodeLabel, targetKey, volumeForRun } from '../naming.js'
+import { nodeLabel, volumeForRun } from '../naming.js'
 import { pushToDirectory } from '../push/directory-push.js'
 import type { PushReport } from '../push/push-report.js'
 import { action, collect } from './command.js'
@@ -36,7 +36,7 @@ export function registerPush (program: Command): void {
     .option('--json', 'print an array of push reports')
     .action(action(async (ctx, volume: string, opts: { to?: string[], shallow?: boolean, json?: boolean }) => {
       const store = ctx.store()
-      const config = ctx.config()
+      const config = ctx.checkedConfig()
       const { config: vol } = volumeForRun(store, config, volume)
       const targets = opts.to ?? vol.pushTo
       if (targets.length === 0) throw new ConfigError(config.file, `volumes.${volume}.push_to`, 'at least one target (or pass --to NAME)', '[]')
@@ -44,7 +44,7 @@ export function registerPush (program: Command): void {
       const resolved = targets.map(target => {
         const dest = config.destinations.get(target)
         if (dest !== undefined) return { target, dest, peer: undefined }
-        const peer = store.nodes.livePeerByName(target) ?? store.nodes.byNodeId(targetKey(store, config, target))
+        const peer = store.nodes.livePeerByName(target)
         if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
           const revoked = store.nodes.listPeers().find(p => p.name === target && p.revokedAtNs !== null)
           if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0)

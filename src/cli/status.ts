@@ -24,9 +24,9 @@ export function registerStatus (program: Command): void {
         for (const t of v.targets) {
           const role = [t.pushed ? 'push' : '', t.required ? 'required' : ''].filter(x => x !== '').join('+')
           const push = t.last_push === null ? (t.pushed ? 'never pushed' : '-') : `${t.last_push.status} ${formatAge(now, t.last_push.at_ns)} ago`
-          if (t.components.length === 0) rows.push([t.name, t.kind, role, '-', 'no evidence', '', push])
+          if (t.components.length === 0) rows.push([t.label === t.name ? t.name : `${t.name} = ${t.label}`, t.kind, role, '-', 'no evidence', '', push])
           for (const comp of t.components) {
-            rows.push([t.name, t.kind, role, `${comp.origin} ≤ ${comp.origin_run}`, comp.verify_method ?? 'unverified', comp.verified_at_ns === null ? 'age unknown' : `${formatAge(now, comp.verified_at_ns)} old, ${comp.provenance}`, push])
+            rows.push([t.label === t.name ? t.name : `${t.name} = ${t.label}`, t.kind, role, `${comp.origin} ≤ ${comp.origin_run}`, comp.verify_method ?? 'unverified', comp.verified_at_ns === null ? 'age unknown' : `${formatAge(now, comp.verified_at_ns)} old, ${comp.provenance}`, push])
           }
         }
         for (const line of table(['TARGET', 'KIND', 'ROLE', 'COVERS', 'METHOD', 'EVIDENCE', 'LAST PUSH'], rows)) ctx.out.line(`  ${line}`)

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
-import { nodeLabel, resolveNode, targetKey, targetLabel, volumeForRead } from '../naming.js'
+import { isNodeId } from '../identity/node-id.js'
+import { isDirectoryKey } from '../store/destinations.js'
+import { nodeLabel, resolveNode, targetIdentity, targetKey, targetLabel, volumeForRead } from '../naming.js'
 import { rewindComponent } from '../store/rewind.js'
 import type { Store } from '../store/store.js'
 import { action, positiveInt } from './command.js'
@@ -36,6 +38,8 @@ export function registerVector (program: Command): void {
           source: source.label,
           source_node_id: source.nodeId,
           destination_key: c.destination,
+          destination_owner_node_id: targetIdentity(store, c.destination).owner_node_id,
+          destination_label: targetIdentity(store, c.destination).label,
           assertion_id: c.assertionId,
           updated_at_ns: c.updatedAtNs
         }
@@ -101,7 +105,9 @@ export function registerVector (program: Command): void {
       const config = ctx.config()
       const ref = volumeForRead(store, config, volume)
       const originNode = resolveNode(store, config, origin)
-      const destKey = targetKey(store, config, destination)
+      // a key as printed by `vector --json`, or a name resolved once (never a fallback)
+      const destKey = isDirectoryKey(destination) || isNodeId(destination) ? destination : targetKey(store, config, destination)
+      if (destKey === undefined) throw new UsageError(`${destination} resolves to no destination key here (a directory not pushed yet, or an unknown name)`, { hint: 'see `cairn vector VOLUME --json` for destination keys' })
       const current = ref.row === undefined ? undefined : store.vector.get(ref.row.id, destKey, originNode.id)
       const originLabel = nodeLabel(originNode, originNode.nodeId)
       const destLabel = targetLabel(store, destKey)

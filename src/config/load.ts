@@ -2,11 +2,12 @@
  * Loads and validates `cairn.toml`. Every refusal names the file, the key and what was
  * expected, so the operator can fix the line without reading code.
  *
- * Validation happens in two phases: `parseConfig` checks everything the file alone can
- * decide; `checkConfigAgainstPeers` (in resolve.ts) checks names that depend on enrollment.
+ * Validation happens in two phases: `parseConfig` checks everything the file and the local
+ * disks can decide (it resolves configured paths to find two names for one directory);
+ * `checkConfigAgainstPeers` (in resolve.ts) checks names that depend on enrollment.
  */
-import { readFileSync } from 'node:fs'
-import { isAbsolute, normalize, relative, sep } from 'node:path'
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from '../errors.js'
@@ -22,6 +23,8 @@ const SERVE_KEYS = ['pull_every']
 const VOLUME_KEYS = ['path', 'push_to', 'offload_requires', 'offload_max_evidence_age']
 const DESTINATION_KEYS = ['type', 'path']
 const DESTINATION_TYPES = ['directory']
+/** Dangling symlinks `physicalPath` follows in a path's missing tail (realpath(3) gives up at 40 too). */
+const MAX_SYMLINK_HOPS = 40
 
 export function loadConfig (file: string): Config {
   let text: string
@@ -53,6 +56,8 @@ export function parseConfig (text: string, file: string): Config {
   v.knownKeys(serveTable, SERVE_KEYS, 'serve.')
   const pullEveryMs = v.duration(serveTable.pull_every ?? DEFAULT_PULL_EVERY, 'serve.pull_every')
 
+  /** Each path key as the operator wrote it, so a refusal quotes their line. */
+  const written = new Map<string, string>()
   const destinations = new Map<string, DirectoryDestinationConfig>()
   const destTable = v.table(doc.destinations ?? {}, 'destinations')
   for (const [destName, raw] of Object.entries(destTable)) {
@@ -63,7 +68,9 @@ export function parseConfig (text: string, file: string): Config {
     v.knownKeys(t, DESTINATION_KEYS, `${key}.`)
     const type = v.string(t.type, `${key}.type`)
     if (!DESTINATION_TYPES.includes(type)) throw new ConfigError(file, `${key}.type`, `one of ${DESTINATION_TYPES.map(x => JSON.stringify(x)).join(', ')}`, JSON.stringify(type))
-    destinations.set(destName, { name: destName, type: 'directory', path: v.absolutePath(t.path, `${key}.path`) })
+    const path = v.absolutePath(t.path, `${key}.path`)
+    written.set(`${key}.path`, t.path as string)
+    destinations.set(destName, { name: destName, type: 'directory', path })
   }
 
   const volumes = new Map<string, VolumeConfig>()
@@ -74,6 +81,7 @@ export function parseConfig (text: string, file: string): Config {
     const t = v.table(raw, key)
     v.knownKeys(t, VOLUME_KEYS, `${key}.`)
     const path = v.absolutePath(t.path, `${key}.path`)
+    written.set(`${key}.path`, t.path as string)
     const pushTo = v.nameList(t.push_to ?? [], `${key}.push_to`)
     const offloadRequires = v.nameList(t.offload_requires ?? [], `${key}.offload_requires`, true)
     for (const target of [...pushTo, ...offloadRequires]) {
@@ -88,7 +96,7 @@ export function parseConfig (text: string, file: string): Config {
     volumes.set(volName, { name: volName, path, pushTo, offloadRequires, offloadMaxEvidenceAgeMs: age })
   }
 
-  checkPathOverlaps(file, volumes, destinations)
+  checkPathOverlaps(file, volumes, destinations, written)
   return { file, name, listen, serve: { pullEveryMs }, volumes, destinations }
 }
 
@@ -97,21 +105,100 @@ function contains (outer: string, inner: string): boolean {
   return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))
 }
 
-/** A destination inside a volume (or a volume inside another) would copy data into itself. */
-function checkPathOverlaps (file: string, volumes: Map<string, VolumeConfig>, destinations: Map<string, DirectoryDestinationConfig>): void {
-  const vols = [...volumes.values()]
-  for (const a of vols) {
-    for (const b of vols) {
-      if (a !== b && contains(a.path, b.path)) {
-        throw new ConfigError(file, `volumes.${b.name}.path`, `a directory outside volume ${a.name} (${a.path})`, JSON.stringify(b.path))
-      }
-    }
-    for (const d of destinations.values()) {
-      if (contains(a.path, d.path) || contains(d.path, a.path)) {
-        throw new ConfigError(file, `destinations.${d.name}.path`, `a directory that neither contains nor lies inside volume ${a.name} (${a.path})`, JSON.stringify(d.path))
-      }
-    }
+/**
+ * The directory a path names on disk: its realpath where it exists; where it does not (an
+ * unmounted disk, a directory not created yet), the realpath of its nearest existing ancestor
+ * joined with the rest, following a dangling symlink met at the first missing part.
+ */
+function physicalPath (path: string, hops = 0): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    // some part is missing (or unreadable): resolve the part that exists
   }
+  const rest: string[] = []
+  let dir = path
+  for (;;) {
+    const parent = dirname(dir)
+    if (parent === dir) return path
+    rest.unshift(basename(dir))
+    dir = parent
+    let real: string
+    try {
+      real = realpathSync(dir)
+    } catch {
+      continue
+    }
+    const first = join(real, rest[0] ?? '')
+    let link: string | undefined
+    try {
+      link = readlinkSync(first)
+    } catch {
+      link = undefined
+    }
+    if (link !== undefined && hops < MAX_SYMLINK_HOPS) return physicalPath(resolve(real, link, ...rest.slice(1)), hops + 1)
+    return join(real, ...rest)
+  }
+}
+
+/** A configured directory: its key, how a message names it, as written, normalised, and on disk. */
+interface PlacedPath { key: string, label: string, written: string, path: string, physical: string }
+
+type Relation = 'same' | 'inside' | 'around'
+
+const RELATION_TEXT: Record<Relation, string> = { same: 'the same directory', inside: 'a directory inside it', around: 'a directory that contains it' }
+
+/**
+ * How `b` stands to `a`, as written or on disk; undefined only if they are apart both ways.
+ * `resolved` says the relation holds on disk but not as written, so a message shows both.
+ */
+function overlap (a: PlacedPath, b: PlacedPath): { relation: Relation, resolved: boolean } | undefined {
+  const on = (x: string, y: string): Relation | undefined =>
+    x === y ? 'same' : contains(x, y) ? 'inside' : contains(y, x) ? 'around' : undefined
+  const lexical = on(a.path, b.path)
+  const physical = on(a.physical, b.physical)
+  if (physical !== undefined && physical !== lexical) return { relation: physical, resolved: true }
+  return lexical === undefined ? undefined : { relation: lexical, resolved: false }
+}
+
+function quoted (p: PlacedPath, resolved: boolean): string {
+  return JSON.stringify(p.written) + (resolved && p.physical !== p.path ? ` (resolves to ${p.physical})` : '')
+}
+
+/**
+ * One directory is one copy (DESIGN invariant 24), and a destination inside a volume (or a
+ * volume inside another) would copy data into itself. So no two configured paths may be the
+ * same directory or one inside the other, compared as written (normalised) and as resolved on
+ * disk: a trailing slash or a symlink is no second directory.
+ */
+function checkPathOverlaps (file: string, volumes: Map<string, VolumeConfig>, destinations: Map<string, DirectoryDestinationConfig>, written: Map<string, string>): void {
+  const place = (key: string, label: string, path: string): PlacedPath =>
+    ({ key, label, written: written.get(key) ?? path, path, physical: physicalPath(path) })
+  const vols = [...volumes.values()].map(v => place(`volumes.${v.name}.path`, `volume ${v.name}`, v.path))
+  const dests = [...destinations.values()].map(d => place(`destinations.${d.name}.path`, `destinations.${d.name}`, d.path))
+
+  /** Refuses `b` (the later entry) if it overlaps `a`; `hint` says what would clear it. */
+  const refuse = (a: PlacedPath, b: PlacedPath, hint: (relation: Relation) => string): void => {
+    const found = overlap(a, b)
+    if (found === undefined) return
+    const err = new ConfigError(file, b.key, `a directory that neither contains nor lies inside ${a.label} (${quoted(a, found.resolved)})`,
+      `${quoted(b, found.resolved)}, ${RELATION_TEXT[found.relation]}`)
+    err.hint = hint(found.relation)
+    throw err
+  }
+  vols.forEach((b, j) => {
+    for (const a of vols.slice(0, j)) refuse(a, b, () => `give ${b.label} a directory of its own, neither inside nor around ${a.label}`)
+  })
+  for (const b of dests) {
+    for (const a of vols) refuse(a, b, () => `a destination inside or around a volume would copy the volume into itself: point ${b.label} at a directory apart from every volume`)
+  }
+  dests.forEach((b, j) => {
+    for (const a of dests.slice(0, j)) {
+      refuse(a, b, (relation) => relation === 'same'
+        ? `one directory is one copy: remove one of ${a.label} and ${b.label}, or point ${b.label} at another directory`
+        : `a destination inside another is no second copy: give ${b.label} a directory of its own, neither inside nor around ${a.label}`)
+    }
+  })
 }
 
 function describe (value: unknown): string {

@@ -1,36 +1,36 @@
 /**
- * Who may claim what (DESIGN invariants 8 and 28), decided per component of a verified
+ * Who may claim what (DESIGN invariants 8, 23 and 28), decided per component of a verified
  * assertion before anything is stored:
  *
  *  - the signer's custody (destination = the signer's own node id) is kept when the volume
  *    cares about the signer (pushes to it, requires it, or requires a directory it reaches);
  *  - a claim naming any other node as destination is about a third node's custody: only that
  *    node may make it, so it is dropped and counted (`third-party`);
- *  - a claim about a directory is the signer's directory: it is stored under a key that names
- *    the signer (`<signer node id>/<label>`), so one node's label can never land in another
- *    node's row, and kept only when the volume requires it as `PEER/LABEL`.
+ *  - a claim about a directory (`dir:<marker id>`) must name the signer as the marker's owner
+ *    and must not be a marker another node owns (`third-party`) or one this node owns itself
+ *    (`own-destination`: this node verifies its own destinations); it is kept only when the
+ *    volume requires it as `PEER/LABEL` under the label the signer asserts it with.
  */
 import type { VolumeConfig } from '../config/types.js'
 import { isNodeId } from '../identity/node-id.js'
 import type { AssertedComponent } from '../protocol/messages.js'
+import { isDirectoryKey } from '../store/destinations.js'
 import type { NodeRow } from '../store/nodes.js'
 
-export type DropKind = 'component' | 'third-party'
+export type DropKind = 'component' | 'third-party' | 'own-destination'
 
 export interface ScopedComponent extends AssertedComponent {
-  /** The store key: the signer's node id for custody, `<signer>/<label>` for its directory. */
+  /** The store key: the signer's node id for custody, `dir:<marker id>` for its directory. */
   key: string
 }
 
 export interface Scoped {
   kept: ScopedComponent[]
-  drops: Array<{ destination: string, origin: string, kind: DropKind }>
+  drops: Array<{ destination: string, label?: string, origin: string, kind: DropKind }>
 }
 
-/** The store key of a directory that `owner` reaches, named `label` there. */
-export function relayedKey (ownerNodeId: string, label: string): string {
-  return `${ownerNodeId}/${label}`
-}
+/** Who the registry says owns a directory key: 'self', another node's row id, or unknown. */
+export type OwnerLookup = (key: string) => 'self' | number | undefined
 
 function careAboutPeer (volume: VolumeConfig, peer: NodeRow): boolean {
   if (peer.name === null) return false
@@ -43,19 +43,34 @@ function requiresDirectory (volume: VolumeConfig, peer: NodeRow, label: string):
 }
 
 /** `receipt`: the assertion answers this node's push to the signer, whose custody it always keeps. */
-export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, components: readonly AssertedComponent[], receipt = false): Scoped {
+export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, components: readonly AssertedComponent[], ownerOf: OwnerLookup, receipt = false): Scoped {
   const out: Scoped = { kept: [], drops: [] }
+  const drop = (c: AssertedComponent, kind: DropKind): void => { out.drops.push({ destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), origin: c.originNode, kind }) }
   for (const c of components) {
     if (c.destination === signer.nodeId) {
       if (receipt || careAboutPeer(volume, signer)) out.kept.push({ ...c, key: signer.nodeId })
-      else out.drops.push({ destination: c.destination, origin: c.originNode, kind: 'component' })
+      else drop(c, 'component')
     } else if (isNodeId(c.destination)) {
-      out.drops.push({ destination: c.destination, origin: c.originNode, kind: 'third-party' })
-    } else if (requiresDirectory(volume, signer, c.destination)) {
-      out.kept.push({ ...c, key: relayedKey(signer.nodeId, c.destination) })
+      drop(c, 'third-party')
+    } else if (isDirectoryKey(c.destination) && c.owner === signer.nodeId && c.label !== undefined) {
+      const owner = ownerOf(c.destination)
+      if (owner === 'self') drop(c, 'own-destination')
+      else if (owner !== undefined && owner !== signer.id) drop(c, 'third-party')
+      else if (requiresDirectory(volume, signer, c.label)) out.kept.push({ ...c, key: c.destination })
+      else drop(c, 'component')
     } else {
-      out.drops.push({ destination: c.destination, origin: c.originNode, kind: 'component' })
+      drop(c, 'third-party')
     }
   }
   return out
+}
+
+/** The registry lookup scoping needs, from the store. */
+export function storeOwnerLookup (store: { destinations: { byKey: (k: string) => { ownerRowId: number } | undefined }, nodes: { self: () => NodeRow } }): OwnerLookup {
+  const selfId = store.nodes.self().id
+  return (key) => {
+    const row = store.destinations.byKey(key)
+    if (row === undefined) return undefined
+    return row.ownerRowId === selfId ? 'self' : row.ownerRowId
+  }
 }

@@ -7,14 +7,14 @@
  * The directories claimed about are those this node has placements at (peer keys excluded:
  * what a peer holds is that peer's custody, asserted in its own signature).
  */
-import { isNodeId } from '../identity/node-id.js'
+import { isDirectoryKey } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 import type { SettleResult } from '../store/vector.js'
 import { computeLocalClaims, type LocalClaim } from './claims.js'
 
 /** The directory destinations this node has placed files of a volume at. */
 export function placedDirectories (store: Store, volumeId: number): string[] {
-  return store.placements.destinationsOf(volumeId).filter(d => !isNodeId(d)).sort()
+  return store.placements.destinationsOf(volumeId).filter(isDirectoryKey).sort()
 }
 
 /** This node's claims for a volume as they stand now (pure read). */

@@ -9,16 +9,12 @@
  * anything else is unknown and refuses — never "whichever peer uses that label".
  */
 import type { Config, VolumeConfig } from '../config/types.js'
-import { relayedKey } from '../evidence/scope.js'
+import { resolveTarget } from '../naming.js'
+import type { DestinationRow } from '../store/destinations.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import type { Component } from '../store/vector.js'
 import type { GateComponent, GatePlacement, GatePolicy, GateTarget, PlacementLookup } from './gate.js'
-
-function peerNamed (store: Store, name: string): NodeRow | undefined {
-  const peers = store.nodes.listPeers().filter(p => p.name === name)
-  return peers.find(p => p.revokedAtNs === null) ?? peers[peers.length - 1]
-}
 
 function toGate (c: Component): GateComponent {
   return { originRunId: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, sourceNodeId: c.sourceNodeId, exceptions: c.exceptions, floorRunId: c.floorRunId }
@@ -39,28 +35,30 @@ export function loadGatePolicy (store: Store, config: Config, volume: VolumeConf
   }
   const none = new Map<number, GateComponent>()
 
-  const relayed = (name: string, peer: NodeRow, label: string): GateTarget => {
-    const key = relayedKey(peer.nodeId, label)
+  const relayed = (name: string, peer: NodeRow, rows: DestinationRow[]): GateTarget => {
+    // the marker the peer carries live evidence for under that label; two at once (it reset
+    // the directory and still asserts the old one) is ambiguous and covers nothing
+    const live = rows.filter(r => vector.some(c => c.destination === r.key && c.sourceNodeId === peer.id))
+    const key = live.length === 1 ? (live[0] as DestinationRow).key : live.length === 0 ? (rows.at(-1)?.key ?? `${peer.nodeId}/?`) : `${peer.nodeId}/ambiguous`
     return {
       name, key, reach: 'relayed', kind: 'directory', custodian: peer.id, revoked: peer.revokedAtNs !== null,
-      placementKey: peer.nodeId, placements: placements(peer.nodeId), custody: claims(peer.nodeId, peer.id), components: claims(key, peer.id)
+      placementKey: peer.nodeId, placements: placements(peer.nodeId), custody: claims(peer.nodeId, peer.id), components: live.length > 1 ? none : claims(key, peer.id)
     }
   }
 
   const targets: GateTarget[] = volume.offloadRequires.map((name): GateTarget => {
-    if (config.destinations.has(name)) {
-      return { name, key: name, reach: 'pushed', kind: 'directory', custodian: null, revoked: false, placementKey: name, placements: placements(name), custody: none, components: claims(name, null) }
+    const t = resolveTarget(store, config, name)
+    if (t.kind === 'directory') {
+      // before its first push a directory has no key, and so no evidence
+      const key = t.key ?? `dir:?${name}`
+      return { name, key, reach: 'pushed', kind: 'directory', custodian: null, revoked: false, placementKey: t.key ?? null, placements: t.key === undefined ? new Map() : placements(t.key), custody: none, components: t.key === undefined ? none : claims(t.key, null) }
     }
-    const peer = peerNamed(store, name)
-    if (peer !== undefined) {
+    if (t.kind === 'peer') {
+      const peer = t.node
       const custody = claims(peer.nodeId, peer.id)
       return { name, key: peer.nodeId, reach: 'pushed', kind: 'peer', custodian: peer.id, revoked: peer.revokedAtNs !== null, placementKey: peer.nodeId, placements: placements(peer.nodeId), custody, components: custody }
     }
-    const slash = name.indexOf('/')
-    if (slash > 0) {
-      const via = peerNamed(store, name.slice(0, slash))
-      if (via !== undefined) return relayed(name, via, name.slice(slash + 1))
-    }
+    if (t.kind === 'relayed') return relayed(name, t.via, t.rows)
     // a name that is none of these never falls back to another meaning (invariant 23)
     return { name, key: name, reach: 'relayed', kind: 'unknown', custodian: null, revoked: false, placementKey: null, placements: new Map(), custody: none, components: none }
   })

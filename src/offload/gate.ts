@@ -26,7 +26,7 @@ import { claimCovers, type Hole } from '../evidence/claims.js'
 import { isContentVerified, PEER_SHA256 } from '../verify-method.js'
 
 export type Cause = 'no-evidence' | 'evidence-behind' | 'evidence-age-unknown' | 'evidence-stale' | 'not-pushed' | 'not-content-verified' |
-  'target-revoked' | 'custody-hole' | 'relay-not-holding' | 'not-held' | 'held-for-peer'
+  'target-revoked' | 'custody-hole' | 'relay-not-holding' | 'not-held' | 'held-for-peer' | 'destination-unverified'
 
 export interface GateComponent {
   originRunId: number
@@ -64,6 +64,12 @@ export interface GateTarget {
   custodian: number | null
   /** The peer (or the relay) is revoked: the requirement always refuses. */
   revoked: boolean
+  /**
+   * Set by an offload that checked a directory this node writes, right before judging: its
+   * marker is missing or not this node's (not the disk the evidence is about, or another node
+   * took the directory over), so its placements prove nothing now.
+   */
+  unverified?: string
   /**
    * The store key whose placements the target is judged on: the directory this node writes,
    * or the custodian's node id; null when nothing is placed for it.
@@ -119,6 +125,7 @@ function placedVersion (p: GatePlacement | undefined, f: GateFile): { originNode
 
 function check (policy: GatePolicy, t: GateTarget, f: GateFile, slot: number): Refusal | undefined {
   if (t.revoked) return { target: t, cause: 'target-revoked', component: undefined }
+  if (t.unverified !== undefined) return { target: t, cause: 'destination-unverified', component: undefined }
   if (t.kind === 'unknown') return { target: t, cause: 'no-evidence', component: undefined }
   const p = f.placed !== undefined ? f.placed[slot] : t.placements.get(f.path)
   if (t.reach === 'pushed' && t.kind === 'directory') {

@@ -15,6 +15,7 @@
  *
  * A directory target needs no hold: cairn never deletes at a directory.
  */
+import { isDirectoryKey } from '../store/destinations.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { VolumeConfig } from '../config/types.js'
 import { CairnError } from '../errors.js'
@@ -125,7 +126,7 @@ export async function runHoldPhase (init: HoldPhaseInit): Promise<HoldPhase> {
       const peer = store.nodes.byRowId(rowId)
       if (peer === undefined) return { rowId, outcome: { granted: new Set<string>(), refused: new Map<string, HoldRefusedReason>(held.map(f => [f.path, 'unreachable'])), expiresAtNs: null } }
       // a directory only this custodian reaches: it must hold the file there too, now
-      const placedAt = (custodians.get(rowId) ?? []).filter(t => t.reach === 'relayed' && t.key.startsWith(`${peer.nodeId}/`)).map(t => t.key.slice(peer.nodeId.length + 1))
+      const placedAt = (custodians.get(rowId) ?? []).filter(t => t.reach === 'relayed' && t.custodian === rowId && isDirectoryKey(t.key)).map(t => t.key)
       return { rowId, outcome: await requestHold(init.host, peer, init.volume.name, held, durationMs, init.deadlineMs ?? HOLD_DEADLINE_MS, { store, volumeId: init.volumeId, runId: init.runId, logger: init.logger }, placedAt) }
     }))
     for (const { rowId, outcome } of outcomes) {

@@ -11,11 +11,13 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
-import { OffloadPolicyMissingError } from '../errors.js'
+import { CairnError, OffloadPolicyMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { nodeLabel } from '../naming.js'
 import type { LiveFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
+import { checkDestinationIdentity } from '../push/destination-marker.js'
+import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { gateFile } from './gate.js'
 import { loadGatePolicy, placementKeys } from './gate-policy.js'
 import { runHoldPhase } from './hold-phase.js'
@@ -68,6 +70,8 @@ export interface OffloadInit {
   onProgress?: (done: number, total: number) => void
   /** A started libp2p host, to ask custodian peers for holds; without one, files relying on a peer are refused (not-held). */
   host?: Libp2p
+  /** The filesystem a directory destination's marker is read through (tests inject faults). */
+  fs?: DirectoryFs
   /** How long to ask custodians to hold (tests shorten it); default MAX_HOLD_DURATION_MS. */
   holdDurationMs?: number
 }
@@ -88,6 +92,18 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   const run = init.dryRun || volRow === undefined ? undefined : store.runs.begin({ kind: 'offload', volumeId: volRow.id, detail: { selectors: init.selectors, older_than_ms: init.olderThanMs ?? null } })
 
   const policy = loadGatePolicy(store, config, volume, now)
+  // a directory this node writes counts only while its marker says it is that directory: an
+  // unmounted or swapped disk, or a directory another node took over, proves nothing now
+  for (const t of policy.targets) {
+    const dest = t.reach === 'pushed' && t.kind === 'directory' ? config.destinations.get(t.name) : undefined
+    if (dest === undefined || t.placementKey === null || t.placementKey === undefined) continue
+    try {
+      await checkDestinationIdentity(store, init.fs ?? nodeDirectoryFs, dest.name, dest.path)
+    } catch (err) {
+      if (!(err instanceof CairnError)) throw err
+      t.unverified = err.message
+    }
+  }
   const names = new Map<number, string>()
   const name = (rowId: number): string => {
     let n = names.get(rowId)

@@ -71,6 +71,8 @@ export function detailOf (r: Refusal, file: { originNodeId: number, originRunId:
       return holdDetail(t.name, 'refused')
     case 'held-for-peer':
       return `this node holds this file for ${t.name}'s offload`
+    case 'destination-unverified':
+      return `${t.name} cannot be checked now: ${t.unverified ?? 'its identity marker is missing or not this node\'s'}`
   }
 }
 
@@ -99,6 +101,8 @@ export function adviceOf (t: GateTarget, cause: Cause): string {
       return `the next push to ${t.name} sends it again`
     case 'relay-not-holding':
       return `push to ${t.name.includes('/') ? t.name.slice(0, t.name.indexOf('/')) : 'that peer'} so it holds this file, then pull from it after its next push to ${t.name}`
+    case 'destination-unverified':
+      return `mount ${t.name} (the disk the evidence is about) and run the offload again; if the disk was replaced, \`cairn destination reset ${t.name} --yes\` and push again`
   }
 }
 
@@ -152,6 +156,7 @@ export function summaryOf (target: string, cause: Cause, files: number): string 
     case 'target-revoked': return `${n}: ${target} is revoked`
     case 'custody-hole': return `${n}: ${target} no longer holds them`
     case 'relay-not-holding': return `${n}: the relay to ${target} has not confirmed it holds them`
+    case 'destination-unverified': return `${n}: ${target} is not the directory the evidence is about right now (marker missing or changed)`
   }
 }
 
@@ -187,7 +192,7 @@ export class ReportBuilder {
   /** Groups in the order of the volume's targets, then of causes. */
   finishGroups (): Group[] {
     const order = this.policy.targets.map(t => t.name)
-    const causes = ['target-revoked', 'no-evidence', 'relay-not-holding', 'evidence-behind', 'custody-hole', 'evidence-age-unknown', 'evidence-stale', 'not-pushed', 'not-content-verified', 'not-held', 'held-for-peer']
+    const causes = ['target-revoked', 'no-evidence', 'relay-not-holding', 'evidence-behind', 'custody-hole', 'evidence-age-unknown', 'evidence-stale', 'not-pushed', 'not-content-verified', 'not-held', 'held-for-peer', 'destination-unverified']
     return [...this.groups.values()]
       .map(g => ({ ...g, summary: summaryOf(g.target, g.cause, g.files) }))
       .sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target) || causes.indexOf(a.cause) - causes.indexOf(b.cause))

@@ -8,11 +8,10 @@
  */
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
-import { DestinationMarkerError, DestinationUnavailableError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
-import { MARKER_FILE } from '../push/destination-marker.js'
+import { checkDestinationIdentity } from '../push/destination-marker.js'
 import { treeWriter } from '../push/place-file.js'
 import { parseSelectors } from './selectors.js'
 import { settleClaims } from '../evidence/settle.js'
@@ -38,12 +37,7 @@ export interface RestoreInit {
 
 /** The destination must be the one the evidence is about; restore never writes to it. */
 async function checkIdentity (store: Store, fs: DirectoryFs, dest: DirectoryDestinationConfig): Promise<void> {
-  const info = await fs.lstat(dest.path)
-  if (info?.kind !== 'dir') throw new DestinationUnavailableError(dest.name, dest.path, info === undefined ? 'does not exist' : 'is not a directory')
-  const recorded = store.destinations.get(dest.name)?.markerId ?? null
-  const text = await fs.readText(join(dest.path, MARKER_FILE))
-  const found = text === undefined ? null : (text.split('\n')[1]?.trim() ?? 'unreadable')
-  if (recorded === null || found !== recorded) throw new DestinationMarkerError(dest.name, dest.path, recorded, found)
+  await checkDestinationIdentity(store, fs, dest.name, dest.path)
 }
 
 export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
@@ -54,7 +48,7 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   await checkIdentity(store, fs, from)
   const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
   const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
-  const writer = treeWriter(fs, volume.path, run.id)
+  const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId)
   const self = store.nodes.self()
   const fail = (path: string, reason: string): void => {
     report.failed++

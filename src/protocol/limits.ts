@@ -3,12 +3,17 @@
  * one with its reason; a test keeps the two in step.
  */
 
-/** Largest length-prefixed control frame (requests, responses, plan chunks). Fits 1M components. */
+/** Largest length-prefixed control frame (requests, responses, plan chunks). Fits every component an assertion may carry. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 /** Largest raw data frame of a push transfer. */
 export const MAX_DATA_FRAME_BYTES = 1024 * 1024
-/** Components in one assertion (at ~24 bytes each, 1,048,576 fit in MAX_FRAME_BYTES). */
-export const MAX_COMPONENTS_PER_ASSERTION = 1_048_576
+/**
+ * Components in one assertion: a worst-case component (a directory key, label and owner as
+ * dictionary references, maximal runs, floor and instant) is ~45 bytes, so 524,288 of them
+ * and a full dictionary fit in MAX_FRAME_BYTES. (A fleet needs destinations × origins: a few
+ * thousand.)
+ */
+export const MAX_COMPONENTS_PER_ASSERTION = 524_288
 /** Directories one hold request may name in `placed_at`. */
 export const MAX_HOLD_DIRECTORIES = 16
 /** Exceptions (holes) one component may carry; past it the signer caps the claim instead. */

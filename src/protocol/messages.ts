@@ -6,8 +6,12 @@ import type { NodeId } from '../identity/node-id.js'
 import type { VerifyMethod } from '../verify-method.js'
 
 export interface AssertedComponent {
-  /** A directory destination name or a node id. */
+  /** A node id (custody) or a directory key `dir:<marker id>`. */
   destination: string
+  /** For a directory: the node that owns its marker (always the signer for a claim it may make). */
+  owner?: NodeId
+  /** For a directory: its owner's label for it (display, and PEER/LABEL requirements). */
+  label?: string
   originNode: NodeId
   originRun: number
   verifyMethod: VerifyMethod | null
@@ -106,7 +110,9 @@ export interface PlanReply {
 export const FailureReason = {
   HASH_MISMATCH: 1,
   WRITE_FAILED: 2,
-  READBACK_MISMATCH: 3
+  READBACK_MISMATCH: 3,
+  /** Another path of the plan (or one the receiver holds) would be the same file here (case or Unicode folding). */
+  PATH_COLLISION: 4
 } as const
 export type FailureReasonCode = typeof FailureReason[keyof typeof FailureReason]
 

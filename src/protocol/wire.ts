@@ -7,6 +7,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, OversizeMessageError } from '../errors.js'
 import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName } from '../names.js'
+import { DIR_KEY_PREFIX, isDirectoryKey } from '../store/destinations.js'
 import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
 import {
   MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
@@ -82,11 +83,24 @@ function nodeIdField (value: string, field: string): NodeId {
   }
 }
 
-/** A destination on the wire: a directory destination's name or a node id. */
+/** A destination on the wire: a directory key `dir:<32 hex marker id>` or a node id (never a label). */
 function destinationName (value: string, field: string): string {
   if (value.length === 0 || value.length > MAX_WIRE_NAME_CHARS) throw new InvalidMessageError(field, `expected 1-${MAX_WIRE_NAME_CHARS} characters`)
-  if (isValidName(value)) return value
+  if (isDirectoryKey(value)) return value
+  if (value.startsWith(DIR_KEY_PREFIX)) throw new InvalidMessageError(field, 'a directory key is "dir:" and a 32-digit lowercase hex marker id')
   return nodeIdField(value, field)
+}
+
+/** A dictionary entry: a destination key or node id, or a directory label (checked per use). */
+function dictionaryEntry (value: string, field: string): string {
+  if (value.length > 0 && value.length <= MAX_WIRE_NAME_CHARS && isValidName(value)) return value
+  return destinationName(value, field)
+}
+
+/** A directory component's label: a name, as its owner's config spells it. */
+function labelField (value: string, field: string): string {
+  if (!isValidName(value)) throw new InvalidMessageError(field, 'expected a destination label (1-64 lowercase letters, digits, ".", "_" or "-")')
+  return value
 }
 
 function statusField (value: number, field: string): StatusCode {
@@ -154,10 +168,13 @@ export function encodeAssertion (a: Assertion): Uint8Array {
     verifyMethod: c.verifyMethod === null ? 0 : (METHOD_CODES.get(c.verifyMethod) ?? 0),
     verifiedAtNs: c.verifiedAtNs === null ? 0n : BigInt(c.verifiedAtNs),
     exceptions: c.exceptions.map(e => ({ path: e.path, originRun: e.run })),
-    floorRun: c.floorRun === undefined || c.floorRun <= 1 ? 0 : c.floorRun
+    floorRun: c.floorRun === undefined || c.floorRun <= 1 ? 0 : c.floorRun,
+    // dictionary references, 1-based (0 = absent): a label repeats in every origin's component
+    label: c.label === undefined ? 0 : ref(c.label) + 1,
+    owner: c.owner === undefined ? 0 : ref(c.owner) + 1
   }))
   for (const t of a.tombstones) {
-    components.push({ destination: ref(t.destination), originNode: ref(t.originNode), originRun: 0, verifyMethod: 0, verifiedAtNs: 0n, exceptions: [], floorRun: 0 })
+    components.push({ destination: ref(t.destination), originNode: ref(t.originNode), originRun: 0, verifyMethod: 0, verifiedAtNs: 0n, exceptions: [], floorRun: 0, label: 0, owner: 0 })
   }
   return pb.Assertion.encode({
     signer: a.signer,
@@ -187,7 +204,7 @@ export function decodeAssertion (data: Bytes): Assertion {
     const field = `names[${i}]`
     if (seen.has(n)) throw new InvalidMessageError(field, 'duplicate dictionary entry')
     seen.add(n)
-    return destinationName(n, field)
+    return dictionaryEntry(n, field)
   })
   const originOk = new Map<number, NodeId>()
   const nameAt = (i: number, field: string): string => {
@@ -209,12 +226,13 @@ export function decodeAssertion (data: Bytes): Assertion {
   let exceptionCount = 0
   w.components.forEach((c, i) => {
     const destination = nameAt(c.destination, `components[${i}].destination`)
+    if (isValidName(destination)) throw new InvalidMessageError(`components[${i}].destination`, `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
     const originNode = originAt(c.originNode, `components[${i}].origin_node`)
     const key = `${c.destination}:${c.originNode}`
     if (keys.has(key)) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
     keys.add(key)
     if (c.originRun === 0) {
-      if (c.verifyMethod !== 0 || c.verifiedAtNs !== 0n || c.exceptions.length > 0 || c.floorRun !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+      if (c.verifyMethod !== 0 || c.verifiedAtNs !== 0n || c.exceptions.length > 0 || c.floorRun !== 0 || c.label !== 0 || c.owner !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
       tombstones.push({ destination, originNode })
       return
     }
@@ -230,8 +248,13 @@ export function decodeAssertion (data: Bytes): Assertion {
       if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
       return { path: checkPlanPath(e.path, `${field}.path`), run }
     })
+    const directory = isDirectoryKey(destination)
+    if (directory !== (c.label !== 0) || directory !== (c.owner !== 0)) {
+      throw new InvalidMessageError(`components[${i}]`, directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
+    }
     components.push({
       destination,
+      ...(directory ? { label: labelField(nameAt(c.label - 1, `components[${i}].label`), `components[${i}].label`), owner: originAt(c.owner - 1, `components[${i}].owner`) } : {}),
       originNode,
       originRun,
       verifyMethod: methodFromCode(c.verifyMethod, `components[${i}].verify_method`),
@@ -367,7 +390,7 @@ export function decodePushResult (data: Bytes, planEntries: number): PushResult 
   const w = decodeWith('push result', () => pb.PushResult.decode(data, { limits: { failures: MAX_PLAN_ENTRIES } }))
   const failures: FileFailure[] = w.failures.map((f, i) => {
     if (f.entry >= planEntries) throw new InvalidMessageError(`failures[${i}].entry`, 'not a plan entry')
-    if (f.reason < 1 || f.reason > 3) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
+    if (f.reason < 1 || f.reason > 4) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
     return { entry: f.entry, reason: f.reason as FailureReasonCode }
   })
   return {
@@ -435,7 +458,7 @@ export function decodeHoldRequest (data: Bytes): HoldRequest {
   })
   const placedAt = w.placedAt.map((d, i) => {
     const name = destinationName(d, `placed_at[${i}]`)
-    if (isNodeId(name)) throw new InvalidMessageError(`placed_at[${i}]`, 'a directory name, not a node id')
+    if (isNodeId(name)) throw new InvalidMessageError(`placed_at[${i}]`, 'a directory key, not a node id')
     return name
   })
   if (new Set(placedAt).size !== placedAt.length) throw new InvalidMessageError('placed_at', 'a directory named twice')

@@ -16,6 +16,7 @@ import type { NodeId } from '../identity/node-id.js'
 import { openAssertion, type OpenedAssertion } from '../protocol/envelope.js'
 import type { ScopedComponent } from '../evidence/scope.js'
 import type { AssertedComponent } from '../protocol/messages.js'
+import { isDirectoryKey } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 import { cappedVerifiedAt, type ClaimWrite, type ReplaceResult } from '../store/vector.js'
 
@@ -74,6 +75,8 @@ export interface RecordInit {
 export interface RecordResult {
   merge: ReplaceResult
   assertionId: number | null
+  /** Directory claims scoping kept but the registry refused in the transaction (another owner won a race): dropped as third-party. */
+  ownerRaceDrops: number
 }
 
 /**
@@ -88,7 +91,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
     if (node === undefined || node.revokedAtNs !== null) throw new PeerRevokedError(verified.opened.signer, node?.revokedAtNs ?? 0)
     if (verified.duplicate) {
       // An identical re-send of the last accepted assertion: nothing to do.
-      return { merge: { applied: init.components.length, changed: 0, retracted: 0, notOwned: 0 }, assertionId: null }
+      return { merge: { applied: init.components.length, changed: 0, retracted: 0, notOwned: 0 }, assertionId: null, ownerRaceDrops: 0 }
     }
     store.assertions.advanceWatermark(verified.signerRowId, verified.opened.signer, a.volume, a.seq, verified.opened.envelopeSha256)
     const originRow = new Map<string, number>()
@@ -101,7 +104,10 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
       return row
     }
     const now = store.clock.nowNs()
-    const claims: ClaimWrite[] = init.components.map(c => ({
+    // a directory claim registers its marker under the signer; a marker another node owns
+    // (a race with another accept since scoping) is not the signer's to claim
+    const mine = init.components.filter(c => !isDirectoryKey(c.key) || store.destinations.notePeer(c.key, verified.signerRowId, c.label ?? c.key) === 'kept')
+    const claims: ClaimWrite[] = mine.map(c => ({
       destination: c.key,
       originNodeId: rowOf(c.originNode),
       originRunId: c.originRun,
@@ -115,7 +121,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
       ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a.seq, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
       : null
     const merge = store.vector.replaceFromSource(init.volumeId, verified.signerRowId, claims, assertionId, init.runId)
-    return { merge, assertionId }
+    return { merge, assertionId, ownerRaceDrops: init.components.length - mine.length }
   })
   return tx.immediate()
 }

@@ -12,6 +12,7 @@ import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import { sealAssertion } from '../protocol/envelope.js'
 import type { AssertedComponent, Assertion, Tombstone } from '../protocol/messages.js'
+import { isDirectoryKey } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 
 export interface LocalAssertionInit {
@@ -30,6 +31,12 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
     }
     return nodeIdOf.get(rowId)
   }
+  // a directory claim names its marker's owner (this node) and this node's label for it
+  const directoryIdentity = (key: string): { label?: string, owner?: NodeId } => {
+    if (!isDirectoryKey(key)) return {}
+    const d = store.destinations.byKey(key)
+    return { label: d?.localName ?? d?.label ?? 'unknown', owner: signer }
+  }
   if (row !== undefined) {
     const made = new Set<string>()
     for (const c of currentClaims(store, row.id)) {
@@ -39,7 +46,7 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
         continue
       }
       made.add(`${c.destination}\u0000${originNode}`)
-      components.push({ destination: c.destination, originNode, originRun: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, ...(c.floorRunId > 1 ? { floorRun: c.floorRunId } : {}) })
+      components.push({ destination: c.destination, ...directoryIdentity(c.destination), originNode, originRun: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, ...(c.floorRunId > 1 ? { floorRun: c.floorRunId } : {}) })
     }
     for (const c of store.vector.list(row.id)) {
       if (c.sourceNodeId !== null) continue

@@ -11,7 +11,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError, PeerStatusError, TooManyOriginsError, UnknownVolumeError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { scopeAssertion } from '../evidence/scope.js'
+import { scopeAssertion, storeOwnerLookup, type DropKind } from '../evidence/scope.js'
 import { MAX_NEW_ORIGINS_PER_PULL } from '../protocol/limits.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -23,7 +23,7 @@ export const MAX_DROP_SAMPLES = 16
 export interface PullDrop {
   destination: string
   origin: string
-  kind: 'component' | 'third-party'
+  kind: DropKind
 }
 
 export interface PullRewind {
@@ -98,10 +98,10 @@ export function applyPulledEnvelope (init: PulledEnvelopeInit): PullCounts {
   const verified = verifyAssertion(store, init.envelope, { expectedSigner: peer.nodeId, volume: init.volume.name, receiptFor: null })
   const a = verified.opened.assertion
   counts.fetched = a.components.length + a.tombstones.length
-  const scoped = scopeAssertion(init.volume, peer, a.components)
+  const scoped = scopeAssertion(init.volume, peer, a.components, storeOwnerLookup(store))
   for (const d of scoped.drops) {
     counts.dropped++
-    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: label(store, d.destination), origin: label(store, d.origin), kind: d.kind })
+    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: d.label === undefined ? label(store, d.destination) : `${d.label} (${peerLabel}'s, ${d.destination})`, origin: label(store, d.origin), kind: d.kind })
   }
   const fresh = newOrigins(store, scoped.kept)
   if (fresh.size > MAX_NEW_ORIGINS_PER_PULL) throw new TooManyOriginsError(peerLabel, fresh.size, MAX_NEW_ORIGINS_PER_PULL)
@@ -112,6 +112,10 @@ export function applyPulledEnvelope (init: PulledEnvelopeInit): PullCounts {
   counts.retracted = recorded.merge.retracted
   // a tombstone is applied as a retraction: every fetched entry is applied or dropped
   counts.applied = recorded.merge.applied + a.tombstones.length
+  if (recorded.ownerRaceDrops > 0) {
+    counts.dropped += recorded.ownerRaceDrops
+    if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: '(a directory another node was seen owning first)', origin: '-', kind: 'third-party' })
+  }
   if (recorded.merge.notOwned > 0) {
     counts.dropped += recorded.merge.notOwned
     if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: '(evidence another provenance owns)', origin: '-', kind: 'component' })

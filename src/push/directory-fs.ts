@@ -2,7 +2,7 @@
  * The filesystem operations a directory destination needs, behind an interface so tests can
  * inject faults (corrupt a file between write and read-back, fail a rename) by wrapping it.
  */
-import { copyFile, lstat, mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises'
+import { copyFile, link, lstat, mkdir, open, readFile, rename, rm, unlink, utimes } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hashFile } from '../index/hash-file.js'
 
@@ -31,7 +31,21 @@ export interface DirectoryFs {
   writeTextAtomic: (path: string, text: string) => Promise<void>
   /** Removes cairn's own staging leftovers (never user data). */
   removeStaging: (path: string) => Promise<void>
+  /**
+   * Moves a file to `to`, which must not exist: when anything is there it fails with EEXIST
+   * and moves nothing, so it never replaces a file. A hard link, then an unlink of `from`;
+   * where the filesystem has no hard links (FAT, exFAT, some shares) an exclusively created
+   * empty placeholder claims the name and the file is renamed onto that placeholder only.
+   */
+  moveNoReplace: (from: string, to: string) => Promise<void>
+  /** Creates an empty file that must not exist (EEXIST otherwise): a name probe (src/push/fold-probe.ts). */
+  createProbe: (path: string) => Promise<void>
+  /** Removes a file createProbe made, by its exact name; nothing when it is gone. Never user data. */
+  removeProbe: (path: string) => Promise<void>
 }
+
+/** link(2) errors that mean "cannot hard-link here" rather than "the name is taken". */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'])
 
 async function syncPath (path: string, flags: number): Promise<void> {
   const fh = await open(path, flags)
@@ -85,5 +99,30 @@ export const nodeDirectoryFs: DirectoryFs = {
     await rename(tmp, path)
     await syncPath(path.slice(0, path.lastIndexOf('/')) || '/', constants.O_RDONLY | constants.O_DIRECTORY)
   },
-  removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) }
+  removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) },
+  moveNoReplace: async (from, to) => {
+    try {
+      await link(from, to)
+    } catch (err) {
+      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      // claim the name exclusively (EEXIST when taken), then replace only our own placeholder
+      await (await open(to, 'wx', 0o600)).close()
+      try {
+        await rename(from, to)
+      } catch (renameErr) {
+        await unlink(to).catch(() => {})
+        throw renameErr
+      }
+      return
+    }
+    await unlink(from)
+  },
+  createProbe: async (path) => { await (await open(path, 'wx', 0o600)).close() },
+  removeProbe: async (path) => {
+    try {
+      await unlink(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }

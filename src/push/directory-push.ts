@@ -27,6 +27,8 @@ import { PRESENCE_SIZE, SHA256_READBACK, type VerifyMethod } from '../verify-met
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { ensureDestinationIdentity } from './destination-marker.js'
 import { treeWriter } from './place-file.js'
+import { foldProbe } from './fold-probe.js'
+import { findPathCollisions } from './path-collisions.js'
 import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 import { settleClaims } from '../evidence/settle.js'
 
@@ -60,8 +62,10 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   const finish = (status: PushReport['status'], error: string | null): PushReport => finishPushRun(store, report, status, error)
 
   const tree = join(destination.path, volume.name)
+  // the destination's store key: its marker (DESIGN "Destination identity")
+  let key: string
   try {
-    await ensureDestinationIdentity(store, fs, destination.name, destination.path)
+    key = (await ensureDestinationIdentity(store, fs, destination.name, destination.path)).key
     const info = await fs.lstat(tree)
     if (info === undefined) await fs.mkdirp(tree)
     else if (info.kind !== 'dir') throw new DestinationPathError(tree, 'the volume directory at the destination is not a directory')
@@ -76,13 +80,22 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
 
   const snapshot = store.files.snapshot(volRow.id)
   await init.hooks?.afterSnapshot?.()
+  // paths this destination would store as one file are refused before any transfer (invariant 26)
+  const collisions = await findPathCollisions(foldProbe(fs, { logger: init.logger }), tree, snapshot.files.map(f => f.path), [], destination.name)
 
-  const writer = treeWriter(fs, tree, run.id)
-  const placements = store.placements.forVolume(destination.name, volRow.id)
+  const writer = treeWriter(fs, tree, run.id, store.nodes.self().nodeId)
+  const placements = store.placements.forVolume(key, volRow.id)
   const rereadBeforeNs = volume.offloadMaxEvidenceAgeMs === undefined ? undefined : store.clock.nowNs() - volume.offloadMaxEvidenceAgeMs * 1e6 / 2
   const progress: PushProgress = { filesDone: 0, filesTotal: snapshot.files.length, bytesSent: 0, bytesTotal: snapshot.totalBytes }
 
   const pushOne = async (file: SnapshotFile): Promise<void> => {
+    const collision = collisions.get(file.path)
+    if (collision !== undefined) {
+      // never written; a placement from before may be of the bytes its twin then replaced
+      store.placements.forget(key, volRow.id, file.path)
+      report.failures.push({ path: file.path, reason: collision })
+      return
+    }
     const destPath = join(tree, file.path)
     const placed = placements.get(file.path)
     if (placed !== undefined && placed.contentId === file.contentId && (METHOD_STRENGTH[placed.verifyMethod] ?? 0) >= (METHOD_STRENGTH[method] ?? 0)) {
@@ -92,7 +105,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
         if (!tooOld) {
           report.filesSkipped++
           if (placed.originNodeId !== file.originNodeId || placed.originRunId !== file.originRunId) {
-            store.placements.record(destination.name, volRow.id, file.path, { ...placed, originNodeId: file.originNodeId, originRunId: file.originRunId })
+            store.placements.record(key, volRow.id, file.path, { ...placed, originNodeId: file.originNodeId, originRunId: file.originRunId })
           }
           return
         }
@@ -100,10 +113,10 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
         const back = await fs.hash(destPath).catch(() => undefined)
         if (back !== undefined && back.hash.equals(file.hash) && back.size === file.size) {
           report.filesSkipped++
-          store.placements.record(destination.name, volRow.id, file.path, { ...placed, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId })
+          store.placements.record(key, volRow.id, file.path, { ...placed, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId })
           return
         }
-        store.placements.forget(destination.name, volRow.id, file.path)
+        store.placements.forget(key, volRow.id, file.path)
       }
     }
     try {
@@ -118,23 +131,23 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
       if (method === SHA256_READBACK) {
         const back = await fs.hash(destPath)
         if (!back.hash.equals(file.hash) || back.size !== file.size) {
-          store.placements.forget(destination.name, volRow.id, file.path)
+          store.placements.forget(key, volRow.id, file.path)
           report.failures.push({ path: file.path, reason: 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)' })
           return
         }
       } else {
         const there = await fs.lstat(destPath)
         if (there?.kind !== 'file' || there.size !== file.size) {
-          store.placements.forget(destination.name, volRow.id, file.path)
+          store.placements.forget(key, volRow.id, file.path)
           report.failures.push({ path: file.path, reason: 'size at the destination differs' })
           return
         }
       }
       const there = await fs.lstat(destPath)
-      if (there !== undefined) store.placements.record(destination.name, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
+      if (there !== undefined) store.placements.record(key, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
     } catch (err) {
       // whatever was placed there before may have moved to history: it is evidence no more
-      store.placements.forget(destination.name, volRow.id, file.path)
+      store.placements.forget(key, volRow.id, file.path)
       report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err) })
     } finally {
       progress.filesDone++
@@ -156,7 +169,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
 
   // the claims follow from everything present and placed, whatever this push managed
   settleClaims(store, volRow.id, run.id, `push to ${destination.name}`)
-  report.advanced = store.vector.list(volRow.id).filter(c => c.destination === destination.name && c.sourceNodeId === null)
+  report.advanced = store.vector.list(volRow.id).filter(c => c.destination === key && c.sourceNodeId === null)
     .map(c => ({ originNodeId: c.originNodeId, originRunId: c.originRunId }))
   if (report.failures.length > 0) {
     init.logger.info('push incomplete; the claim covers what was placed', { volume: volume.name, destination: destination.name, failures: report.failures.length })

@@ -26,7 +26,7 @@ import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_CHUNK_ENTRIES, PUSH_FIN
 import { Status, statusName, type PlanEntry } from '../protocol/messages.js'
 import { decodePlanReply, decodePushResult, encodePlanChunk, encodePushOffer } from '../protocol/wire.js'
 import { claimCovers } from '../evidence/claims.js'
-import { scopeAssertion } from '../evidence/scope.js'
+import { scopeAssertion, storeOwnerLookup } from '../evidence/scope.js'
 import { recordAssertion, verifyAssertion } from '../pull/accept.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -133,7 +133,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       receiptBytes = result.receipt
       for (const f of result.failures) {
         failedEntries.push(f.entry)
-        const reason = f.reason === 1 ? 'the bytes received do not hash to the planned hash' : f.reason === 3 ? 'read-back at the peer differs' : 'the peer could not write it'
+        const reason = f.reason === 1 ? 'the bytes received do not hash to the planned hash' : f.reason === 3 ? 'read-back at the peer differs' : f.reason === 4 ? `case-or-normalization collision: another path would be the same file at ${label}` : 'the peer could not write it'
         report.failures.push({ path: plan[f.entry]?.path ?? `#${f.entry}`, reason })
       }
       if (result.status !== Status.OK && result.status !== Status.PARTIAL) throw new PeerStatusError(label, statusName(result.status), result.message)
@@ -150,7 +150,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
   if (receiptBytes === null) return finish('failed', `${label} sent no receipt`)
   try {
     const verified = verifyAssertion(store, receiptBytes, { expectedSigner: peer.nodeId, volume: volume.name, receiptFor: run.id })
-    const scoped = scopeAssertion(volume, peer, verified.opened.assertion.components, true)
+    const scoped = scopeAssertion(volume, peer, verified.opened.assertion.components, storeOwnerLookup(store), true)
     const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, components: scoped.kept })
     // per path: what the peer accepted (its custody is about exactly these versions)
     const custody = new Map(scoped.kept.filter(c => c.key === peer.nodeId).map(c => [c.originNode, c]))

@@ -1,16 +1,35 @@
 /**
  * The write rules of every place cairn writes a volume's files (a directory destination, or a
  * receiving node's own volume): bytes go to a staging file under `.cairn-staging/`, are
- * fsynced, and are renamed into place; a path's prior bytes move to
- * `.cairn-history/run-<id>/<path>` first; nothing is ever deleted. No path component may be a
- * symlink, so nothing can be redirected outside the tree.
+ * fsynced, and are renamed into place; a path's prior bytes move to history first; nothing is
+ * ever deleted. No path component may be a symlink, so nothing can be redirected outside the
+ * tree.
+ *
+ * History layout: `.cairn-history/<writer node id>-run-<run id>-<8 hex>/<path>`. The writer
+ * node id and the run id say who replaced the bytes and when; the random part (fresh for every
+ * writer) keeps two databases that reach the same run id (two nodes, or one node rebuilt) from
+ * sharing a directory. A prior file is moved there create-exclusively (`moveNoReplace`), never
+ * renamed over anything: a name that is taken anyway (the same path replaced twice in one run,
+ * or a random collision) gets a fresh random part, up to HISTORY_NAME_ATTEMPTS times, and then
+ * the commit refuses with the prior bytes still in place.
  */
+import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { DestinationPathError } from '../errors.js'
 import type { DirectoryFs } from './directory-fs.js'
 
 export const STAGING_DIR = '.cairn-staging'
 export const HISTORY_DIR = '.cairn-history'
+/** Random bytes in a history directory's name (written as 8 hex characters). */
+export const HISTORY_RANDOM_BYTES = 4
+/** Names tried for one prior file, each with a fresh random part, before its commit refuses. */
+export const HISTORY_NAME_ATTEMPTS = 8
+
+/** A fresh history directory name for this writer and run; refuses a node id that is not one path segment. */
+function historyDirName (writerNodeId: string, runId: number): string {
+  if (writerNodeId === '' || writerNodeId.includes('/') || writerNodeId.includes('\0')) throw new DestinationPathError(writerNodeId, 'a writer node id must be one path segment')
+  return `${writerNodeId}-run-${runId}-${randomBytes(HISTORY_RANDOM_BYTES).toString('hex')}`
+}
 
 export interface TreeWriter {
   /** A fresh staging path for this run (its directory exists). */
@@ -64,12 +83,33 @@ async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string
   }
 }
 
-export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number): TreeWriter {
+/** `writerNodeId` is the node whose database runs the writes: it names the history copies. */
+export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, writerNodeId: string): TreeWriter {
   const staging = join(treeRoot, STAGING_DIR, `run-${runId}`)
   const knownDirs = new Map<string, Promise<void>>()
   const dirtyDirs = new Set<string>()
   let counter = 0
   let stagingReady = false
+  let historyDir: string | undefined
+
+  /** Moves the file at `destPath` into history without replacing anything; returns where it went. */
+  const keepPrior = async (destPath: string, relPath: string): Promise<string> => {
+    for (let attempt = 0; attempt < HISTORY_NAME_ATTEMPTS; attempt++) {
+      // this writer's directory first; a taken name gets a fresh directory for this file only
+      const dir = attempt === 0 ? (historyDir ??= historyDirName(writerNodeId, runId)) : historyDirName(writerNodeId, runId)
+      const relHistory = join(HISTORY_DIR, dir, relPath)
+      await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs)
+      const to = join(treeRoot, relHistory)
+      try {
+        await fs.moveNoReplace(destPath, to)
+        return to
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+    }
+    throw new DestinationPathError(destPath, `no free name in ${HISTORY_DIR}/ after ${HISTORY_NAME_ATTEMPTS} attempts; the prior bytes stay in place`)
+  }
+
   return {
     stagingPath: async () => {
       if (!stagingReady) {
@@ -88,9 +128,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number): T
       const existing = await fs.lstat(destPath)
       if (existing !== undefined) {
         if (existing.kind !== 'file') throw new DestinationPathError(destPath, `a ${existing.kind === 'link' ? 'symlink' : existing.kind === 'dir' ? 'directory' : 'special file'} is in the way`)
-        priorMovedTo = join(treeRoot, HISTORY_DIR, `run-${runId}`, relPath)
-        await ensureRealDirs(fs, treeRoot, dirname(join(HISTORY_DIR, `run-${runId}`, relPath)), knownDirs)
-        await fs.rename(destPath, priorMovedTo)
+        priorMovedTo = await keepPrior(destPath, relPath)
       }
       await fs.rename(staged, destPath)
       dirtyDirs.add(dirname(destPath))

@@ -24,6 +24,8 @@ import { decodePlanChunk, decodePushOffer, encodePlanReply, encodePushResult } f
 import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type TreeWriter } from './place-file.js'
+import { foldProbe } from './fold-probe.js'
+import { findPathCollisions } from './path-collisions.js'
 
 /** Largest PushOffer frame: 1024 origins of ~55 bytes and framing. */
 export const MAX_OFFER_BYTES = 128 * 1024
@@ -104,7 +106,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   await io.write(encodePlanReply({ status: Status.OK, need: [], message: '' }), frameMs)
 
   // ---- from here on, the receive run must be finished ---------------------------------------
-  const writer = treeWriter(fs, volume.path, runId)
+  const writer = treeWriter(fs, volume.path, runId, c.key.nodeId)
   const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
   const plan: PlanEntry[] = []
   let stage = 'plan'
@@ -131,8 +133,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const need: number[] = []
     const heldForPeer = holdGuard(store, volumeId, logger)
     const kept: number[] = []
+    // paths this volume's directories would store as one file are refused (invariant 26)
+    const collisions = await findPathCollisions(foldProbe(fs, { logger }), volume.path, plan.map(e => e.path), [...live.values()].filter(r => r.status === 'present').map(r => r.path), `volume ${volume.name} here`)
+    const collided: number[] = []
     for (let i = 0; i < plan.length; i++) {
       const e = plan[i] as PlanEntry
+      if (collisions.has(e.path)) { collided.push(i); continue }
       const here = live.get(e.path)
       if (here !== undefined && here.status === 'present' && here.hash.equals(e.hash)) {
         const info = await fs.lstat(join(volume.path, e.path))
@@ -185,6 +191,11 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     stage = 'data'
     // a file this node holds for a peer is not replaced (DESIGN invariant 29)
     for (const entry of kept) { failures.push({ entry, reason: FailureReason.WRITE_FAILED }); outcomes.push({ entry, ok: false }) }
+    for (const entry of collided) {
+      logger.info('refused a pushed file', { peer: remoteNodeId, reason: collisions.get((plan[entry] as PlanEntry).path) })
+      failures.push({ entry, reason: FailureReason.PATH_COLLISION })
+      outcomes.push({ entry, ok: false })
+    }
     let bytesWritten = 0
     const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
     for (const index of need) {

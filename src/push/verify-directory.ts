@@ -55,8 +55,10 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     store.runs.finish(run.id, status, { error, fileCount: report.checked, detail: { checked: report.checked, mismatched: report.mismatched, missing: report.missing, reconfirmed: report.reconfirmed } })
     return report
   }
+  // the destination's store key: its marker (DESIGN "Destination identity")
+  let key: string
   try {
-    await ensureDestinationIdentity(store, fs, destination.name, destination.path)
+    key = (await ensureDestinationIdentity(store, fs, destination.name, destination.path)).key
   } catch (err) {
     if (err instanceof CairnError) {
       report.refusal = err
@@ -65,7 +67,7 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     throw err
   }
 
-  const placed = store.placements.forVolume(destination.name, volRow.id)
+  const placed = store.placements.forVolume(key, volRow.id)
   const claimed = store.files.listLive(volRow.id).filter(f => {
     if (f.status !== 'present' && f.status !== 'offloaded') return false
     return placed.get(f.path)?.contentId === f.contentId
@@ -83,7 +85,7 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     report.checked++
     init.onProgress?.(report.checked, claimed.length)
     if (problem === null) {
-      store.placements.refreshRead(destination.name, volRow.id, f.path, f.contentId, store.clock.nowNs(), SHA256_READBACK)
+      store.placements.refreshRead(key, volRow.id, f.path, f.contentId, store.clock.nowNs(), SHA256_READBACK)
       report.reconfirmed++
       continue
     }
@@ -91,7 +93,7 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
     else report.mismatched++
     if (report.problems.length < 100) report.problems.push({ path: f.path, problem })
     store.runs.note(run.id, 'alarm', `${f.path}: ${problem} at ${destination.name}`)
-    store.placements.forget(destination.name, volRow.id, f.path)
+    store.placements.forget(key, volRow.id, f.path)
   }
   settleClaims(store, volRow.id, run.id, `verify of ${destination.name}`)
 

@@ -139,9 +139,12 @@ export class NodeStore {
   }
 
   #checkNameFree (name: string, nodeId: string): void {
-    const holder = this.#db.prepare('SELECT node_id FROM nodes WHERE name = ? AND revoked_at_ns IS NULL AND node_id <> ?').pluck().get(name, nodeId) as string | undefined
-    if (holder !== undefined) throw new PeerNameTakenError(name, holder)
+    // a name that ever named an enrolled peer keeps naming it (invariant 23), revoked or not
+    const holder = this.#db.prepare('SELECT node_id, revoked_at_ns FROM nodes WHERE name = ? AND node_id <> ? AND (is_self = 1 OR enrolled_at_ns IS NOT NULL) ORDER BY revoked_at_ns IS NULL DESC LIMIT 1')
+      .get(name, nodeId) as { node_id: string, revoked_at_ns: number | null } | undefined
+    if (holder !== undefined) throw new PeerNameTakenError(name, holder.node_id, holder.revoked_at_ns !== null)
   }
+
 
   /** Stamps a peer revoked (inside the caller's transaction); the row stays for the audit. */
   markRevoked (id: number): void {

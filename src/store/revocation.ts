@@ -55,14 +55,16 @@ export interface ResetResult {
   markerForgotten: string | null
 }
 
+/** `destination`: a config name of a directory this node writes. */
 export function resetDestination (store: Store, destination: string): ResetResult {
   const tx = store.db.transaction((): ResetResult => {
     const run = store.runs.begin({ kind: 'reset', destination })
-    const counts = store.vector.deleteForDestination(destination)
-    const marker = store.destinations.forget(destination) ?? null
-    store.placements.forgetDestination(destination)
+    const row = store.destinations.forgetLocal(destination)
+    const counts = row === undefined ? { components: 0, freshness: 0 } : store.vector.deleteForDestination(row.key)
+    if (row !== undefined) store.placements.forgetDestination(row.key)
+    const marker = row?.markerId ?? null
     store.runs.finish(run.id, 'success', {
-      detail: { components_dropped: counts.components, freshness_dropped: counts.freshness, marker_forgotten: marker }
+      detail: { components_dropped: counts.components, freshness_dropped: counts.freshness, marker_forgotten: marker, key: row?.key ?? null }
     })
     return { runId: run.id, components: counts.components, freshness: counts.freshness, markerForgotten: marker }
   })

@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 6
+-- user_version = 7
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -35,9 +35,17 @@ CREATE TABLE contents (
 ) STRICT;
 
 CREATE TABLE destinations (
-  name          TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 128),
-  marker_id     TEXT NOT NULL CHECK (length(marker_id) BETWEEN 16 AND 128),
-  created_at_ns INTEGER NOT NULL
+  key             TEXT PRIMARY KEY CHECK (length(key) = 36 AND substr(key, 1, 4) = 'dir:'
+                                         AND substr(key, 5) NOT GLOB '*[^0-9a-f]*'),
+  owner_node_id   INTEGER NOT NULL REFERENCES nodes(id),
+  -- the owner's label for it (its config name there); for display and PEER/LABEL lookups
+  label           TEXT NOT NULL CHECK (length(label) BETWEEN 1 AND 64),
+  -- this node's config name for a directory it writes itself; NULL for a peer's directory
+  local_name      TEXT CHECK (local_name IS NULL OR length(local_name) BETWEEN 1 AND 64),
+  created_at_ns   INTEGER NOT NULL,
+  updated_at_ns   INTEGER NOT NULL,
+  -- set by `destination reset` (and adopt): the name no longer resolves to this marker
+  forgotten_at_ns INTEGER
 ) STRICT;
 
 CREATE TABLE files (
@@ -200,6 +208,8 @@ CREATE TABLE volumes (
 
 CREATE INDEX idx_contents_origin ON contents(origin_node_id, origin_run_id);
 
+CREATE INDEX idx_destinations_owner_label ON destinations(owner_node_id, label);
+
 CREATE INDEX idx_files_content_id ON files(content_id);
 
 CREATE INDEX idx_files_volume_status ON files(volume_id, status);
@@ -225,6 +235,9 @@ CREATE INDEX idx_vector_history_volume ON vector_history(volume_id, id);
 CREATE INDEX idx_vector_retractions_volume ON vector_retractions(volume_id, id);
 
 CREATE INDEX idx_vector_source ON vector(source_node_id) WHERE source_node_id IS NOT NULL;
+
+CREATE UNIQUE INDEX uniq_destinations_local_name ON destinations(local_name)
+  WHERE local_name IS NOT NULL AND forgotten_at_ns IS NULL;
 
 CREATE UNIQUE INDEX uniq_files_live_path ON files(volume_id, path) WHERE status <> 'superseded';
 
@@ -263,6 +276,16 @@ END;
 CREATE TRIGGER contents_no_update BEFORE UPDATE ON contents
 BEGIN
   SELECT RAISE(ABORT, 'contents: insert-only');
+END;
+
+CREATE TRIGGER destinations_identity_immutable BEFORE UPDATE OF key, owner_node_id, created_at_ns ON destinations
+BEGIN
+  SELECT RAISE(ABORT, 'destinations: a marker''s key, owner and first sight are immutable');
+END;
+
+CREATE TRIGGER destinations_no_delete BEFORE DELETE ON destinations
+BEGIN
+  SELECT RAISE(ABORT, 'destinations: rows are never deleted (reset forgets the name instead)');
 END;
 
 CREATE TRIGGER files_identity_immutable BEFORE UPDATE OF volume_id, path, content_id, first_seen_run_id ON files
@@ -307,6 +330,20 @@ END;
 CREATE TRIGGER nodes_identity_immutable BEFORE UPDATE OF node_id, public_key, is_self ON nodes
 BEGIN
   SELECT RAISE(ABORT, 'nodes: node_id, public_key and is_self are immutable');
+END;
+
+CREATE TRIGGER nodes_name_never_reused_insert BEFORE INSERT ON nodes
+WHEN NEW.name IS NOT NULL AND EXISTS (
+  SELECT 1 FROM nodes n WHERE n.name = NEW.name AND n.node_id <> NEW.node_id AND n.enrolled_at_ns IS NOT NULL)
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: a name that named an enrolled peer keeps naming it');
+END;
+
+CREATE TRIGGER nodes_name_never_reused_update BEFORE UPDATE OF name ON nodes
+WHEN NEW.name IS NOT NULL AND EXISTS (
+  SELECT 1 FROM nodes n WHERE n.name = NEW.name AND n.node_id <> NEW.node_id AND n.enrolled_at_ns IS NOT NULL)
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: a name that named an enrolled peer keeps naming it');
 END;
 
 CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes

@@ -12,10 +12,13 @@ import { loadGatePolicy } from '../../src/offload/gate-policy.js'
 import { sealAssertion } from '../../src/protocol/envelope.js'
 import type { AssertedComponent, Assertion } from '../../src/protocol/messages.js'
 import { applyPulledEnvelope } from '../../src/pull/pull.js'
+import { directoryKey } from '../../src/store/destinations.js'
 import { memoryStore } from '../helpers/store.js'
 import { addPeer, addSelf } from '../helpers/nodes.js'
 
 const h = (s: string): Buffer => createHash('sha256').update(s).digest()
+/** offsite: nas's directory destination, keyed by its marker (nas owns it, labels it `offsite`). */
+const OFFSITE = directoryKey('0f'.repeat(16))
 
 /**
  * An assertion as the current wire types want it, built from the fields this test cares about:
@@ -61,13 +64,15 @@ function fixture () {
     signer: nas.nodeId, volume: 'photos', seq: 11, issuedAtNs: clock.nowNs(), receiptFor: null,
     components: [
       { destination: nas.nodeId, originNode: self.nodeId, originRun: run1, verifyMethod: 'peer-sha256', verifiedAtNs: custodyAt },
-      { destination: 'offsite', originNode: self.nodeId, originRun: run1, verifyMethod: 'sha256-readback', verifiedAtNs: clock.nowNs() - 1 }
-    ],
-    freshness: [{ destination: 'offsite', originNode: self.nodeId, originRun: run1 }]
+      { destination: OFFSITE, owner: nas.nodeId, label: 'offsite', originNode: self.nodeId, originRun: run1, verifyMethod: 'sha256-readback', verifiedAtNs: clock.nowNs() - 1 }
+    ]
   }))
   const pull = store.runs.begin({ kind: 'pull', volumeId: vol, peerNodeId: nas.rowId, detail: { allow_rewind: 0 } }).id
   applyPulledEnvelope({ store, config, volume, volumeId: vol, peer: store.nodes.byRowId(nas.rowId)!, envelope: env, runId: pull, allowRewind: false })
   store.runs.finish(pull, 'success')
+  // both claims are kept: nas's custody, and its claim about the directory it owns
+  expect(store.destinations.byKey(OFFSITE)).toMatchObject({ ownerRowId: nas.rowId, label: 'offsite' })
+  expect(store.vector.list(vol).map(c => c.destination).sort()).toEqual([nas.nodeId, OFFSITE].sort())
   // a.jpg comes back (same bytes)
   idx([['2019/a.jpg', 'AAA'], ['2019/c.jpg', 'CCC']])
   const refusingTargets = (requires: string[], path: string): string[] => {

@@ -11,11 +11,10 @@
  * judges a directory target on laptop's own placement alone, and no hold is taken for a
  * directory, so laptop's offload deletes the only copy of its version at that path.
  *
- * Honest nodes, no fault injected: a false durable. It is the destination-identity work's to
- * close (issue "Destination identity: keys, not labels", deliverable 1: the marker names its
- * owner and a marker another node owns refuses the push; see also
- * ../shared/audit/data-path/poc-b-shared-destination.sh). Until that lands this reproduction is
- * skipped, visibly: un-skip it with that change, and it must pass.
+ * Honest nodes, no fault injected: a false durable. Closed by the destination-identity work
+ * (issue 13, deliverable 1): the marker names its owner, and a marker another node owns
+ * refuses the push with who owns it and what to do. See also
+ * ../shared/audit/data-path/poc-b-shared-destination.sh.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -30,7 +29,7 @@ const nodes: InProcessNode[] = []
 afterEach(async () => { for (const n of nodes.splice(0)) await n.close() })
 
 describe('a directory destination another node also writes', () => {
-  it.skip('refuses to count a shared directory as durable once another node has replaced the path (a marker another node owns is refused)', async () => {
+  it('refuses the second node\'s push into a directory whose marker the first owns, so the first node\'s bytes stay and its offload judges what is there', async () => {
     const root = tempDir('cairn-review-shared-')
     const share = join(root, 'share')
     for (const d of ['laptop-photos/2019', 'desk-photos/2019', 'share']) mkdirSync(join(root, d), { recursive: true })
@@ -42,18 +41,21 @@ describe('a directory destination another node also writes', () => {
     writeFileSync(join(root, 'desk-photos/2019/p.jpg'), 'desk\'s edit of the photo')
     for (const n of [laptop, desk]) await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, shallow: false, logger: n.logger })
 
-    const push = async (n: InProcessNode): Promise<string> => (await pushToDirectory({ store: n.store, volume: n.config.volumes.get('photos')!, destination: n.config.destinations.get('share')!, shallow: false, logger: n.logger })).status
-    expect(await push(laptop)).toBe('success')
-    // desk adopts the marker laptop wrote: invariant 24 says this push is refused
+    const push = async (n: InProcessNode) => await pushToDirectory({ store: n.store, volume: n.config.volumes.get('photos')!, destination: n.config.destinations.get('share')!, shallow: false, logger: n.logger })
+    expect((await push(laptop)).status).toBe('success')
+    // desk finds laptop's marker: refused, naming the owner, writing nothing
     const deskPush = await push(desk)
-    const sharedBytes = readFileSync(join(share, 'photos/2019/p.jpg'), 'utf8')
+    expect(deskPush.status).toBe('refused')
+    expect(deskPush.refusal?.name).toBe('DestinationOwnedError')
+    expect(deskPush.refusal?.message).toContain(laptop.store.nodes.self().nodeId)
+    expect(readFileSync(join(share, 'photos/2019/p.jpg'), 'utf8')).toBe('laptop\'s edit of the photo')
+    expect(desk.store.vector.list(desk.store.volumes.get('photos')!.id).filter(c => c.destination.startsWith('dir:'))).toEqual([])
+    expect(desk.store.destinations.local('share')).toBeUndefined()
 
     const report = await offloadVolume({ store: laptop.store, config: laptop.config, volume: laptop.config.volumes.get('photos')!, selectors: ['.'], dryRun: false, perFile: true, logger: laptop.logger })
-    const gone = !existsSync(join(root, 'laptop-photos/2019/p.jpg'))
-    // the setup: desk's push succeeded and the share now holds desk's bytes at the path
-    expect(deskPush).toBe('success')
-    expect(sharedBytes).toBe('desk\'s edit of the photo')
-    // the guarantee: laptop never deletes its bytes while the required target does not hold them
-    expect({ offloaded: report.offloaded, gone }).toEqual({ offloaded: 0, gone: false })
+    // the share holds laptop's exact bytes, so laptop's offload is honest
+    expect(report.offloaded).toBe(1)
+    expect(existsSync(join(root, 'laptop-photos/2019/p.jpg'))).toBe(false)
+    expect(readFileSync(join(share, 'photos/2019/p.jpg'), 'utf8')).toBe('laptop\'s edit of the photo')
   }, 30_000)
 })

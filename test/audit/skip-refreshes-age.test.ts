@@ -73,7 +73,8 @@ function fixture (maxAgeMs: number | undefined) {
     expect([after.size, after.mtimeNs]).toEqual([st.size, st.mtimeNs])
     expect(readFileSync(remote, 'utf8')).not.toBe(ORIGINAL)
   }
-  const component = () => store.vector.list(store.volumes.get('photos')!.id).find(c => c.destination === 'usb')
+  // usb is its marker's key in the store (recorded by the first push)
+  const component = () => store.vector.list(store.volumes.get('photos')!.id).find(c => c.destination === store.destinations.local('usb')?.key)
   return { store, clock, volume, local, remote, push, offload, corruptInPlace, component, index: async () => { await indexVolume({ store, volume, shallow: false, logger }) } }
 }
 

@@ -27,6 +27,7 @@ import { DURABILITY_PROTOCOL } from '../../src/protocol/ids.js'
 import { Status, type AssertedComponent, type Assertion } from '../../src/protocol/messages.js'
 import { encodeDurabilityResponse } from '../../src/protocol/wire.js'
 import { pullVolume, type PullReport } from '../../src/pull/pull.js'
+import { directoryKey } from '../../src/store/destinations.js'
 import { revokeSource } from '../../src/store/revocation.js'
 import { assertion } from '../helpers/assertions.js'
 import { inProcessNode, type InProcessNode } from '../helpers/fleet.js'
@@ -38,6 +39,8 @@ const P = '2019/p.jpg'
 const BYTES = 'a photo nas never had'
 const FAR = 1_000_000
 const PULL_TIMEOUT_MS = 3_000
+/** The key of a directory desk claims nas owns (laptop never heard of it from nas). */
+const OFFSITE = directoryKey('6e'.repeat(16))
 
 /**
  * An assertion as the current wire types want it, built from the fields this test cares about:
@@ -73,11 +76,8 @@ async function fleet () {
         issuedAtNs: now,
         components: [
           { destination: nasKey.nodeId, originNode: laptopId, originRun: FAR, verifyMethod: 'peer-sha256', verifiedAtNs: now - 1e9 },
-          { destination: 'offsite', originNode: laptopId, originRun: FAR, verifyMethod: 'sha256-readback', verifiedAtNs: now - 1e9 }
-        ],
-        freshness: [
-          { destination: nasKey.nodeId, originNode: laptopId, originRun: FAR },
-          { destination: 'offsite', originNode: laptopId, originRun: FAR }
+          // "nas's directory offsite holds them": a marker desk says nas owns and labels offsite
+          { destination: OFFSITE, owner: nasKey.nodeId, label: 'offsite', originNode: laptopId, originRun: FAR, verifyMethod: 'sha256-readback', verifiedAtNs: now - 1e9 }
         ]
       })
       await lpStream(stream).write(encodeDurabilityResponse({ status: Status.OK, envelope: sealAssertion(deskKey, lie), message: '' }))
@@ -119,8 +119,13 @@ describe('audit: a peer never speaks for another node', () => {
     expect(r.status).toBe('success')
     expect(r.fetched).toBeGreaterThan(0)
     expect(r.dropped).toBeGreaterThanOrEqual(1)
-    // nothing desk said about nas is live evidence
+    // both claims are about a third node (nas's custody, a directory desk says nas owns)
+    expect(r.dropped).toBe(2)
+    expect(r.drops.map(d => d.kind)).toEqual(['third-party', 'third-party'])
+    // nothing desk said about nas is live evidence, and desk's word registers no directory of nas
     expect(f.aboutNas()).toEqual([])
+    expect(f.laptop.store.destinations.byKey(OFFSITE)).toBeUndefined()
+    expect(f.laptop.store.vector.list(f.laptop.store.volumes.get('photos')!.id).filter(c => c.destination === OFFSITE)).toEqual([])
     const targets = await f.refusing()
     expect(targets).toContain('nas')
     // desk's word about offsite reaches p.jpg through no chain that holds it either

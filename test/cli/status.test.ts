@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cairn, cairnJson } from '../helpers/cli.js'
@@ -9,7 +9,7 @@ interface Status {
   node_id: string
   name: string
   ok: boolean
-  volumes: Array<{ name: string, files: { present: number }, targets: Array<{ name: string, kind: string, pushed: boolean, required: boolean, components: Array<{ origin: string, provenance: string }> }>, offload: { durable: number, not_durable: number, groups: Array<{ target: string, cause: string }> }, warnings: string[], notes: string[] }>
+  volumes: Array<{ name: string, files: { present: number }, targets: Array<{ name: string, kind: string, label: string, key: string | null, owner_node_id: string | null, pushed: boolean, required: boolean, components: Array<{ origin: string, provenance: string }> }>, offload: { durable: number, not_durable: number, groups: Array<{ target: string, cause: string }> }, warnings: string[], notes: string[] }>
   peers: unknown[]
 }
 
@@ -25,17 +25,22 @@ function setup (requires: string): { home: string, root: string } {
 
 describe('cairn status', () => {
   it('exits 1 while something blocks offload, naming it, and 0 once everything is durable', async () => {
-    const { home } = setup('["usb"]')
+    const { home, root } = setup('["usb"]')
     await cairnJson(home, ['index', 'photos'])
     const blocked = await cairn(home, ['status', '--json'])
     expect(blocked.code).toBe(1)
     const s1 = JSON.parse(blocked.stdout) as Status
     expect(s1).toMatchObject({ name: 'laptop', ok: false, volumes: [{ name: 'photos', files: { present: 1 }, offload: { durable: 0, not_durable: 1, groups: [{ target: 'usb', cause: 'not-pushed' }] } }] })
+    // before its first push a directory has no marker, so no key and no owner
+    expect(s1.volumes[0]?.targets).toEqual([expect.objectContaining({ name: 'usb', label: 'usb', key: null, owner_node_id: null })])
     await cairnJson(home, ['push', 'photos'])
     const good = await cairn(home, ['status', '--json'])
     expect(good.code).toBe(0)
     const s2 = JSON.parse(good.stdout) as Status
-    expect(s2.volumes[0]).toMatchObject({ offload: { durable: 1, not_durable: 0 }, targets: [{ name: 'usb', kind: 'directory', pushed: true, required: true, components: [{ origin: 'laptop', provenance: 'locally verified' }] }] })
+    expect(s2.volumes[0]).toMatchObject({ offload: { durable: 1, not_durable: 0 }, targets: [{ name: 'usb', kind: 'directory', label: 'usb', owner_node_id: s2.node_id, pushed: true, required: true, components: [{ origin: 'laptop', provenance: 'locally verified' }] }] })
+    // keyed by the marker the push wrote, owned by this node
+    const marker = readFileSync(join(root, 'usb/.cairn-destination'), 'utf8').split('\n')[1]
+    expect(s2.volumes[0]?.targets[0]?.key).toBe(`dir:${marker}`)
     const human = await cairn(home, ['status'])
     expect(human.stdout).toContain('all good')
     expect(human.stdout).toContain('1 of 1 present files durable on usb')

@@ -1,8 +1,11 @@
+import { mkdirSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
 import { checkConfigAgainstPeers } from '../../src/config/resolve.js'
 import { configTemplate } from '../../src/config/template.js'
 import { parseDurationMs } from '../../src/config/duration.js'
+import { tempDir } from '../helpers/store.js'
 
 const FILE = '/home/me/.cairn/cairn.toml'
 
@@ -86,6 +89,123 @@ describe('config', () => {
     const c = parseConfig(GOOD, FILE)
     checkConfigAgainstPeers(c, new Set(['nas']))
     expect(c.volumes.get('photos')?.offloadRequires).toContain('offsite')
+  })
+})
+
+describe('one directory is one copy (DESIGN invariant 24)', () => {
+  const HEAD = 'name = "laptop"\n'
+  const dest = (name: string, path: string): string => `[destinations.${name}]\ntype = "directory"\npath = ${JSON.stringify(path)}\n`
+  const vol = (name: string, path: string): string => `[volumes.${name}]\npath = ${JSON.stringify(path)}\n`
+  const refusal = (text: string): Record<string, unknown> => {
+    try {
+      parseConfig(text, FILE)
+    } catch (err) {
+      return err as Record<string, unknown>
+    }
+    throw new Error('the config was accepted')
+  }
+
+  it.each(['/mnt/usb/', '/mnt/usb//', '/mnt//usb', '/mnt/./usb', '/mnt/usb/sub/..'])('refuses two destinations that name one directory, with or without a trailing slash (%j)', (alias) => {
+    const err = refusal(HEAD + dest('usb', '/mnt/usb') + dest('usb2', alias))
+    expect(err).toMatchObject({ name: 'ConfigError', file: FILE, key: 'destinations.usb2.path' })
+    expect(err.expected).toContain('destinations.usb ("/mnt/usb")')
+    expect(err.got).toBe(`${JSON.stringify(alias)}, the same directory`)
+    expect(err.hint).toContain('one directory is one copy')
+    expect(err.message).toContain(FILE)
+  })
+
+  it('refuses two destinations that name one existing directory, with or without a trailing slash', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'usb'))
+    const err = refusal(HEAD + dest('usb', join(root, 'usb')) + dest('usb2', join(root, 'usb') + '/'))
+    expect(err).toMatchObject({ name: 'ConfigError', file: FILE, key: 'destinations.usb2.path' })
+    expect(err.got).toContain('the same directory')
+  })
+
+  it('refuses a destination reached through a symlink to another destination', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'usb'))
+    symlinkSync(join(root, 'usb'), join(root, 'usb-link'))
+    const err = refusal(HEAD + dest('usb', join(root, 'usb')) + dest('usb2', join(root, 'usb-link')))
+    expect(err).toMatchObject({ name: 'ConfigError', file: FILE, key: 'destinations.usb2.path' })
+    expect(err.expected).toContain('destinations.usb')
+    expect(err.got).toContain(JSON.stringify(join(root, 'usb-link')))
+    expect(err.got).toContain('resolves to')
+    expect(err.got).toContain('the same directory')
+  })
+
+  it('refuses a destination not created yet whose existing parent is a symlink into another destination', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'usb'))
+    symlinkSync(join(root, 'usb'), join(root, 'usb-link'))
+    const err = refusal(HEAD + dest('usb', join(root, 'usb', 'cairn')) + dest('usb2', join(root, 'usb-link', 'cairn')))
+    expect(err).toMatchObject({ name: 'ConfigError', key: 'destinations.usb2.path' })
+    expect(err.got).toContain('the same directory')
+  })
+
+  it('refuses a dangling symlink to an unmounted disk that another destination names', () => {
+    const root = tempDir('cairn-config-')
+    symlinkSync(join(root, 'media', 'usb'), join(root, 'usb-link'))
+    const err = refusal(HEAD + dest('usb', join(root, 'media', 'usb')) + dest('usb2', join(root, 'usb-link')))
+    expect(err).toMatchObject({ name: 'ConfigError', key: 'destinations.usb2.path' })
+    expect(err.got).toContain('the same directory')
+  })
+
+  it.each([
+    ['inside the first', '/mnt/usb', '/mnt/usb/cairn', 'a directory inside it'],
+    ['around the first', '/mnt/usb/cairn', '/mnt/usb', 'a directory that contains it']
+  ])('refuses nested destinations (the second %s)', (_label, first, second, relation) => {
+    const err = refusal(HEAD + dest('usb', first) + dest('usb2', second))
+    expect(err).toMatchObject({ name: 'ConfigError', file: FILE, key: 'destinations.usb2.path' })
+    expect(err.expected).toContain(`destinations.usb (${JSON.stringify(first)})`)
+    expect(err.got).toBe(`${JSON.stringify(second)}, ${relation}`)
+  })
+
+  it('refuses nested destinations when one is inside the other only through a symlink', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'usb', 'cairn'), { recursive: true })
+    symlinkSync(join(root, 'usb', 'cairn'), join(root, 'inner'))
+    const err = refusal(HEAD + dest('usb', join(root, 'usb')) + dest('inner', join(root, 'inner')))
+    expect(err).toMatchObject({ name: 'ConfigError', key: 'destinations.inner.path' })
+    expect(err.got).toContain('a directory inside it')
+  })
+
+  it('accepts sibling destinations whose names share a prefix', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'x'))
+    mkdirSync(join(root, 'x2'))
+    const c = parseConfig(HEAD + dest('x', join(root, 'x')) + dest('x2', join(root, 'x2')) + dest('lexical', '/mnt/x') + dest('lexical2', '/mnt/x2'), FILE)
+    expect([...c.destinations.keys()]).toEqual(['x', 'x2', 'lexical', 'lexical2'])
+  })
+
+  it('loads a destination on a symlink loop without hanging, and still refuses a second name for it', () => {
+    const root = tempDir('cairn-config-')
+    symlinkSync(join(root, 'loop'), join(root, 'loop'))
+    expect(parseConfig(HEAD + dest('usb', join(root, 'loop')) + dest('x', join(root, 'x')), FILE).destinations.size).toBe(2)
+    expect(refusal(HEAD + dest('usb', join(root, 'loop')) + dest('usb2', join(root, 'loop') + '/'))).toMatchObject({ name: 'ConfigError', key: 'destinations.usb2.path' })
+  })
+
+  it('refuses a destination reached through a symlink into a volume', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'photos'))
+    symlinkSync(join(root, 'photos'), join(root, 'photos-link'))
+    const err = refusal(HEAD + vol('photos', join(root, 'photos')) + dest('usb', join(root, 'photos-link', 'backup')))
+    expect(err).toMatchObject({ name: 'ConfigError', key: 'destinations.usb.path' })
+    expect(err.expected).toContain('neither contains nor lies inside volume photos')
+    expect(err.got).toContain('a directory inside it')
+  })
+
+  it('refuses two volumes that name one directory, with or without a trailing slash or through a symlink', () => {
+    const root = tempDir('cairn-config-')
+    mkdirSync(join(root, 'photos'))
+    symlinkSync(join(root, 'photos'), join(root, 'photos-link'))
+    for (const alias of ['/home/me/Pictures/', join(root, 'photos-link')]) {
+      const first = alias.startsWith('/home') ? '/home/me/Pictures' : join(root, 'photos')
+      const err = refusal(HEAD + vol('photos', first) + vol('again', alias))
+      expect(err).toMatchObject({ name: 'ConfigError', key: 'volumes.again.path' })
+      expect(err.expected).toContain('volume photos')
+      expect(err.got).toContain('the same directory')
+    }
   })
 })
 

@@ -1,4 +1,5 @@
 import { settleClaims } from '../../src/evidence/settle.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
@@ -11,28 +12,38 @@ import { cairn, cairnJson } from '../helpers/cli.js'
 import { tempDir } from '../helpers/store.js'
 import { configure, enrollBothWays, eventually, initHome, startServe, type ServeProcess } from './fleet.js'
 
-interface VectorRow { destination: string, origin: string, origin_run: number, verify_method: string | null, source: string }
+interface VectorRow { destination: string, origin: string, origin_run: number, verify_method: string | null, source: string, destination_key: string, destination_owner_node_id: string | null, destination_label: string }
 
 function open (home: string): Store {
   const p = homePaths(home)
   return openStore({ path: p.db, clock: new ManualClock(Date.now() * 1e6), logger: silentLogger, backupsDir: p.backups })
 }
 
-/** Records local evidence in a home's database, as a push of that node would have. */
+/** The marker ids of the directories the homes push to (usb: laptop's; offsite, elsewhere: nas's). */
+const MARKERS: Record<string, string> = { usb: 'a1'.repeat(16), offsite: 'b2'.repeat(16), elsewhere: 'c3'.repeat(16) }
+
 /**
  * Seeds what a node holds the way its own runs would leave it: one file received from
- * `origin` at `run`, placed at the given directories, and the claims settled from that.
+ * `origin` at `run`, placed at the given directories (each with this node's marker, recorded
+ * as its first push would), and the claims settled from that.
  */
-function seedHeld (home: string, volumePath: string, origin: NodeId, run: number, directories: string[]): void {
+function seedHeld (home: string, volumePath: string, origin: NodeId, run: number, directories: Array<[name: string, path: string]>): void {
   const store = open(home)
   try {
+    const self = store.nodes.self()
     const vol = store.volumes.ensure('photos', volumePath)
     const originRow = store.nodes.ensureOrigin(origin)
     const r = store.runs.begin({ kind: 'receive', volumeId: vol.id })
     const hash = Buffer.alloc(32, 7)
     store.files.recordObserved(vol.id, r.id, [{ path: '2019/a.jpg', hash, size: 10, mtimeNs: 1, originNodeId: originRow.id, originRunId: run }], 'received')
     const contentId = store.files.contentIdOf(hash) as number
-    for (const d of directories) store.placements.record(d, vol.id, '2019/a.jpg', { contentId, size: 10, mtimeNs: 1, verifyMethod: 'sha256-readback', runId: r.id, originNodeId: originRow.id, originRunId: run })
+    for (const [name, path] of directories) {
+      const markerId = MARKERS[name] as string
+      mkdirSync(path, { recursive: true })
+      writeFileSync(join(path, '.cairn-destination'), `cairn-destination-v2\n${markerId}\nowner ${self.nodeId}\nlabel ${name}\n`)
+      const key = store.db.transaction(() => store.destinations.recordLocal(self.id, name, markerId)).immediate().key
+      store.placements.record(key, vol.id, '2019/a.jpg', { contentId, size: 10, mtimeNs: 1, verifyMethod: 'sha256-readback', runId: r.id, originNodeId: originRow.id, originRunId: run })
+    }
     settleClaims(store, vol.id, r.id, 'seed')
     store.runs.finish(r.id, 'success')
   } finally {
@@ -56,8 +67,8 @@ describe('a fleet of real `cairn serve` processes: enroll, pull, schedule, gate,
     configure(nas.home, `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/offsite"\n[destinations.elsewhere]\ntype = "directory"\npath = "${root}/elsewhere"`, '1s')
     configure(friend.home, `[volumes.photos]\npath = "${root}/friend-photos"`)
     configure(stranger.home, `[volumes.photos]\npath = "${root}/stranger-photos"`)
-    seedHeld(laptop.home, `${root}/photos`, laptopId, 3, ['usb'])
-    seedHeld(nas.home, `${root}/nas-photos`, laptopId, 3, ['offsite', 'elsewhere'])
+    seedHeld(laptop.home, `${root}/photos`, laptopId, 3, [['usb', `${root}/usb`]])
+    seedHeld(nas.home, `${root}/nas-photos`, laptopId, 3, [['offsite', `${root}/offsite`], ['elsewhere', `${root}/elsewhere`]])
     seedHeld(friend.home, `${root}/friend-photos`, laptopId, 2, [])
 
     for (const h of [nas, friend, laptop, stranger]) serves.push(await startServe(h.home))
@@ -78,15 +89,21 @@ describe('a fleet of real `cairn serve` processes: enroll, pull, schedule, gate,
     })
     // nas's whole set: its custody and its claims about offsite and elsewhere
     expect(pull).toMatchObject({ status: 'success', fetched: 3, applied: 2, dropped: 1, rewinds: [] })
-    expect(pull?.drops).toEqual([{ destination: 'elsewhere', origin: 'laptop', kind: 'component' }])
+    // elsewhere is no directory laptop requires: dropped, and laptop never registers its marker
+    expect(pull?.drops).toEqual([{ destination: `elsewhere (nas's, dir:${MARKERS.elsewhere})`, origin: 'laptop', kind: 'component' }])
     const afterPull = await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])
     // (the scheduled pull may already have brought friend's component as well)
     expect(sorted(afterPull.filter(r => r.destination !== 'friend').map(r => [r.destination, r.origin, r.origin_run, r.verify_method, r.source]))).toEqual([
       ['laptop', 'laptop', 3, 'peer-sha256', 'local'],
       ['nas', 'laptop', 3, 'peer-sha256', 'nas'],
-      ['nas/offsite', 'laptop', 3, 'sha256-readback', 'nas'],
+      ['offsite (nas\'s)', 'laptop', 3, 'sha256-readback', 'nas'],
       ['usb', 'laptop', 3, 'sha256-readback', 'local']
     ])
+    // nas's directory is its marker, owned by nas; laptop's usb is laptop's marker
+    expect(sorted(afterPull.filter(r => r.destination_key.startsWith('dir:')).map(r => [r.destination_key, r.destination_owner_node_id, r.destination_label]))).toEqual(sorted([
+      [`dir:${MARKERS.offsite}`, ids.nas, 'offsite'],
+      [`dir:${MARKERS.usb}`, laptopId, 'usb']
+    ]))
 
     // the scheduled pull (pull_every = 1s) brings friend's evidence without a manual command
     await eventually(async () => {

@@ -5,7 +5,7 @@ import { cairn, cairnJson } from '../helpers/cli.js'
 import { tempDir } from '../helpers/store.js'
 import { configure, enrollBothWays, initHome, startServe, type ServeProcess } from './fleet.js'
 
-interface VectorRow { destination: string, origin: string, origin_run: number, verify_method: string | null, source: string }
+interface VectorRow { destination: string, origin: string, origin_run: number, verify_method: string | null, source: string, destination_key: string, destination_owner_node_id: string | null, destination_label: string }
 interface Group { target: string, cause: string, files: number, summary: string, advice: string, example_path: string, detail: string, provenance: string }
 interface Offload { dry_run: boolean, run_id: number | null, selected: number, offloaded: number, durable: number, not_durable: number, drift: number, groups: Group[], requirements: Array<{ target: string, satisfied: number, blocked: number }> }
 
@@ -41,14 +41,17 @@ describe('the cairn story', () => {
     // 2. nas pushes its copy to offsite, reads it back, records it locally verified
     const [offsite] = await cairnJson<Array<{ status: string, method: string }>>(nas.home, ['push', 'photos'])
     expect(offsite).toMatchObject({ status: 'success', method: 'sha256-readback' })
-    expect((await cairnJson<VectorRow[]>(nas.home, ['vector', 'photos'])).find(r => r.destination === 'offsite'))
-      .toMatchObject({ origin: 'laptop', origin_run: indexed.run_id, source: 'local' })
+    const nasId = (await cairnJson<{ node_id: string }>(nas.home, ['id'])).node_id
+    const atNas = (await cairnJson<VectorRow[]>(nas.home, ['vector', 'photos'])).find(r => r.destination === 'offsite')
+    expect(atNas).toMatchObject({ origin: 'laptop', origin_run: indexed.run_id, source: 'local', destination_owner_node_id: nasId, destination_label: 'offsite' })
+    expect(atNas?.destination_key).toMatch(/^dir:[0-9a-f]{32}$/)
 
     // 3. laptop pulls nas's signed vector: it now knows offsite holds photos, asserted by nas
     const [pulled] = await cairnJson<Array<{ status: string }>>(laptop.home, ['pull', 'nas', 'photos'])
     expect(pulled?.status).toBe('success')
-    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).find(r => r.destination === 'nas/offsite'))
-      .toMatchObject({ origin: 'laptop', origin_run: indexed.run_id, verify_method: 'sha256-readback', source: 'nas' })
+    // keyed by offsite's marker on both nodes, owned by nas, shown as nas's directory
+    expect((await cairnJson<VectorRow[]>(laptop.home, ['vector', 'photos'])).find(r => r.destination_key === atNas?.destination_key))
+      .toMatchObject({ destination: "offsite (nas's)", destination_owner_node_id: nasId, destination_label: 'offsite', origin: 'laptop', origin_run: indexed.run_id, verify_method: 'sha256-readback', source: 'nas' })
 
     // 4. laptop offloads 2019/: both required targets are covered
     const off = await cairnJson<Offload>(laptop.home, ['offload', 'photos', '2019'])

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import type { NodeKey } from '../../src/identity/node-key.js'
 import { ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, signingBuffer } from '../../src/protocol/envelope.js'
@@ -18,9 +19,31 @@ export function component (destination: string, originNode: NodeId, originRun: n
   return { destination, originNode, originRun, verifyMethod: 'sha256-readback', verifiedAtNs: T0 - 1e9, exceptions: [], ...overrides }
 }
 
+/** A stable 32-hex marker id for a test's directory `tag` (the same tag always gives the same marker). */
+export function markerFor (tag: string): string {
+  return createHash('sha256').update(`test-marker:${tag}`).digest('hex').slice(0, 32)
+}
+
+/** The store and wire key of the test directory `tag`: `dir:<markerFor(tag)>`. */
+export function dirKey (tag: string): string {
+  return `dir:${markerFor(tag)}`
+}
+
+/**
+ * A claim about a directory: keyed by its marker (`dirKey(label)` unless overridden), carrying
+ * the owner node id and the owner's label for it, as the wire requires.
+ */
+export function dirComponent (label: string, owner: NodeId, originNode: NodeId, originRun: number, overrides: Partial<AssertedComponent> = {}): AssertedComponent {
+  return component(dirKey(label), originNode, originRun, { label, owner, ...overrides })
+}
+
 const nodeIds = [1, 2, 3, 4, 5].map(n => testKey(n).nodeId)
 const nameArb = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/)
-const destinationArb = fc.oneof(nameArb, fc.constantFrom(...nodeIds))
+/** A component's destination: a node id (custody), or a directory key with its label and owner. */
+const destinationArb: fc.Arbitrary<Pick<AssertedComponent, 'destination' | 'label' | 'owner'>> = fc.oneof(
+  fc.constantFrom(...nodeIds).map(destination => ({ destination })),
+  fc.record({ destination: fc.stringMatching(/^[0-9a-f]{32}$/).map(m => `dir:${m}`), label: nameArb, owner: fc.constantFrom(...nodeIds) })
+)
 const timeArb = fc.integer({ min: 1_600_000_000, max: 4_000_000_000 }).map(s => s * 1e9)
 
 /** Arbitrary valid assertions (unique destination/origin pairs). */
@@ -31,13 +54,13 @@ export const assertionArb: fc.Arbitrary<Assertion> = fc.record({
   issuedAtNs: timeArb,
   receiptFor: fc.option(fc.integer({ min: 1, max: 1e12 }), { nil: null }),
   components: fc.uniqueArray(fc.record({
-    destination: destinationArb,
+    target: destinationArb,
     originNode: fc.constantFrom(...nodeIds),
     originRun: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     verifyMethod: fc.constantFrom(...VERIFY_METHODS, null),
     verifiedAtNs: fc.option(timeArb, { nil: null }),
     exceptions: fc.constant([] as Array<{ path: string, run: number }>)
-  }), { selector: c => `${c.destination}|${c.originNode}`, maxLength: 30 }),
+  }).map(({ target, ...rest }): AssertedComponent => ({ ...target, ...rest })), { selector: c => `${c.destination}|${c.originNode}`, maxLength: 30 }),
   tombstones: fc.constant([])
 })
 

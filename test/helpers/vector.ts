@@ -37,7 +37,7 @@ export function vectorFixture (): VectorFixture {
   }
 }
 
-/** Raw snapshot of the vector-related tables, for byte-level before/after comparisons. */
+/** Raw snapshot of the vector-related tables and the destination registry, for byte-level before/after comparisons. */
 export function snapshotEvidence (store: Store): string {
   const dump = (sql: string): unknown[] => store.db.prepare(sql).all()
   return JSON.stringify({
@@ -46,6 +46,8 @@ export function snapshotEvidence (store: Store): string {
     freshness: dump('SELECT * FROM push_freshness ORDER BY volume_id, destination, origin_node_id, source_node_id'),
     assertions: dump('SELECT id, signer_node_id, volume, seq, hex(envelope_sha256) FROM assertions ORDER BY id'),
     watermarks: dump('SELECT signer_node_id, volume, seq, hex(envelope_sha256) FROM assertion_watermarks ORDER BY signer_node_id, volume'),
-    nodes: dump('SELECT id, node_id, name, enrolled_at_ns, revoked_at_ns FROM nodes ORDER BY id')
+    nodes: dump('SELECT id, node_id, name, enrolled_at_ns, revoked_at_ns FROM nodes ORDER BY id'),
+    // the destination registry: an accepted directory claim records its marker's owner
+    destinations: dump('SELECT * FROM destinations ORDER BY key')
   })
 }

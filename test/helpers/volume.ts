@@ -44,6 +44,16 @@ export function volumeFixture (): VolumeFixture {
   }
 }
 
+/**
+ * The store key (`dir:<marker id>`) a local destination name resolves to now; throws before the
+ * name's first push (no evidence can exist then), so a test never reads rows under a label.
+ */
+export function localKey (store: Store, name: string): string {
+  const key = store.destinations.local(name)?.key
+  if (key === undefined) throw new Error(`destination ${name} has no recorded marker yet (no push to it so far)`)
+  return key
+}
+
 export function sha256 (data: string | Buffer): Buffer {
   return createHash('sha256').update(data).digest()
 }

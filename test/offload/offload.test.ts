@@ -8,9 +8,9 @@ import { restoreFiles } from '../../src/offload/restore.js'
 import { pushToDirectory } from '../../src/push/directory-push.js'
 import { verifyDirectory } from '../../src/push/verify-directory.js'
 import { revokeSource } from '../../src/store/revocation.js'
-import { relayedKey } from '../../src/evidence/scope.js'
+import { directoryKey } from '../../src/store/destinations.js'
 import { addPeer } from '../helpers/nodes.js'
-import { volumeFixture, type VolumeFixture } from '../helpers/volume.js'
+import { localKey, volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 import { snapshotEvidence } from '../helpers/vector.js'
 
 function configOf (f: VolumeFixture, volume: VolumeConfig): Config {
@@ -78,7 +78,7 @@ describe('offload', () => {
     await ready(f, { 'a.jpg': 'alpha' })
     const volId = f.store.volumes.get('photos')!.id
     // the last real read of the bytes at usb was 40 days ago
-    f.store.db.prepare('UPDATE placements SET verified_at_ns = verified_at_ns - ? WHERE destination = ? AND volume_id = ?').run(40 * 86_400e9, 'usb', volId)
+    expect(f.store.db.prepare('UPDATE placements SET verified_at_ns = verified_at_ns - ? WHERE destination = ? AND volume_id = ?').run(40 * 86_400e9, localKey(f.store, 'usb'), volId).changes).toBe(1)
     const limited = { ...f.volume, offloadMaxEvidenceAgeMs: 30 * 86_400_000 }
     const r = await offload(f, ['.'], { volume: limited, dryRun: true })
     expect(causes(r)).toEqual(['usb:evidence-stale'])
@@ -120,7 +120,9 @@ describe('offload', () => {
     await ready(f, { 'a.jpg': 'alpha' })
     const volId = f.store.volumes.get('photos')!.id
     const file = f.store.files.live(volId).get('a.jpg')!
-    const offsite = relayedKey(nas.nodeId, 'offsite')
+    // a directory only nas reaches: its marker, owned by nas in the registry under nas's label
+    const offsite = directoryKey('0f'.repeat(16))
+    f.store.db.transaction(() => f.store.destinations.notePeer(offsite, nas.rowId, 'offsite')).immediate()
     const now = f.store.clock.nowNs()
     const assert = (claims: Parameters<typeof f.store.vector.replaceFromSource>[2]): void => {
       const run = f.store.runs.begin({ kind: 'pull', volumeId: volId, peerNodeId: nas.rowId })
@@ -220,11 +222,13 @@ describe('offload', () => {
     writeFileSync(join(f.usb.path, 'photos/a.jpg'), 'rotten')
     const failed = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
     expect(failed).toMatchObject({ status: 'failed', mismatched: 1, problems: [{ path: 'a.jpg', problem: 'mismatched' }] })
-    expect(f.store.placements.forVolume('usb', volId).has('a.jpg')).toBe(false)
+    const usb = localKey(f.store, 'usb')
+    expect(f.store.placements.forVolume(usb, volId).has('b.jpg')).toBe(true)
+    expect(f.store.placements.forVolume(usb, volId).has('a.jpg')).toBe(false)
     // the claim about usb no longer covers it: an audited write of the verify run carries the hole
     const a = f.store.files.live(volId).get('a.jpg')!
-    expect(f.store.vector.get(volId, 'usb', self)?.exceptions).toEqual([{ path: 'a.jpg', run: a.originRunId }])
-    expect(f.store.vector.history(volId).filter(h => h.destination === 'usb').at(-1)).toMatchObject({ runId: failed.runId, exceptions: [{ path: 'a.jpg', run: a.originRunId }] })
+    expect(f.store.vector.get(volId, usb, self)?.exceptions).toEqual([{ path: 'a.jpg', run: a.originRunId }])
+    expect(f.store.vector.history(volId).filter(h => h.destination === usb).at(-1)).toMatchObject({ runId: failed.runId, exceptions: [{ path: 'a.jpg', run: a.originRunId }] })
     const r = await offload(f, ['.'], { dryRun: true })
     expect(r).toMatchObject({ durable: 1, notDurable: 1 })
     expect(causes(r)).toEqual(['usb:not-pushed'])

@@ -14,7 +14,7 @@ import { encodeAssertion, encodeDurabilityRequest, encodeDurabilityResponse, enc
 import { pullVolume, type PullReport } from '../../src/pull/pull.js'
 import { revokeSource } from '../../src/store/revocation.js'
 import type { NodeRow } from '../../src/store/nodes.js'
-import { assertion, component, signRaw as signRawWith, varintBytes } from '../helpers/assertions.js'
+import { assertion, component, dirComponent, markerFor, signRaw as signRawWith, varintBytes } from '../helpers/assertions.js'
 import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
 import { tempDir } from '../helpers/store.js'
 import { snapshotEvidence } from '../helpers/vector.js'
@@ -69,6 +69,9 @@ describe('durability protocol against a hostile peer', () => {
   const nextSeq = (): number => ++seq
   const now = (): number => systemClock.nowNs()
   const laptopId = (): NodeKey['nodeId'] => laptop.key.nodeId
+  /** A claim by `key`'s node about a directory it owns and labels `label`, covering laptop's origin through `run`. */
+  const dirClaim = (key: NodeKey, label: string, run: number, overrides: Parameters<typeof component>[3] = {}): ReturnType<typeof component> =>
+    dirComponent(label, key.nodeId, laptopId(), run, overrides)
 
   beforeAll(async () => {
     root = tempDir('cairn-hostile-')
@@ -87,10 +90,12 @@ describe('durability protocol against a hostile peer', () => {
     nasRow = laptop.store.nodes.enrollPeer(hostileKey.nodeId, 'nas', hostile.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/.*$/, '')))
     const revoked = laptop.store.nodes.enrollPeer(revokedKey.nodeId, 'oldnas', [])
     revokeSource(laptop.store, revoked.id)
-    // some local evidence worth protecting
+    // some local evidence worth protecting, at laptop's own directory that it too labels "offsite"
+    // (its own marker: nas's "offsite" is another directory)
     const vol = laptop.store.volumes.ensure('photos', `${root}/photos`)
+    const own = laptop.store.destinations.recordLocal(laptop.store.nodes.self().id, 'offsite', markerFor('laptop-offsite')).key
     const run = laptop.store.runs.begin({ kind: 'push', volumeId: vol.id, destination: 'offsite' })
-    laptop.store.vector.advanceLocal(vol.id, 'offsite', 'sha256-readback', [{ originNodeId: laptop.store.nodes.self().id, originRunId: 4 }], run.id)
+    laptop.store.vector.advanceLocal(vol.id, own, 'sha256-readback', [{ originNodeId: laptop.store.nodes.self().id, originRunId: 4 }], run.id)
     laptop.store.runs.finish(run.id, 'success')
   })
 
@@ -146,7 +151,7 @@ describe('durability protocol against a hostile peer', () => {
 
   it('refuses a forged signature', async () => {
     respond = async (s) => {
-      const payload = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component('nas' as never, laptopId(), 9)] }))
+      const payload = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component(hostileKey.nodeId, laptopId(), 9, { verifyMethod: 'peer-sha256' })] }))
       const env = encodeEnvelope({ publicKey: hostileKey.publicKey, payloadType: te.encode(ASSERTION_PAYLOAD_TYPE), payload, signature: revokedKey.sign(payload) })
       await sendFramed(s, ok(env))
     }
@@ -154,23 +159,23 @@ describe('durability protocol against a hostile peer', () => {
   })
 
   it('refuses a valid envelope signed by another enrolled peer', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(good.key, assertion(good.key.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component('offsite', laptopId(), 50)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(good.key, assertion(good.key.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(good.key, 'offsite', 50)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^SignerMismatchError/) })
   })
 
   it('refuses a replayed sequence', async () => {
-    const first = sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 5_000, issuedAtNs: now(), components: [component('offsite', laptopId(), 4, { verifiedAtNs: now() - 1e9 })] }))
+    const first = sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 5_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 4, { verifiedAtNs: now() - 1e9 })] }))
     respond = async (s) => { await sendFramed(s, ok(first)) }
     const accepted = await pullVolume({ store: laptop.store, config: laptop.config, host: laptop.node!.host, peer: nasRow, volume: 'photos', allowRewind: false, logger: laptop.logger })
     expect(accepted.status).toBe('success')
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 4_000, issuedAtNs: now(), components: [component('offsite', laptopId(), 99)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 4_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 99)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^ReplayedAssertionError/) })
     seq = 6_000
   })
 
   it('refuses an unknown verify method', async () => {
     respond = async (s) => {
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component('offsite', laptopId(), 77, { verifiedAtNs: null })] }))
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 77, { verifiedAtNs: null })] }))
       const at = bytes.findIndex((b, i) => b === ((4 << 3) | 0) && bytes[i + 1] === 1)
       const patched = Uint8Array.from(bytes)
       patched[at + 1] = 9
@@ -181,7 +186,7 @@ describe('durability protocol against a hostile peer', () => {
 
   it('refuses a negative run', async () => {
     respond = async (s) => {
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component('offsite', laptopId(), 5, { verifiedAtNs: null })] }))
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 5, { verifiedAtNs: null })] }))
       const at = bytes.findIndex((b, i) => b === ((3 << 3) | 0) && bytes[i + 1] === 5)
       const before = Array.from(bytes.subarray(0, at + 1))
       const compAt = before.lastIndexOf((7 << 3) | 2)
@@ -205,34 +210,36 @@ describe('durability protocol against a hostile peer', () => {
   })
 
   it('refuses a response for a different volume', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { volume: 'music', seq: nextSeq(), issuedAtNs: now(), components: [component('offsite', laptopId(), 60)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { volume: 'music', seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 60)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^AssertionContextError/) })
   })
 
   it('refuses an assertion signed by a revoked key', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(revokedKey, assertion(revokedKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component('offsite', laptopId(), 60)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(revokedKey, assertion(revokedKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(revokedKey, 'offsite', 60)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^PeerRevokedError/) })
   })
 
   it('refuses the whole pull when it would create 257 new origins', async () => {
     respond = async (s) => {
       const origins = Array.from({ length: 257 }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i & 0xff : j === 1 ? i >> 8 : 0xa5)).nodeId)
-      await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: origins.map(o => component('offsite', o, 1)) }))))
+      await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: origins.map(o => dirComponent('offsite', hostileKey.nodeId, o, 1)) }))))
     }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^TooManyOriginsError/) })
   })
 
   it('leaves the database exactly as before when one component anywhere is invalid', async () => {
     respond = async (s) => {
-      const valid = [component('offsite', laptopId(), 70), component('good', laptopId(), 70)]
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [...valid, component('nas', laptopId(), 70, { verifyMethod: 'presence+size' })] }))
-      // the last component's method becomes unknown (3 → 9)
-      const at = bytes.lastIndexOf(3, bytes.length - 1)
+      const valid = [dirClaim(hostileKey, 'offsite', 70), dirClaim(hostileKey, 'good', 70)]
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [...valid, component(hostileKey.nodeId, laptopId(), 70, { verifyMethod: 'presence+size' })] }))
+      // the last component's method becomes unknown (3 → 9): the only presence+size, so the last tag 4 followed by 3
+      const methodTag = (4 << 3) | 0
+      let at = -1
+      for (let i = bytes.length - 2; i >= 0 && at < 0; i--) if (bytes[i] === methodTag && bytes[i + 1] === 3) at = i + 1
       const patched = Uint8Array.from(bytes)
       patched[at] = 9
       await sendFramed(s, ok(signRaw(patched)))
     }
-    expect(await pullFromNas()).toMatchObject({ status: 'refused' })
+    expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/components\[2\]\.verify_method/) })
   })
 
   describe('inbound', () => {

@@ -33,10 +33,14 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
   const seed = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)).toString('hex')
   const signer = key(seed).nodeId
   const origin = key(Buffer.alloc(32, 0x42).toString('hex')).nodeId
+  // directory destinations are their marker keys, with the owner (the signer) and its label beside them
+  const offsite = 'dir:0ff5e7e0ff5e7e0ff5e7e0ff5e7e0ff5'
+  const usb = 'dir:05b005b005b005b005b005b005b005b0'
+  const cold = 'dir:c01dc01dc01dc01dc01dc01dc01dc01d'
   return [
     {
       file: 'assertion-plain.json',
-      description: 'a pulled assertion: the signer\'s custody, its claim about a directory it writes with one hole (exception), a presence-only claim past 2^31, and one tombstone (origin_run 0) withdrawing a claim',
+      description: 'a pulled assertion: the signer\'s custody, its claim about a directory it writes (keyed by marker, with owner and label) with one hole (exception), a presence-only directory claim past 2^31, and one tombstone (origin_run 0) withdrawing a directory claim',
       seed_hex: seed,
       payload: {
         signer,
@@ -45,11 +49,11 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
         issuedAtNs: 1_760_000_000_000_000_000,
         receiptFor: null,
         components: [
-          { destination: 'offsite', originNode: origin as NodeId, originRun: 3, verifyMethod: 'sha256-readback', verifiedAtNs: 1_759_999_000_000_000_000, exceptions: [{ path: '2019/p1.jpg', run: 2 }] },
+          { destination: offsite, owner: signer as NodeId, label: 'offsite', originNode: origin as NodeId, originRun: 3, verifyMethod: 'sha256-readback', verifiedAtNs: 1_759_999_000_000_000_000, exceptions: [{ path: '2019/p1.jpg', run: 2 }] },
           { destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_759_998_000_000_000_000, exceptions: [] },
-          { destination: 'usb', originNode: signer as NodeId, originRun: 2_147_483_649, verifyMethod: 'presence+size', verifiedAtNs: null, exceptions: [] }
+          { destination: usb, owner: signer as NodeId, label: 'usb', originNode: signer as NodeId, originRun: 2_147_483_649, verifyMethod: 'presence+size', verifiedAtNs: null, exceptions: [] }
         ],
-        tombstones: [{ destination: 'cold', originNode: origin as NodeId }]
+        tombstones: [{ destination: cold, originNode: origin as NodeId }]
       }
     },
     {

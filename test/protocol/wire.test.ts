@@ -11,11 +11,14 @@ import {
   decodePushOffer, decodePushResult, encodeAssertion, encodeDurabilityRequest, encodeDurabilityResponse, encodeEnvelope, encodePlanChunk,
   encodePlanReply, encodePushOffer, encodePushResult
 } from '../../src/protocol/wire.js'
-import { assertion, assertionArb, component, signRaw as signRawWith, T0, varintBytes } from '../helpers/assertions.js'
+import { assertion, assertionArb, component, dirComponent, dirKey, markerFor, signRaw as signRawWith, T0, varintBytes } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 
 const signer = testKey(1)
 const origin = testKey(2).nodeId
+/** A claim about a directory the signer writes (its marker key, the signer as owner, its label). */
+const mine = (label: string, originNode: Parameters<typeof component>[1], run: number, overrides: Parameters<typeof component>[3] = {}): ReturnType<typeof component> =>
+  dirComponent(label, signer.nodeId, originNode, run, overrides)
 
 /** Appends one protobuf field (wire type 2, length-delimited) to encoded message bytes. */
 function withExtraField (bytes: Uint8Array, field: number, value: Uint8Array): Uint8Array {
@@ -32,29 +35,43 @@ describe('wire messages', () => {
       seq: 99,
       receiptFor: 7,
       components: [
-        component('usb', origin, 3),
+        mine('usb', origin, 3),
+        component(signer.nodeId, origin, 5, { verifyMethod: 'peer-sha256' }),
         component(testKey(3).nodeId, origin, 4, { verifyMethod: 'peer-sha256', verifiedAtNs: null }),
-        component('offsite', signer.nodeId, 1, { verifyMethod: null }),
-        component('cold', origin, 2, { verifyMethod: 'presence+size' })
+        mine('offsite', signer.nodeId, 1, { verifyMethod: null }),
+        mine('cold', origin, 2, { verifyMethod: 'presence+size' }),
+        // a directory another node owns: the wire carries it, scoping drops it
+        dirComponent('theirs', testKey(3).nodeId, origin, 6)
       ],
-      tombstones: [{ destination: 'usb', originNode: signer.nodeId }]
+      tombstones: [{ destination: dirKey('usb'), originNode: signer.nodeId }]
     })
-    expect(decodeAssertion(encodeAssertion(a))).toEqual(a)
+    const back = decodeAssertion(encodeAssertion(a))
+    expect(back).toEqual(a)
+    // a directory comes back with its owner and label; a node id with neither
+    expect(back.components.map(c => [c.destination, c.owner, c.label])).toEqual([
+      [dirKey('usb'), signer.nodeId, 'usb'],
+      [signer.nodeId, undefined, undefined],
+      [testKey(3).nodeId, undefined, undefined],
+      [dirKey('offsite'), signer.nodeId, 'offsite'],
+      [dirKey('cold'), signer.nodeId, 'cold'],
+      [dirKey('theirs'), testKey(3).nodeId, 'theirs']
+    ])
+    expect(back.components.filter(c => !c.destination.startsWith('dir:')).every(c => !('label' in c) && !('owner' in c))).toBe(true)
   })
 
   it('round-trips exceptions and tombstones', () => {
     const a = assertion(signer.nodeId, {
       components: [
         component(signer.nodeId, origin, 9, { verifyMethod: 'peer-sha256', exceptions: [{ path: '2019/a.jpg', run: 9 }, { path: 'ü/b c.jpg', run: 1 }, { path: '2019/a.jpg', run: 4 }] }),
-        component('usb', origin, 2 ** 31 + 7, { exceptions: [{ path: 'big.mkv', run: 2 ** 31 + 7 }] }),
-        component('offsite', signer.nodeId, 3)
+        mine('usb', origin, 2 ** 31 + 7, { exceptions: [{ path: 'big.mkv', run: 2 ** 31 + 7 }] }),
+        mine('offsite', signer.nodeId, 3)
       ],
-      tombstones: [{ destination: 'cold', originNode: origin }, { destination: testKey(3).nodeId, originNode: origin }, { destination: 'usb', originNode: signer.nodeId }]
+      tombstones: [{ destination: dirKey('cold'), originNode: origin }, { destination: testKey(3).nodeId, originNode: origin }, { destination: dirKey('usb'), originNode: signer.nodeId }]
     })
     const back = decodeAssertion(encodeAssertion(a))
     expect(back).toEqual(a)
     // a tombstone is only a withdrawal: it never comes back as a claim
-    expect(back.components.map(c => c.destination)).toEqual([signer.nodeId, 'usb', 'offsite'])
+    expect(back.components.map(c => c.destination)).toEqual([signer.nodeId, dirKey('usb'), dirKey('offsite')])
   })
 
   it('round-trips arbitrary valid assertions with exceptions and tombstones (property)', () => {
@@ -70,7 +87,7 @@ describe('wire messages', () => {
       ...a,
       components: a.components.map((c, i) => ({ ...c, exceptions: exceptions[i] ?? [] })),
       // a destination no component uses, so every (destination, origin) pair stays unique
-      tombstones: tombstoneOrigins.map(o => ({ destination: 'withdrawn', originNode: o }))
+      tombstones: tombstoneOrigins.map(o => ({ destination: dirKey('withdrawn'), originNode: o }))
     })))
     fc.assert(fc.property(withHoles, (a) => {
       expect(decodeAssertion(encodeAssertion(a))).toEqual(a)
@@ -107,7 +124,7 @@ describe('wire messages', () => {
       const chunk = { entries: [{ path: 'big.mkv', hash: new Uint8Array(32), size, mtimeNs: 2 ** 31 + 5, originIndex: 0, originRun: size }], last: true }
       expect(decodePlanChunk(encodePlanChunk(chunk), 1)).toEqual(chunk)
     }
-    const a = assertion(signer.nodeId, { seq: 2 ** 31, receiptFor: 2 ** 31 + 1, components: [component('usb', origin, 2 ** 31 + 7)] })
+    const a = assertion(signer.nodeId, { seq: 2 ** 31, receiptFor: 2 ** 31 + 1, components: [mine('usb', origin, 2 ** 31 + 7)] })
     expect(decodeAssertion(encodeAssertion(a))).toEqual(a)
   })
 
@@ -136,23 +153,42 @@ describe('wire validation', () => {
     expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'assertion' }))
   })
 
-  it('fits a million worst-case components and a full name dictionary within the frame limit', () => {
-    // 200 filler components push every dictionary index past 127 (two-byte varints).
-    const origins = [2, 3, 4].map(n => testKey(n).nodeId)
-    const fillers = Array.from({ length: 200 }, (_, i) => component(`f${i}`, origins[i % 3] ?? origin, 1))
-    const worst = (dest: string, o: string): ReturnType<typeof component> =>
-      component(dest, o as never, Number.MAX_SAFE_INTEGER, { verifiedAtNs: MAX_SANE_TIME_NS - 1e9, verifyMethod: 'presence+size' })
+  /**
+   * The bytes one more worst-case component of `kind` adds to an assertion whose dictionary
+   * indexes are all past 127 (two-byte varints): 200 custody and 200 directory fillers come
+   * first, and the two worst components reference names already in the dictionary, so the
+   * delta is one component.
+   */
+  function worstComponentBytes (kind: 'custody' | 'directory'): number {
+    const nodes = Array.from({ length: 200 }, (_, i) => testKey(10 + i).nodeId)
+    const fillers = nodes.flatMap((n, i) => [component(n, signer.nodeId, 1), mine(`f${i}`, signer.nodeId, 1)])
+    const worstly = { verifiedAtNs: MAX_SANE_TIME_NS - 1e9, verifyMethod: 'presence+size' as const, floorRun: Number.MAX_SAFE_INTEGER - 1 }
+    const worst = (i: number): ReturnType<typeof component> => kind === 'custody'
+      ? component(nodes[i] ?? origin, nodes[i + 1] ?? origin, Number.MAX_SAFE_INTEGER, worstly)
+      // a directory claim carries its label (up to 64 characters) and its owner's node id
+      : component(dirKey(`f${i}`), nodes[i + 1] ?? origin, Number.MAX_SAFE_INTEGER, { ...worstly, label: 'l'.repeat(64), owner: nodes[i] ?? origin })
     const size = (extra: Array<ReturnType<typeof component>>): number => encodeAssertion(assertion(signer.nodeId, { components: [...fillers, ...extra] })).length
-    // the two worst components reference names already in the dictionary, so the delta is one component
-    const perComponent = size([worst('f150', origins[1] ?? origin), worst('f151', origins[2] ?? origin)]) - size([worst('f150', origins[1] ?? origin)])
-    const header = encodeAssertion(assertion(signer.nodeId)).length
-    const dictionary = MAX_NAMES_PER_ASSERTION * (2 + 52) // every entry as long as a node id, with tag and length
+    return size([worst(150), worst(160)]) - size([worst(150)])
+  }
+  const header = (): number => encodeAssertion(assertion(signer.nodeId)).length
+  const fullDictionary = MAX_NAMES_PER_ASSERTION * (2 + 52) // every entry as long as a node id, with tag and length
+
+  it('fits a million worst-case custody components and a full name dictionary within the frame limit', () => {
+    const perComponent = worstComponentBytes('custody')
     expect(perComponent).toBeGreaterThanOrEqual(25)
-    expect(header + dictionary + perComponent * MAX_COMPONENTS_PER_ASSERTION).toBeLessThan(MAX_FRAME_BYTES)
+    expect(header() + fullDictionary + perComponent * MAX_COMPONENTS_PER_ASSERTION).toBeLessThan(MAX_FRAME_BYTES)
+  })
+
+  // a directory component's label and owner are dictionary references (fields 8 and 9), so the
+  // component bound and the frame bound agree for directory claims too
+  it('fits a million worst-case directory components and a full name dictionary within the frame limit', () => {
+    const perComponent = worstComponentBytes('directory')
+    expect(perComponent).toBeGreaterThanOrEqual(25)
+    expect(header() + fullDictionary + perComponent * MAX_COMPONENTS_PER_ASSERTION).toBeLessThan(MAX_FRAME_BYTES)
   })
 
   it('refuses an unknown verify method, naming the field', () => {
-    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1)] }))
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1)] }))
     // rebuild with method code 9 by patching a valid encoding: decode the structure, re-encode with raw field
     const good = decodeAssertion(bytes)
     expect(good.components[0]?.verifyMethod).toBe('sha256-readback')
@@ -164,7 +200,7 @@ describe('wire validation', () => {
   })
 
   it('refuses a negative run (an int64 -1 on the wire), naming the field', () => {
-    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 5)] }))
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 5)] }))
     const runTag = (3 << 3) | 0
     const at = bytes.findIndex((b, i) => b === runTag && bytes[i + 1] === 5)
     const minusOne = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
@@ -179,13 +215,54 @@ describe('wire validation', () => {
   })
 
   it('refuses a second component for the same destination and origin', () => {
-    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1), component('usb', origin, 2)] }))
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1), mine('usb', origin, 2)] }))
     expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
   })
 
   it('refuses an origin that is not a node id and a dictionary index out of range', () => {
-    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component('usb', 'nas' as never, 1)] }))))
+    // a directory key is a valid dictionary entry, but never an origin
+    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', dirKey('cold') as never, 1)] }))))
       .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].origin_node' }))
+    // a plain name may be in the dictionary (as a label), never as an origin
+    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', 'nas' as never, 1)] }))))
+      .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].origin_node' }))
+  })
+
+  it('refuses a plain label or a malformed directory key as a destination, naming the dictionary entry or the component', () => {
+    // a malformed key is no dictionary entry at all; a well-formed label is one, but never a destination
+    const field = expect.stringMatching(/^(names\[0\]|components\[0\]\.destination)$/)
+    // the destination is the first name the encoder puts in the dictionary
+    for (const bad of ['usb', 'dest-0', 'offsite', 'nas/offsite', 'dir:usb', `dir:${markerFor('usb').slice(1)}`, `dir:${markerFor('usb')}0`, `dir:${markerFor('usb').toUpperCase()}`, `DIR:${markerFor('usb')}`, markerFor('usb')]) {
+      expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component(bad, origin, 1, { label: 'usb', owner: signer.nodeId })] }))), bad)
+        .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field }))
+      // a tombstone is no way around it
+      expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { tombstones: [{ destination: bad, originNode: origin }] }))), bad)
+        .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field }))
+    }
+    expect(decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1)] }))).components[0]?.destination).toBe(dirKey('usb'))
+  })
+
+  it('refuses a directory component without its label and owner, or with an invalid one, naming the field', () => {
+    const one = (over: Parameters<typeof component>[3]): Uint8Array => encodeAssertion(assertion(signer.nodeId, { components: [component(signer.nodeId, origin, 1), component(dirKey('usb'), origin, 1, over)] }))
+    for (const over of [{}, { label: 'usb' }, { owner: signer.nodeId }]) {
+      expect(() => decodeAssertion(one(over)), JSON.stringify(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
+    }
+    for (const label of ['USB', 'a/b', '.cairn', 'x'.repeat(65), ' usb']) {
+      // a label that is no name is refused as a dictionary entry, or at its use
+      expect(() => decodeAssertion(one({ label, owner: signer.nodeId })), label).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: expect.stringMatching(/^(names\[\d+\]|components\[1\]\.label)$/) }))
+    }
+    for (const owner of ['nas', dirKey('usb'), signer.nodeId.slice(0, -1)]) {
+      // an owner that is no valid dictionary entry is refused there; a valid entry that is no node id at its use
+      expect(() => decodeAssertion(one({ label: 'usb', owner: owner as never })), owner).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: expect.stringMatching(/^(names\[\d+\]|components\[1\]\.owner)$/) }))
+    }
+    expect(decodeAssertion(one({ label: 'usb', owner: testKey(3).nodeId })).components[1]).toMatchObject({ destination: dirKey('usb'), label: 'usb', owner: testKey(3).nodeId })
+  })
+
+  it('refuses a node-id component that carries a label or an owner', () => {
+    for (const over of [{ label: 'nas' }, { owner: signer.nodeId }, { label: 'nas', owner: signer.nodeId }]) {
+      const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1), component(signer.nodeId, origin, 1, { verifyMethod: 'peer-sha256', ...over })] }))
+      expect(() => decodeAssertion(bytes), JSON.stringify(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
+    }
   })
 
   it('refuses timestamps outside 2020..2100 and a zero sequence', () => {
@@ -194,7 +271,7 @@ describe('wire validation', () => {
   })
 
   it('ignores the removed-and-reserved field numbers (8, version 1\'s freshness, and 9), and the signature still covers the received bytes', () => {
-    const payload = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1)] }))
+    const payload = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1)] }))
     // a version-1 Freshness entry {destination 0, origin_node 1, origin_run 1} as field 8, then field 9
     const withReserved = withExtraField(withExtraField(payload, 8, Uint8Array.from([0x08, 0x00, 0x10, 0x01, 0x18, 0x01])), 9, new Uint8Array(32).fill(1))
     expect(decodeAssertion(withReserved)).toEqual(decodeAssertion(payload))
@@ -205,50 +282,50 @@ describe('wire validation', () => {
   })
 
   it('refuses an exception whose run is above its component\'s origin_run, naming the field', () => {
-    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 3 }, { path: 'b.jpg', run: 4 }] })] }))
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 3 }, { path: 'b.jpg', run: 4 }] })] }))
     expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[1].origin_run' }))
     // at the component's run it is a hole of a covered version, and valid
-    const atRun = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 4, { exceptions: [{ path: 'b.jpg', run: 4 }] })] }))
+    const atRun = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 4, { exceptions: [{ path: 'b.jpg', run: 4 }] })] }))
     expect(decodeAssertion(atRun).components[0]?.exceptions).toEqual([{ path: 'b.jpg', run: 4 }])
   })
 
   it('refuses an exception with run 0 or a path from outside the volume', () => {
-    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 0 }] })] }))))
+    expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 3, { exceptions: [{ path: 'a.jpg', run: 0 }] })] }))))
       .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[0].origin_run' }))
     for (const bad of ['../x', '/etc/passwd', '.cairn-history/a', 'a\0b']) {
-      expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 3, { exceptions: [{ path: bad, run: 1 }] })] }))), bad)
+      expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 3, { exceptions: [{ path: bad, run: 1 }] })] }))), bad)
         .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[0].exceptions[0].path' }))
     }
   })
 
   it('refuses more than MAX_EXCEPTIONS_PER_COMPONENT exceptions in one component, and accepts exactly that many', () => {
     const holes = (n: number): Array<{ path: string, run: number }> => Array.from({ length: n }, (_, i) => ({ path: `f${i}.jpg`, run: 1 }))
-    const atLimit = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT) })] }))
+    const atLimit = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT) })] }))
     expect(decodeAssertion(atLimit).components[0]?.exceptions).toHaveLength(MAX_EXCEPTIONS_PER_COMPONENT)
-    const over = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT + 1) })] }))
+    const over = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1, { exceptions: holes(MAX_EXCEPTIONS_PER_COMPONENT + 1) })] }))
     expect(() => decodeAssertion(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'assertion' }))
   })
 
   it('refuses more than MAX_EXCEPTIONS_PER_ASSERTION exceptions over all components', () => {
     const full = Array.from({ length: MAX_EXCEPTIONS_PER_COMPONENT }, (_, i) => ({ path: `f${i}`, run: 1 }))
-    const components = Array.from({ length: Math.ceil(MAX_EXCEPTIONS_PER_ASSERTION / MAX_EXCEPTIONS_PER_COMPONENT) }, (_, i) => component(`d${i}`, origin, 1, { exceptions: full }))
+    const components = Array.from({ length: Math.ceil(MAX_EXCEPTIONS_PER_ASSERTION / MAX_EXCEPTIONS_PER_COMPONENT) }, (_, i) => mine(`d${i}`, origin, 1, { exceptions: full }))
     expect(decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components }))).components).toHaveLength(components.length)
-    const over = [...components, component('one-more', origin, 1, { exceptions: [{ path: 'x', run: 1 }] })]
+    const over = [...components, mine('one-more', origin, 1, { exceptions: [{ path: 'x', run: 1 }] })]
     expect(() => decodeAssertion(encodeAssertion(assertion(signer.nodeId, { components: over }))))
       .toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: `components[${components.length}].exceptions` }))
   })
 
-  it('refuses a tombstone (origin_run 0) that carries a method, a verification instant or exceptions', () => {
+  it('refuses a tombstone (origin_run 0) that carries a method, a verification instant, exceptions, a label or an owner', () => {
     // the encoder writes whatever a component says: origin_run 0 with other fields set
-    const tomb = (over: Parameters<typeof component>[3]): Uint8Array => encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1), component('cold', origin, 0, { verifyMethod: null, verifiedAtNs: null, ...over })] }))
-    expect(decodeAssertion(tomb({})).tombstones).toEqual([{ destination: 'cold', originNode: origin }])
-    for (const over of [{ verifyMethod: 'sha256-readback' as const }, { verifiedAtNs: T0 }, { exceptions: [{ path: 'a', run: 1 }] }]) {
+    const tomb = (over: Parameters<typeof component>[3]): Uint8Array => encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1), component(dirKey('cold'), origin, 0, { verifyMethod: null, verifiedAtNs: null, ...over })] }))
+    expect(decodeAssertion(tomb({})).tombstones).toEqual([{ destination: dirKey('cold'), originNode: origin }])
+    for (const over of [{ verifyMethod: 'sha256-readback' as const }, { verifiedAtNs: T0 }, { exceptions: [{ path: 'a', run: 1 }] }, { label: 'cold' }, { owner: signer.nodeId }, { label: 'cold', owner: signer.nodeId }]) {
       expect(() => decodeAssertion(tomb(over)), JSON.stringify(over)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
     }
   })
 
   it('refuses a tombstone and a claim for the same destination and origin', () => {
-    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [component('usb', origin, 1)], tombstones: [{ destination: 'usb', originNode: origin }] }))
+    const bytes = encodeAssertion(assertion(signer.nodeId, { components: [mine('usb', origin, 1)], tombstones: [{ destination: dirKey('usb'), originNode: origin }] }))
     expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components[1]' }))
   })
 
@@ -283,7 +360,7 @@ describe('wire validation', () => {
 })
 
 describe('envelopes', () => {
-  const a = assertion(signer.nodeId, { components: [component('usb', origin, 3)] })
+  const a = assertion(signer.nodeId, { components: [mine('usb', origin, 3)] })
 
   it('opens what it seals, with the signer taken from the signing key', () => {
     const opened = openAssertion(sealAssertion(signer, a))

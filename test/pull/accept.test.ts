@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { VolumeConfig } from '../../src/config/types.js'
-import { relayedKey, scopeAssertion, type ScopedComponent } from '../../src/evidence/scope.js'
+import { scopeAssertion, storeOwnerLookup, type ScopedComponent } from '../../src/evidence/scope.js'
 import { openAssertion, sealAssertion } from '../../src/protocol/envelope.js'
 import { decodeEnvelope, encodeEnvelope } from '../../src/protocol/wire.js'
 import { recordAssertion, verifyAssertion, type AcceptContext } from '../../src/pull/accept.js'
 import { revokeSource } from '../../src/store/revocation.js'
-import { assertion, component } from '../helpers/assertions.js'
+import { assertion, component, dirComponent, dirKey, markerFor } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 import { snapshotEvidence, vectorFixture } from '../helpers/vector.js'
 
@@ -16,7 +16,7 @@ type Fixture = ReturnType<typeof vectorFixture> & {
   ctx: AcceptContext
   /** nas's assertion: its custody of this node's origin and its claim about offsite, both through `run`. */
   seal: (seq: number, run?: number, overrides?: Parameters<typeof assertion>[1]) => Uint8Array
-  /** Where nas's claims land: its custody under its node id, its directory under `<nas>/offsite`. */
+  /** Where nas's claims land: its custody under its node id, its directory under its marker key. */
   custodyKey: string
   offsiteKey: string
 }
@@ -29,11 +29,11 @@ function setup (): Fixture {
     issuedAtNs: f.clock.nowNs(),
     components: [
       component(f.a.nodeId, f.self.nodeId, run, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 2e9 }),
-      component('offsite', f.self.nodeId, run, { verifiedAtNs: f.clock.nowNs() - 1e9 })
+      dirComponent('offsite', f.a.nodeId, f.self.nodeId, run, { verifiedAtNs: f.clock.nowNs() - 1e9 })
     ],
     ...overrides
   }))
-  return { ...f, ctx, seal, custodyKey: f.a.nodeId, offsiteKey: relayedKey(f.a.nodeId, 'offsite') }
+  return { ...f, ctx, seal, custodyKey: f.a.nodeId, offsiteKey: dirKey('offsite') }
 }
 
 /** Verifies, scopes and records an envelope in a pull run, as a pull does. */
@@ -42,7 +42,7 @@ function accept (f: Fixture, envelope: Uint8Array, ctx = f.ctx): ReturnType<type
   const signer = f.store.nodes.byRowId(verified.signerRowId)
   if (signer === undefined) throw new Error('no signer row')
   const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
-  const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: scopeAssertion(volume, signer, verified.opened.assertion.components).kept })
+  const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: scopeAssertion(volume, signer, verified.opened.assertion.components, storeOwnerLookup(f.store)).kept })
   f.store.runs.finish(run.id, 'success')
   return r
 }
@@ -51,7 +51,12 @@ function accept (f: Fixture, envelope: Uint8Array, ctx = f.ctx): ReturnType<type
 function scoped (f: Fixture, verified: ReturnType<typeof verifyAssertion>): ScopedComponent[] {
   const signer = f.store.nodes.byRowId(verified.signerRowId)
   if (signer === undefined) throw new Error('no signer row')
-  return scopeAssertion(volume, signer, verified.opened.assertion.components).kept
+  return scopeAssertion(volume, signer, verified.opened.assertion.components, storeOwnerLookup(f.store)).kept
+}
+
+/** This node's own directory `name`, recorded under its marker (as its first push does). */
+function localDirectory (f: Fixture, name: string): string {
+  return f.store.destinations.recordLocal(f.self.rowId, name, markerFor(name)).key
 }
 
 describe('accepting an assertion', () => {
@@ -66,7 +71,10 @@ describe('accepting an assertion', () => {
     // the stored bytes prove the component offline, later
     const stored = f.store.assertions.get(r.assertionId ?? 0)
     expect(Buffer.from(stored?.envelope ?? [])).toEqual(Buffer.from(env))
-    expect(openAssertion(stored?.envelope ?? new Uint8Array()).assertion.components[1]).toMatchObject({ destination: 'offsite', originRun: 3 })
+    expect(openAssertion(stored?.envelope ?? new Uint8Array()).assertion.components[1]).toMatchObject({ destination: f.offsiteKey, label: 'offsite', owner: f.a.nodeId, originRun: 3 })
+    // the directory is recorded as nas's, under the label nas gives it, and is no name of this node's
+    expect(f.store.destinations.byKey(f.offsiteKey)).toMatchObject({ ownerRowId: f.a.rowId, label: 'offsite', localName: null })
+    expect(f.store.destinations.local('offsite')).toBeUndefined()
   })
 
   it('refuses a forged signature and writes nothing', () => {
@@ -188,7 +196,7 @@ describe('an accepted assertion replaces its signer\'s whole set', () => {
     accept(f, f.seal(10, 5))
     const history = f.historyCount()
     const custodyOnly = [component(f.a.nodeId, f.self.nodeId, 5, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 2e9 })]
-    const r = accept(f, f.seal(11, 5, { components: custodyOnly, tombstones: [{ destination: 'offsite', originNode: f.self.nodeId }] }))
+    const r = accept(f, f.seal(11, 5, { components: custodyOnly, tombstones: [{ destination: f.offsiteKey, originNode: f.self.nodeId }] }))
     expect(r.merge).toMatchObject({ retracted: 1, notOwned: 0 })
     expect(f.store.vector.get(f.photos, f.offsiteKey, f.self.rowId)).toBeUndefined()
     expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.originRunId).toBe(5)
@@ -216,67 +224,120 @@ describe('an accepted assertion replaces its signer\'s whole set', () => {
     expect(f.store.vector.get(f.photos, f.custodyKey, f.self.rowId)?.verifiedAtNs).toBe(issued)
   })
 
-  it('leaves evidence another provenance owns alone and counts it as not owned', () => {
+  it('leaves evidence another provenance owns alone: a marker recorded as another node\'s is never claimed, and a row another source holds is counted as not owned', () => {
     const f = setup()
-    // this node's own evidence at usb, and peer b's claim stored under a key a's scoped claim also names
+    // this node's own evidence at its directory usb, peer b's claim about its directory shared,
+    // and b's custody — each under a key a's colliding claims below also name
+    const usb = localDirectory(f, 'usb')
+    const shared = dirKey('shared')
     const push = f.pushRun('usb')
-    f.store.vector.advanceLocal(f.photos, 'usb', 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
+    f.store.vector.advanceLocal(f.photos, usb, 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
     f.store.runs.finish(push, 'success')
     const pull = f.pullRun(f.b.rowId)
-    f.store.db.transaction(() => f.store.vector.replaceFromSource(f.photos, f.b.rowId, [{ destination: 'shared', originNodeId: f.self.rowId, originRunId: 6, verifyMethod: 'sha256-readback', verifiedAtNs: f.clock.nowNs() - 1e9, exceptions: [] }], null, pull)).immediate()
+    f.store.db.transaction(() => {
+      expect(f.store.destinations.notePeer(shared, f.b.rowId, 'shared')).toBe('kept')
+      f.store.vector.replaceFromSource(f.photos, f.b.rowId, [
+        { destination: shared, originNodeId: f.self.rowId, originRunId: 6, verifyMethod: 'sha256-readback', verifiedAtNs: f.clock.nowNs() - 1e9, exceptions: [] },
+        { destination: f.b.nodeId, originNodeId: f.self.rowId, originRunId: 6, verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 1e9, exceptions: [] }
+      ], null, pull)
+    }).immediate()
     f.store.runs.finish(pull, 'success')
-    const before = f.store.vector.list(f.photos).filter(c => c.destination === 'usb' || c.destination === 'shared')
+    const theirs = [usb, shared, f.b.nodeId]
+    const before = f.store.vector.list(f.photos).filter(c => theirs.includes(c.destination))
+    expect(before).toHaveLength(3)
 
+    // handed straight to recordAssertion, as a race with another accept since scoping would
     const verified = verifyAssertion(f.store, f.seal(10, 9), f.ctx)
     const run = f.store.runs.begin({ kind: 'pull', volumeId: f.photos, peerNodeId: f.a.rowId })
     const colliding: ScopedComponent[] = [
-      { ...component('usb', f.self.nodeId, 9), key: 'usb' },
-      { ...component('shared', f.self.nodeId, 9), key: 'shared' },
+      { ...dirComponent('usb', f.a.nodeId, f.self.nodeId, 9), key: usb },
+      { ...dirComponent('shared', f.a.nodeId, f.self.nodeId, 9), key: shared },
+      { ...component(f.b.nodeId, f.self.nodeId, 9, { verifyMethod: 'peer-sha256' }), key: f.b.nodeId },
       ...scoped(f, verified)
     ]
     const r = recordAssertion(f.store, verified, { volumeId: f.photos, runId: run.id, components: colliding })
-    expect(r.merge).toMatchObject({ applied: 2, notOwned: 2 })
-    expect(f.store.vector.list(f.photos).filter(c => c.destination === 'usb' || c.destination === 'shared')).toEqual(before)
-    expect(f.store.vector.get(f.photos, 'usb', f.self.rowId)).toMatchObject({ originRunId: 4, sourceNodeId: null })
+    // the two markers another node owns never reach the vector; b's custody row is not a's to replace
+    expect(r.merge).toMatchObject({ applied: 2, notOwned: 1 })
+    expect(f.store.vector.list(f.photos).filter(c => theirs.includes(c.destination))).toEqual(before)
+    expect(f.store.vector.get(f.photos, usb, f.self.rowId)).toMatchObject({ originRunId: 4, sourceNodeId: null })
+    // and the registry still names the first owners
+    expect(f.store.destinations.byKey(usb)).toMatchObject({ ownerRowId: f.self.rowId, localName: 'usb' })
+    expect(f.store.destinations.byKey(shared)).toMatchObject({ ownerRowId: f.b.rowId, label: 'shared' })
   })
 })
 
 describe('scoping an assertion before it is recorded', () => {
-  it('keeps the signer\'s custody, drops a claim about a third node\'s custody, and stores its directory claim under its own name', () => {
+  it('keeps the signer\'s custody and its own required directory (stored under the marker key), and drops third parties\' claims, this node\'s own directory and what the volume does not require', () => {
     const f = setup()
-    const third = testKey(3).nodeId // peer b: only b may claim b's custody
+    const third = testKey(3).nodeId // peer b: only b may claim b's custody, or b's directories
+    const usb = localDirectory(f, 'usb') // this node's own directory: it verifies it itself
+    const bShared = dirKey('b-shared')
+    f.store.db.transaction(() => f.store.destinations.notePeer(bShared, f.b.rowId, 'shared')).immediate()
     const env = f.seal(10, 3, {
       components: [
         component(f.a.nodeId, f.self.nodeId, 3, { verifyMethod: 'peer-sha256' }),
         component(third, f.self.nodeId, 99, { verifyMethod: 'peer-sha256' }),
-        component('offsite', f.self.nodeId, 3),
-        component('elsewhere', f.self.nodeId, 3)
+        dirComponent('offsite', f.a.nodeId, f.self.nodeId, 3),
+        // b's directory, even labelled as the one this volume requires from nas
+        component(dirKey('b-offsite'), f.self.nodeId, 99, { label: 'offsite', owner: third }),
+        // a marker this node has recorded as b's, claimed by nas as its own
+        component(bShared, f.self.nodeId, 99, { label: 'offsite', owner: f.a.nodeId }),
+        // this node's own directory, claimed by nas as its own
+        component(usb, f.self.nodeId, 99, { label: 'offsite', owner: f.a.nodeId }),
+        dirComponent('elsewhere', f.a.nodeId, f.self.nodeId, 3)
       ]
     })
     const verified = verifyAssertion(f.store, env, f.ctx)
     const signer = f.store.nodes.byRowId(verified.signerRowId)
     if (signer === undefined) throw new Error('no signer row')
-    const s = scopeAssertion(volume, signer, verified.opened.assertion.components)
+    const s = scopeAssertion(volume, signer, verified.opened.assertion.components, storeOwnerLookup(f.store))
     expect(s.kept.map(c => c.key)).toEqual([f.custodyKey, f.offsiteKey])
     expect(s.drops).toEqual([
       { destination: third, origin: f.self.nodeId, kind: 'third-party' },
-      { destination: 'elsewhere', origin: f.self.nodeId, kind: 'component' }
+      { destination: dirKey('b-offsite'), label: 'offsite', origin: f.self.nodeId, kind: 'third-party' },
+      { destination: bShared, label: 'offsite', origin: f.self.nodeId, kind: 'third-party' },
+      { destination: usb, label: 'offsite', origin: f.self.nodeId, kind: 'own-destination' },
+      { destination: dirKey('elsewhere'), label: 'elsewhere', origin: f.self.nodeId, kind: 'component' }
     ])
     accept(f, env)
     expect(f.store.vector.list(f.photos).map(c => [c.destination, c.sourceNodeId])).toEqual([[f.custodyKey, f.a.rowId], [f.offsiteKey, f.a.rowId]].sort((x, y) => (x[0] as string) < (y[0] as string) ? -1 : 1))
-    // nothing landed under the third node's key or the bare label
-    expect(f.store.vector.get(f.photos, third, f.self.rowId)).toBeUndefined()
-    expect(f.store.vector.get(f.photos, 'offsite', f.self.rowId)).toBeUndefined()
+    // nothing landed under the third node's key, its directories, this node's own, or the bare label
+    for (const key of [third, dirKey('b-offsite'), bShared, usb, 'offsite', dirKey('elsewhere')]) {
+      expect(f.store.vector.get(f.photos, key, f.self.rowId), key).toBeUndefined()
+    }
+    // only the kept directory claim registered a marker: the dropped ones kept their owners or stayed unknown
+    expect(f.store.destinations.byKey(f.offsiteKey)?.ownerRowId).toBe(f.a.rowId)
+    expect(f.store.destinations.byKey(dirKey('b-offsite'))).toBeUndefined()
+    expect(f.store.destinations.byKey(dirKey('elsewhere'))).toBeUndefined()
+    expect(f.store.destinations.byKey(bShared)?.ownerRowId).toBe(f.b.rowId)
+    expect(f.store.destinations.byKey(usb)).toMatchObject({ ownerRowId: f.self.rowId, localName: 'usb' })
+  })
+
+  it('keeps a marker with the first node seen owning it: another signer\'s later claim about it is dropped as a third party\'s', () => {
+    const f = setup()
+    accept(f, f.seal(10))
+    const friend = f.store.nodes.byRowId(f.b.rowId)
+    if (friend === undefined) throw new Error('no row for b')
+    // a volume that requires friend's directory "offsite" too: friend claims nas's marker as its own
+    const both: VolumeConfig = { ...volume, offloadRequires: [...volume.offloadRequires, 'friend/offsite'] }
+    const s = scopeAssertion(both, friend, [dirComponent('offsite', f.b.nodeId, f.self.nodeId, 99)], storeOwnerLookup(f.store))
+    expect(s.kept).toEqual([])
+    expect(s.drops).toEqual([{ destination: f.offsiteKey, label: 'offsite', origin: f.self.nodeId, kind: 'third-party' }])
+    // its own directory under the same label is its own marker, and is kept
+    const own = scopeAssertion(both, friend, [component(dirKey('friend-offsite'), f.self.nodeId, 5, { label: 'offsite', owner: f.b.nodeId })], storeOwnerLookup(f.store))
+    expect(own.kept.map(c => c.key)).toEqual([dirKey('friend-offsite')])
+    expect(f.store.destinations.byKey(f.offsiteKey)?.ownerRowId).toBe(f.a.rowId)
   })
 
   it('lets revoking the signer take back everything it asserted, and nothing else', () => {
     const f = setup()
+    const usb = localDirectory(f, 'usb')
     const push = f.pushRun('usb')
-    f.store.vector.advanceLocal(f.photos, 'usb', 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
+    f.store.vector.advanceLocal(f.photos, usb, 'sha256-readback', [{ originNodeId: f.self.rowId, originRunId: 4 }], push)
     f.store.runs.finish(push, 'success')
     accept(f, f.seal(10))
     revokeSource(f.store, f.a.rowId)
-    expect(f.store.vector.list(f.photos).map(c => [c.destination, c.sourceNodeId])).toEqual([['usb', null]])
+    expect(f.store.vector.list(f.photos).map(c => [c.destination, c.sourceNodeId])).toEqual([[usb, null]])
   })
 })
 

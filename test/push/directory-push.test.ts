@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { indexVolume } from '../../src/index/index-volume.js'
@@ -11,14 +11,19 @@ import { gateFile } from '../../src/offload/gate.js'
 import { loadGatePolicy } from '../../src/offload/gate-policy.js'
 import type { Config } from '../../src/config/types.js'
 import { cairn } from '../helpers/cli.js'
-import { sha256, volumeFixture, type VolumeFixture } from '../helpers/volume.js'
+import { localKey, sha256, volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 
 async function indexed (f: VolumeFixture): Promise<number> {
   return (await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })).runId
 }
 
+/** The store key `usb` resolves to now (its marker's `dir:` key). */
+function usbKey (f: VolumeFixture): string {
+  return localKey(f.store, 'usb')
+}
+
 function component (f: VolumeFixture): ReturnType<VolumeFixture['store']['vector']['get']> {
-  return f.store.vector.get(f.store.volumes.get('photos')!.id, 'usb', f.store.nodes.self().id)
+  return f.store.vector.get(f.store.volumes.get('photos')!.id, usbKey(f), f.store.nodes.self().id)
 }
 
 /** The gate's causes per present file, for a volume that requires only `usb`. */
@@ -28,6 +33,15 @@ function gateCauses (f: VolumeFixture): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const row of f.store.files.iterateGateRows(f.store.volumes.get('photos')!.id)) out[row.path] = gateFile(policy, row).map(x => x.cause)
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1))
+}
+
+/** The one history directory (`<self node id>-run-<run>-<8 hex>`) a push run made at `usb`. */
+function historyOf (f: VolumeFixture, runId: number): string {
+  const root = join(f.usb.path, 'photos/.cairn-history')
+  const dirs = readdirSync(root).filter(d => d.startsWith(`${f.store.nodes.self().nodeId}-run-${runId}-`))
+  expect(dirs).toHaveLength(1)
+  expect(dirs[0]).toMatch(/-run-\d+-[0-9a-f]{8}$/)
+  return join(root, dirs[0]!)
 }
 
 describe('push to a directory destination', () => {
@@ -64,8 +78,14 @@ describe('push to a directory destination', () => {
     expect(r).toMatchObject({ status: 'success', filesSent: 2, bytesSent: 6, method: 'sha256-readback', advanced: [{ originNodeId: f.store.nodes.self().id, originRunId: run }] })
     expect(readFileSync(join(f.usb.path, 'photos/2019/p1.jpg'), 'utf8')).toBe('one')
     expect(component(f)).toMatchObject({ originRunId: run, verifyMethod: 'sha256-readback', sourceNodeId: null })
-    expect(f.store.runs.get(r.runId).status).toBe('success')
-    expect(existsSync(join(f.usb.path, '.cairn-destination'))).toBe(true)
+    expect(f.store.runs.get(r.runId)).toMatchObject({ status: 'success', destination: 'usb' })
+    // the destination is its marker: a v2 marker owned by this node, keyed `dir:<id>` in the store
+    const marker = readFileSync(join(f.usb.path, '.cairn-destination'), 'utf8')
+    const markerId = marker.split('\n')[1]!
+    expect(markerId).toMatch(/^[0-9a-f]{32}$/)
+    expect(marker).toBe(`cairn-destination-v2\n${markerId}\nowner ${f.store.nodes.self().nodeId}\nlabel usb\n`)
+    expect(usbKey(f)).toBe(`dir:${markerId}`)
+    expect(f.store.vector.get(f.store.volumes.get('photos')!.id, 'usb', f.store.nodes.self().id)).toBeUndefined()
   })
 
   it('sends only what the destination lacks on the next push', async () => {
@@ -102,7 +122,8 @@ describe('push to a directory destination', () => {
     const late = f.store.files.live(volId).get('late')!
     expect(late.originRunId).toBeGreaterThan(first)
     // nothing of the late file was placed or copied
-    expect(f.store.placements.forVolume('usb', volId).has('late')).toBe(false)
+    expect(f.store.placements.forVolume(usbKey(f), volId).has('old')).toBe(true)
+    expect(f.store.placements.forVolume(usbKey(f), volId).has('late')).toBe(false)
     expect(existsSync(join(f.usb.path, 'photos/late'))).toBe(false)
     // the claim may reach the late run, but only with the late file as a named exception
     const c = component(f)!
@@ -156,7 +177,7 @@ describe('push to a directory destination', () => {
     expect(r.failures.map(x => x.path)).toEqual(['bad'])
     expect(f.store.runs.get(r.runId)).toMatchObject({ status: 'partial' })
     // a partial push counts for exactly what it placed
-    expect([...f.store.placements.forVolume('usb', volId).keys()]).toEqual(['good'])
+    expect([...f.store.placements.forVolume(usbKey(f), volId).keys()]).toEqual(['good'])
     const c = component(f)!
     expect(c).toMatchObject({ originRunId: run, verifyMethod: 'sha256-readback', sourceNodeId: null, exceptions: [{ path: 'bad', run }] })
     expect(claimCovers(c, 'bad', run)).toBe(false)
@@ -170,7 +191,7 @@ describe('push to a directory destination', () => {
     expect(gateCauses(f)).toEqual({ bad: [], good: [] })
   })
 
-  it('keeps an overwritten file\'s old bytes under .cairn-history/run-<id>/ and deletes nothing', async () => {
+  it('keeps an overwritten file\'s old bytes under .cairn-history/<node>-run-<id>-<random>/ and deletes nothing', async () => {
     const f = volumeFixture()
     f.write('2019/p1.jpg', 'version one')
     await indexed(f)
@@ -181,7 +202,7 @@ describe('push to a directory destination', () => {
     await indexed(f)
     const r = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     expect(readFileSync(join(f.usb.path, 'photos/2019/p1.jpg'), 'utf8')).toBe('version two')
-    expect(readFileSync(join(f.usb.path, `photos/.cairn-history/run-${r.runId}/2019/p1.jpg`), 'utf8')).toBe('version one')
+    expect(readFileSync(join(historyOf(f, r.runId), '2019/p1.jpg'), 'utf8')).toBe('version one')
   })
 
   it('refuses a push once the marker is gone, until `destination reset`; history keeps the old rows', async () => {
@@ -242,14 +263,14 @@ describe('verify a directory destination', () => {
     const volId = f.store.volumes.get('photos')!.id
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     const before = component(f)!
-    const readsBefore = f.store.placements.forVolume('usb', volId)
+    const readsBefore = f.store.placements.forVolume(usbKey(f), volId)
     await new Promise(resolve => setTimeout(resolve, 5))
     const r = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
     expect(r).toMatchObject({ status: 'success', checked: 2, mismatched: 0, missing: 0, reconfirmed: 2, problems: [] })
     const after = component(f)!
     expect(after).toMatchObject({ originRunId: before.originRunId, verifyMethod: 'sha256-readback', sourceNodeId: null, exceptions: [] })
     expect(after.verifiedAtNs).toBeGreaterThan(before.verifiedAtNs ?? 0)
-    for (const [path, p] of f.store.placements.forVolume('usb', volId)) expect(p.verifiedAtNs).toBeGreaterThan(readsBefore.get(path)!.verifiedAtNs)
+    for (const [path, p] of f.store.placements.forVolume(usbKey(f), volId)) expect(p.verifiedAtNs).toBeGreaterThan(readsBefore.get(path)!.verifiedAtNs)
     expect(f.store.vector.retractions(volId)).toEqual([])
   })
 
@@ -269,14 +290,14 @@ describe('verify a directory destination', () => {
     expect(f.store.runs.get(r.runId).status).toBe('failed')
     expect(f.store.runs.events(r.runId).filter(e => e.transition === 'alarm').map(e => e.note).sort()).toEqual(['a: mismatched at usb', 'b: missing at usb'])
     // the damaged files' placements are forgotten; the intact one stays
-    expect([...f.store.placements.forVolume('usb', volId).keys()]).toEqual(['c'])
+    expect([...f.store.placements.forVolume(usbKey(f), volId).keys()]).toEqual(['c'])
     // the claim no longer covers the damaged files, at once, whatever runs next
     const c = component(f)!
     expect(claimCovers(c, 'a', run)).toBe(false)
     expect(claimCovers(c, 'b', run)).toBe(false)
     expect(claimCovers(c, 'c', run)).toBe(true)
     expect(gateCauses(f)).toEqual({ a: ['not-pushed'], b: ['not-pushed'], c: [] })
-    expect(f.store.vector.history(volId).at(-1)).toMatchObject({ destination: 'usb', runId: r.runId, exceptions: [{ path: 'a', run }, { path: 'b', run }] })
+    expect(f.store.vector.history(volId).at(-1)).toMatchObject({ destination: usbKey(f), runId: r.runId, exceptions: [{ path: 'a', run }, { path: 'b', run }] })
     // a second verify does not bring them back
     const again = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
     expect(again).toMatchObject({ status: 'success', checked: 1 })
@@ -284,7 +305,7 @@ describe('verify a directory destination', () => {
     const push = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     expect(push).toMatchObject({ status: 'success', filesSent: 2 })
     expect(readFileSync(join(f.usb.path, 'photos/a'), 'utf8')).toBe('original a')
-    expect(readFileSync(join(f.usb.path, `photos/.cairn-history/run-${push.runId}/a`), 'utf8')).toBe('bit rot')
+    expect(readFileSync(join(historyOf(f, push.runId), 'a'), 'utf8')).toBe('bit rot')
     expect(component(f)).toMatchObject({ originRunId: run, exceptions: [] })
     expect(gateCauses(f)).toEqual({ a: [], b: [], c: [] })
   })
@@ -302,9 +323,9 @@ describe('verify a directory destination', () => {
     const r = await verifyDirectory({ store: f.store, volume: f.volume, destination: f.usb, logger: f.logger })
     expect(r).toMatchObject({ status: 'failed', checked: 2, mismatched: 1, missing: 1 })
     expect(component(f)).toBeUndefined()
-    expect(f.store.placements.forVolume('usb', volId).size).toBe(0)
+    expect(f.store.placements.forVolume(usbKey(f), volId).size).toBe(0)
     expect(f.store.vector.retractions(volId)).toEqual([
-      expect.objectContaining({ destination: 'usb', originNodeId: f.store.nodes.self().id, fromRun: run, toRun: 0, sourceNodeId: null, runId: r.runId })
+      expect.objectContaining({ destination: usbKey(f), originNodeId: f.store.nodes.self().id, fromRun: run, toRun: 0, sourceNodeId: null, runId: r.runId })
     ])
     expect(gateCauses(f)).toEqual({ a: ['not-pushed'], b: ['not-pushed'] })
   })

@@ -461,6 +461,18 @@ export namespace Assertion {
     index: number
   }
 
+  export interface AssertionComponentsLabelFieldEvent {
+    field: '$.components[].label'
+    value: number
+    index: number
+  }
+
+  export interface AssertionComponentsOwnerFieldEvent {
+    field: '$.components[].owner'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Assertion>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Assertion.codec())
   }
@@ -469,7 +481,7 @@ export namespace Assertion {
     return decodeMessage(buf, Assertion.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionSeqFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionComponentsExceptionsPathFieldEvent | AssertionComponentsExceptionsOriginRunFieldEvent | AssertionComponentsFloorRunFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionSeqFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionComponentsExceptionsPathFieldEvent | AssertionComponentsExceptionsOriginRunFieldEvent | AssertionComponentsFloorRunFieldEvent | AssertionComponentsLabelFieldEvent | AssertionComponentsOwnerFieldEvent> {
     return streamMessage(buf, Assertion.codec(), opts)
   }
 }
@@ -482,6 +494,8 @@ export interface Component {
   verifiedAtNs: bigint
   exceptions: Exception[]
   floorRun: number
+  label: number
+  owner: number
 }
 
 export namespace Component {
@@ -531,6 +545,16 @@ export namespace Component {
           w.uint64Number(obj.floorRun)
         }
 
+        if ((obj.label != null && obj.label !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.label)
+        }
+
+        if ((obj.owner != null && obj.owner !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.owner)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -542,7 +566,9 @@ export namespace Component {
           verifyMethod: 0,
           verifiedAtNs: 0n,
           exceptions: [],
-          floorRun: 0
+          floorRun: 0,
+          label: 0,
+          owner: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -583,6 +609,14 @@ export namespace Component {
             }
             case 7: {
               obj.floorRun = reader.uint64Number()
+              break
+            }
+            case 8: {
+              obj.label = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.owner = reader.uint32()
               break
             }
             default: {
@@ -664,6 +698,20 @@ export namespace Component {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.label`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -718,6 +766,16 @@ export namespace Component {
     value: number
   }
 
+  export interface ComponentLabelFieldEvent {
+    field: '$.label'
+    value: number
+  }
+
+  export interface ComponentOwnerFieldEvent {
+    field: '$.owner'
+    value: number
+  }
+
   export function encode (obj: Partial<Component>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Component.codec())
   }
@@ -726,7 +784,7 @@ export namespace Component {
     return decodeMessage(buf, Component.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Component>): Generator<ComponentDestinationFieldEvent | ComponentOriginNodeFieldEvent | ComponentOriginRunFieldEvent | ComponentVerifyMethodFieldEvent | ComponentVerifiedAtNsFieldEvent | ComponentExceptionsPathFieldEvent | ComponentExceptionsOriginRunFieldEvent | ComponentFloorRunFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Component>): Generator<ComponentDestinationFieldEvent | ComponentOriginNodeFieldEvent | ComponentOriginRunFieldEvent | ComponentVerifyMethodFieldEvent | ComponentVerifiedAtNsFieldEvent | ComponentExceptionsPathFieldEvent | ComponentExceptionsOriginRunFieldEvent | ComponentFloorRunFieldEvent | ComponentLabelFieldEvent | ComponentOwnerFieldEvent> {
     return streamMessage(buf, Component.codec(), opts)
   }
 }
