@@ -6,8 +6,15 @@
  * bytes truly are at every required target.
  */
 import { DIR_OWNER, DIRS, locationOf, NODES, type Fleet, type Location, type NodeName } from './fleet.js'
-import { execute, offloadOn, type At, type OffloadCheck, type Step, type World } from './steps.js'
+import { execute, offloadOn, SIM_HOLD_MS, type At, type OffloadCheck, type Step, type World } from './steps.js'
 import { trueHash } from './truth.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MARKER_FILE, parseMarker } from '../../src/push/destination-marker.js'
+
+function readText (path: string): string | undefined {
+  try { return readFileSync(path, 'utf8') } catch { return undefined }
+}
 
 /**
  * false-durable: a real offload deleted a file whose bytes are not on a required target;
@@ -61,7 +68,7 @@ export function checkSafety (w: World, c: OffloadCheck, stats: Stats, failures: 
   }
   for (const f of c.offloaded) {
     for (const target of s.volume.offloadRequires) {
-      const loc = locationOf(target)
+      const loc = locationOf(target, c.node)
       if (loc === undefined) continue
       const actual = trueHash(w.fleet, loc, f.path)
       if (actual === f.hash) continue
@@ -91,23 +98,35 @@ function revokedEitherWay (w: World, a: NodeName, b: NodeName): boolean {
 
 /** Whether the liveness judge expects `target` to be satisfiable from `node` at all. */
 function judged (w: World, node: NodeName, target: string): boolean {
-  const loc = locationOf(target)
+  const loc = locationOf(target, node)
   if (loc === undefined) return false
   if (loc.kind === 'node') return !revokedEitherWay(w, node, loc.node)
   const owner = DIR_OWNER[loc.dir]
+  // a directory another node took over (its marker lost, then that node pushed first) is no
+  // longer its owner's to fill: the owner's pushes are refused until an operator acts
+  const marker = parseMarker(readText(join(w.fleet.dirs[loc.dir].path, MARKER_FILE)))
+  if (marker.kind === 'v2' && marker.ownerNodeId !== w.fleet.nodes[owner].n.key.nodeId) return false
   // a relayed directory reaches this node through its owner
   return owner === node || !revokedEitherWay(w, node, owner)
 }
 
 /** The edges of the clean cycle, in dependency order. */
-const CYCLE_PUSHES: Array<[NodeName, string]> = [['laptop', 'nas'], ['desk', 'nas'], ['nas', 'offsite'], ['nas', 'laptop'], ['laptop', 'usb']]
+const CYCLE_PUSHES: Array<[NodeName, string]> = [['laptop', 'nas'], ['desk', 'big'], ['nas', 'offsite'], ['nas', 'laptop'], ['laptop', 'usb'], ['desk', 'usb'], ['desk', 'nas']]
 
 /**
  * The clean cycle, then the liveness judgement. Disks come back and a destination whose
  * marker was removed is reset by its operator first (the act that clears that refusal).
  */
 export async function liveness (w: World, stats: Stats, failures: Failure[]): Promise<void> {
-  const cycle: Step[] = []
+  // holds taken by the seed's last offloads end first: a held file is (rightly) not replaced on
+  // receive, and the cycle's two push rounds must not spend one round waiting on a hold
+  const now = Date.now() * 1e6
+  let lastHoldNs = 0
+  for (const n of NODES) {
+    const row = w.fleet.nodes[n].n.store.db.prepare("SELECT max(expires_at_ns) FROM holds WHERE kind = 'granted' AND released_at_ns IS NULL").pluck().get() as number | null
+    if (row !== null) lastHoldNs = Math.max(lastHoldNs, row)
+  }
+  const cycle: Step[] = lastHoldNs > now ? [{ op: 'sleep', ms: Math.min(SIM_HOLD_MS, Math.ceil((lastHoldNs - now) / 1e6)) + 100 }] : []
   for (const key of [...w.unmounted]) {
     const [at, path] = key.split('\u0000') as [At, string]
     cycle.push({ op: 'remount', at, path })
@@ -134,7 +153,7 @@ export async function liveness (w: World, stats: Stats, failures: Failure[]): Pr
       if (here === null) continue
       stats.livenessFilesJudged++
       const everywhere = targets.every(t => {
-        const loc = locationOf(t)
+        const loc = locationOf(t, node)
         return loc !== undefined && trueHash(w.fleet, loc, fr.path) === here
       })
       if (!everywhere) continue

@@ -2,7 +2,7 @@
  * Runs one seed (random steps drawn with per-seed weights, or a given step list), judging
  * after every offload and at the end; and shrinks a failing step list by delta debugging.
  */
-import { DEFAULT_REQUIRES, OFFSITE_VIA_NAS, startFleet, type FleetShape, type NodeName } from './fleet.js'
+import { DEFAULT_REQUIRES, startFleet, type FleetShape, type NodeName } from './fleet.js'
 import { checkSafety, liveness, newStats, type Failure, type Stats } from './oracle.js'
 import { Prng } from './prng.js'
 import { drawWeights, execute, generate, newWorld, prelude, type Step } from './steps.js'
@@ -40,7 +40,8 @@ export function drawShape (rng: Prng): FleetShape {
   const requires: Record<NodeName, string[]> = {
     laptop: laptop === 'base' ? DEFAULT_REQUIRES.laptop : laptop === 'usb' ? [...DEFAULT_REQUIRES.laptop, 'usb'] : laptop === 'usbOnly' ? ['usb'] : ['nas'],
     nas: rng.chance(0.2) ? [...DEFAULT_REQUIRES.nas, 'offsite'] : DEFAULT_REQUIRES.nas,
-    desk: rng.chance(0.15) ? [...DEFAULT_REQUIRES.desk, OFFSITE_VIA_NAS] : DEFAULT_REQUIRES.desk
+    // desk names nas `big`, and has its own directories labelled `usb` and `nas`
+    desk: rng.pick([DEFAULT_REQUIRES.desk, DEFAULT_REQUIRES.desk, DEFAULT_REQUIRES.desk, [...DEFAULT_REQUIRES.desk, 'big/offsite'], [...DEFAULT_REQUIRES.desk, 'usb'], [...DEFAULT_REQUIRES.desk, 'nas']])
   }
   const maxAge: FleetShape['maxAge'] = rng.chance(0.1) ? { laptop: '1h' } : {}
   return { requires, maxAge }

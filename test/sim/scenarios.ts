@@ -106,6 +106,17 @@ export const SCENARIOS: Replay[] = [
     { op: 'forge', signer: 'desk', victim: 'laptop', claims: [OFFSITE_VIA_NAS] },
     { op: 'offload', node: 'laptop', selector: '.' }
   ]),
+  // … with offsite's real marker key, which laptop learned from nas (owner nas) before the forgery
+  scenario('desk-speaks-for-known-offsite', shape({}), [
+    { op: 'add', node: 'nas', path: 'misc/n.jpg', hex: HEX_B },
+    { op: 'index', node: 'nas' },
+    { op: 'push', node: 'nas', to: 'offsite' },
+    { op: 'pull', node: 'laptop', from: 'nas' },
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'index', node: 'laptop' },
+    { op: 'forge', signer: 'desk', victim: 'laptop', claims: ['nas', OFFSITE_VIA_NAS] },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
   // … and that nas holds them, after nas honestly reported the loss (laptop pushed, nas lost it)
   scenario('desk-speaks-for-nas', shape({ laptop: ['nas'] }), [
     { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
@@ -145,6 +156,59 @@ export const SCENARIOS: Replay[] = [
     { op: 'index', node: 'laptop' },
     { op: 'kill', node: 'laptop', to: 'nas', when: 'transfer' },
     { op: 'kill', node: 'laptop', to: 'usb', when: 'snapshot' },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
+  // ---- destination identity (issue 13) --------------------------------------------------------
+  // poc-b: desk points a destination at laptop's usb directory; only the marker's owner writes
+  scenario('shared-directory', shape({ laptop: ['usb'] }), [
+    { op: 'add', node: 'laptop', path: '2019/p.jpg', hex: HEX_A },
+    { op: 'add', node: 'desk', path: '2019/p.jpg', hex: HEX_B },
+    { op: 'index', node: 'laptop' },
+    { op: 'index', node: 'desk' },
+    { op: 'push', node: 'laptop', to: 'usb' },
+    { op: 'push', node: 'desk', to: 'share' },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
+  // … and after usb lost its marker desk pushes first: desk owns it now, laptop must not trust
+  // its old placements there (the gate rightly stays shut: no liveness)
+  scenario('shared-directory-taken-over', shape({ laptop: ['usb'] }), [
+    { op: 'add', node: 'laptop', path: '2019/p.jpg', hex: HEX_A },
+    { op: 'add', node: 'desk', path: '2019/p.jpg', hex: HEX_B },
+    { op: 'index', node: 'laptop' },
+    { op: 'index', node: 'desk' },
+    { op: 'push', node: 'laptop', to: 'usb' },
+    { op: 'unmark', dir: 'usb' },
+    { op: 'push', node: 'desk', to: 'share' },
+    { op: 'offload', node: 'laptop', selector: '.' },
+    { op: 'reset', dir: 'usb' },
+    { op: 'push', node: 'laptop', to: 'usb' },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ], false),
+  // naming-collisions 2/3: desk's own directory labelled usb never counts for laptop's usb
+  scenario('same-label-usb', shape({ laptop: ['usb'], desk: ['big', 'usb'] }), [
+    { op: 'add', node: 'laptop', path: '2019/p.jpg', hex: HEX_A },
+    { op: 'index', node: 'laptop' },
+    { op: 'push', node: 'laptop', to: 'nas' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'desk' },
+    { op: 'pull', node: 'laptop', from: 'desk' },
+    { op: 'forge', signer: 'desk', victim: 'laptop', claims: ['usb'] },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
+  // naming-collisions 1: desk's directory is labelled nas; laptop revokes and re-enrolls nas
+  scenario('label-names-a-revoked-peer', shape({ laptop: ['nas'], desk: ['big', 'nas'] }), [
+    { op: 'add', node: 'laptop', path: '2019/p.jpg', hex: HEX_A },
+    { op: 'add', node: 'desk', path: '2019/p.jpg', hex: HEX_A },
+    { op: 'index', node: 'laptop' },
+    { op: 'push', node: 'laptop', to: 'nas' },
+    { op: 'sync', node: 'desk' },
+    { op: 'revoke', node: 'laptop', peer: 'nas' },
+    { op: 'pull', node: 'laptop', from: 'desk' },
+    { op: 'destroy', at: 'nas', path: '2019/p.jpg' },
+    { op: 'offload', node: 'laptop', selector: '.' },
+    { op: 'reenroll', node: 'laptop', peer: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'pull', node: 'laptop', from: 'desk' },
     { op: 'offload', node: 'laptop', selector: '.' }
   ]),
   // nas's copy quietly rots; nas's index sees it; laptop must not offload on the old receipt

@@ -23,7 +23,7 @@ import { verifyDirectory } from '../../src/push/verify-directory.js'
 import { pullVolume } from '../../src/pull/pull.js'
 import { resetDestination, revokeSource } from '../../src/store/revocation.js'
 import { openStore } from '../../src/store/store.js'
-import { DIR_OWNER, DIRS, NODES, PUSH_TO, type DirName, type Fleet, type Location, type NodeName } from './fleet.js'
+import { DIR_LABEL, DIR_OWNER, DIRS, dirNamed, NODES, peerName, peerNamed, PUSH_TO, type DirName, type Fleet, type Location, type NodeName } from './fleet.js'
 import { forgedPull } from './forge.js'
 import { Prng } from './prng.js'
 import { DamageLog, listFiles, truePath } from './truth.js'
@@ -131,10 +131,12 @@ function quietRewrite (abs: string, hex: string | undefined): boolean {
 
 export type ExecResult = { note: string, check?: OffloadCheck[] }
 
-function peerOrDir (fleet: Fleet, to: string): { peer: NodeName } | { dir: DirName } | undefined {
-  if ((NODES as readonly string[]).includes(to)) return { peer: to as NodeName }
-  if ((DIRS as readonly string[]).includes(to)) return { dir: to as DirName }
-  return undefined
+/** What a node's own name `to` points at: a configured directory (its config is used), or a peer. */
+function targetOn (node: NodeName, to: string): { peer: NodeName } | { dir: DirName } | undefined {
+  const dir = dirNamed(node, to)
+  if (dir !== undefined) return { dir }
+  const peer = peerNamed(node, to)
+  return peer === undefined ? undefined : { peer }
 }
 
 function liveHashes (w: World, node: NodeName): Map<string, { hash: string, status: string }> {
@@ -172,7 +174,7 @@ export { offloadOn }
 
 async function push (w: World, node: NodeName, to: string, shallow: boolean, hooks?: { afterSnapshot?: () => void, tamper?: (path: string, c: Uint8Array) => Uint8Array }, ghost = false): Promise<string> {
   const s = w.fleet.nodes[node]
-  const target = peerOrDir(w.fleet, to)
+  const target = targetOn(node, to)
   if (target === undefined) return `unknown target ${to}`
   const store = ghost ? openStore({ path: homePaths(s.n.home).db, clock: systemClock, logger: s.n.logger, pid: GHOST_PID }) : s.n.store
   try {
@@ -184,10 +186,12 @@ async function push (w: World, node: NodeName, to: string, shallow: boolean, hoo
       const r = await pushToPeer({ store, volume: s.volume, peer, host, logger: s.n.logger, hooks, frameDeadlineMs: 3000, finishDeadlineMs: 5000 })
       return `${r.status} sent=${r.filesSent}${r.error !== null ? ' ' + r.error.slice(0, 80) : ''}`
     }
-    if (DIR_OWNER[target.dir] !== node) return 'not this node\'s directory'
+    // the node's own config entry: desk's `share` is laptop's usb directory under desk's name
+    const destination = s.n.config.destinations.get(to)
+    if (destination === undefined) return `no destination ${to} on ${node}`
     const started = Date.now()
     const watched = watchingFs(join(w.fleet.dirs[target.dir].path, 'photos'))
-    const r = await pushToDirectory({ store, volume: s.volume, destination: w.fleet.dirs[target.dir], shallow, logger: s.n.logger, hooks, fs: watched.fs })
+    const r = await pushToDirectory({ store, volume: s.volume, destination, shallow, logger: s.n.logger, hooks, fs: watched.fs })
     w.damage.readPaths({ kind: 'dir', dir: target.dir }, watched.read, started)
     return `${r.status} sent=${r.filesSent}${r.error !== null ? ' ' + r.error.slice(0, 80) : ''}`
   } finally {
@@ -221,7 +225,7 @@ export async function execute (w: World, step: Step): Promise<ExecResult> {
   try {
     return await executeStep(w, step)
   } finally {
-    const key = step.op === 'push' || step.op === 'kill' ? `${step.op} ${(NODES as readonly string[]).includes(step.to) ? 'peer' : 'dir'}` : step.op
+    const key = step.op === 'push' || step.op === 'kill' ? `${step.op} ${peerNamed(step.node, step.to) !== undefined ? 'peer' : 'dir'}` : step.op
     const e = w.opMs.get(key) ?? [0, 0]
     e[0]++
     e[1] += performance.now() - t0
@@ -306,7 +310,7 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         return { note: 'marker removed' }
       }
       case 'reset': {
-        const r = resetDestination(f.nodes[DIR_OWNER[step.dir]].n.store, step.dir)
+        const r = resetDestination(f.nodes[DIR_OWNER[step.dir]].n.store, DIR_LABEL[step.dir])
         w.unmarked.delete(step.dir)
         return { note: `reset run ${r.runId}` }
       }
@@ -331,13 +335,13 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         return { note: await push(w, step.node, step.to, step.shallow === true) }
       case 'sync': {
         const parts: Step[] = [{ op: 'index', node: step.node }, ...PUSH_TO[step.node].map((to): Step => ({ op: 'push', node: step.node, to })),
-          ...PUSH_TO[step.node].filter(p => (NODES as readonly string[]).includes(p)).map((from): Step => ({ op: 'pull', node: step.node, from: from as NodeName }))]
+          ...PUSH_TO[step.node].flatMap((to): Step[] => { const from = peerNamed(step.node, to); return from === undefined ? [] : [{ op: 'pull', node: step.node, from }] })]
         const notes: string[] = []
         for (const p of parts) notes.push(`${p.op}${'to' in p ? ' ' + p.to : 'from' in p ? ' ' + p.from : ''}: ${(await execute(w, p)).note.split(' ')[0] ?? ''}`)
         return { note: notes.join(', ') }
       }
       case 'kill': {
-        if (step.when === 'snapshot' || !(NODES as readonly string[]).includes(step.to)) {
+        if (step.when === 'snapshot' || peerNamed(step.node, step.to) === undefined) {
           // the pushing process dies right after its snapshot; the node reaps the orphan
           const note = await push(w, step.node, step.to, false, { afterSnapshot: () => { throw new Killed('killed after the snapshot') } }, true).catch((e: unknown) => `died: ${e instanceof Error ? e.message : String(e)}`)
           const reaped = f.nodes[step.node].n.store.runs.reapOrphans()
@@ -399,7 +403,7 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         const store = f.nodes[step.node].n.store
         const peer = f.nodes[step.peer].n
         store.db.transaction(() => {
-          const r = store.nodes.reEnrollPeer(peer.key.nodeId, step.peer, peer.node?.addrs() ?? [])
+          const r = store.nodes.reEnrollPeer(peer.key.nodeId, peerName(step.node, step.peer), peer.node?.addrs() ?? [])
           const run = store.runs.begin({ kind: 'enroll', peerNodeId: r.id, detail: { name: step.peer, re_enroll: true } })
           store.runs.finish(run.id, 'success')
         }).immediate()
