@@ -31,19 +31,34 @@ CREATE TABLE destinations (
 CREATE UNIQUE INDEX uniq_destinations_local_name ON destinations(local_name)
   WHERE local_name IS NOT NULL AND forgotten_at_ns IS NULL;
 CREATE INDEX idx_destinations_owner_label ON destinations(owner_node_id, label);
+-- the owner of a marker never changes, except away from a revoked node: a revoked peer that
+-- claimed another node's marker first loses it to the node that really asserts it
 CREATE TRIGGER destinations_identity_immutable BEFORE UPDATE OF key, owner_node_id, created_at_ns ON destinations
+WHEN NEW.key IS NOT OLD.key OR NEW.created_at_ns IS NOT OLD.created_at_ns
+  OR (NEW.owner_node_id IS NOT OLD.owner_node_id
+      AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = OLD.owner_node_id AND n.revoked_at_ns IS NOT NULL))
 BEGIN
-  SELECT RAISE(ABORT, 'destinations: a marker''s key, owner and first sight are immutable');
+  SELECT RAISE(ABORT, 'destinations: a marker''s key, owner and first sight are immutable (an owner only while not revoked)');
 END;
 CREATE TRIGGER destinations_no_delete BEFORE DELETE ON destinations
 BEGIN
   SELECT RAISE(ABORT, 'destinations: rows are never deleted (reset forgets the name instead)');
 END;
 
+-- one registry row per marker: before markers named owners a push adopted any marker it found,
+-- so one marker may be recorded under two names (a renamed destination, a bind mount); the
+-- newest name keeps it, and the other names' rows are dropped and audited below
+CREATE TEMP TABLE m7_names AS
+  SELECT d.name, d.marker_id, d.created_at_ns,
+         d.name = (SELECT d2.name FROM destinations_v1 d2 WHERE d2.marker_id = d.marker_id
+                   ORDER BY d2.created_at_ns DESC, d2.name DESC LIMIT 1) AS chosen
+  FROM destinations_v1 d
+  WHERE length(d.marker_id) = 32 AND d.marker_id NOT GLOB '*[^0-9a-f]*';
 INSERT INTO destinations (key, owner_node_id, label, local_name, created_at_ns, updated_at_ns)
-  SELECT 'dir:' || d.marker_id, s.id, d.name, d.name, d.created_at_ns, d.created_at_ns
-  FROM destinations_v1 d, nodes s
-  WHERE s.is_self = 1 AND length(d.marker_id) = 32 AND d.marker_id NOT GLOB '*[^0-9a-f]*';
+  SELECT 'dir:' || m.marker_id, s.id, m.name, m.name, m.created_at_ns, m.created_at_ns
+  FROM m7_names m, nodes s
+  WHERE s.is_self = 1 AND m.chosen = 1;
+DROP TABLE m7_names;
 
 -- the audit run for what cannot be carried forward (only when there is something to drop)
 CREATE TEMP TABLE m7_drop AS
@@ -99,6 +114,12 @@ WHEN NEW.name IS NOT NULL AND EXISTS (
   SELECT 1 FROM nodes n WHERE n.name = NEW.name AND n.node_id <> NEW.node_id AND n.enrolled_at_ns IS NOT NULL)
 BEGIN
   SELECT RAISE(ABORT, 'nodes: a name that named an enrolled peer keeps naming it');
+END;
+-- and an enrolled peer's name never changes (a new name would free the old one for another node)
+CREATE TRIGGER nodes_enrolled_name_fixed BEFORE UPDATE OF name ON nodes
+WHEN OLD.enrolled_at_ns IS NOT NULL AND OLD.name IS NOT NULL AND NEW.name IS NOT OLD.name
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: an enrolled peer keeps its name');
 END;
 CREATE TRIGGER nodes_name_never_reused_update BEFORE UPDATE OF name ON nodes
 WHEN NEW.name IS NOT NULL AND EXISTS (

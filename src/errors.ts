@@ -216,10 +216,12 @@ export class PeerAlreadyEnrolledError extends CairnError {
 
 export class PeerNameTakenError extends CairnError {
   override name = 'PeerNameTakenError' as const
-  constructor (readonly peerName: string, readonly takenBy: string, readonly takenByRevoked = false) {
-    super(takenByRevoked
-      ? `the name ${peerName} named node ${takenBy}, which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
-      : `the name ${peerName} already labels ${takenBy}`, { hint: 'choose another name' })
+  constructor (readonly peerName: string, readonly takenBy: string, readonly takenByRevoked = false, readonly formerName?: string) {
+    super(formerName !== undefined
+      ? `node ${takenBy} was enrolled as ${formerName}; re-enrolling keeps that name (a name that named a peer keeps naming it), so it cannot become ${peerName}`
+      : takenByRevoked
+        ? `the name ${peerName} named node ${takenBy}, which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
+        : `the name ${peerName} already labels ${takenBy}`, { hint: formerName !== undefined ? `re-enroll it as ${formerName}` : 'choose another name' })
   }
 }
 
@@ -346,6 +348,18 @@ export class DestinationOwnedError extends CairnError {
   }
 }
 
+/** A destination root that lies inside another destination's tree. */
+export class DestinationNestedError extends CairnError {
+  override name = 'DestinationNestedError' as const
+  constructor (readonly destination: string, readonly root: string, readonly outerRoot: string, readonly outerKind: 'destination' | 'volume' = 'destination') {
+    super(outerKind === 'volume'
+      ? `destination ${destination}: ${root} lies inside a cairn node's volume (${outerRoot} has a .cairn-volume marker); writing there would replace that node's own copy`
+      : `destination ${destination}: ${root} lies inside another destination (${outerRoot} has a .cairn-destination marker); writing there would replace files its owner placed`, {
+      hint: `use a directory outside ${outerRoot}, or push to the node that owns it`
+    })
+  }
+}
+
 /** One marker reached under two names, or a marker another node owns recorded as ours. */
 export class DestinationAliasError extends CairnError {
   override name = 'DestinationAliasError' as const
@@ -353,7 +367,7 @@ export class DestinationAliasError extends CairnError {
     super(otherName === null
       ? `destination ${destination}: marker ${markerId}: ${reason}`
       : `destination ${destination} is the same directory as destination ${otherName} (marker ${markerId}); one directory is one copy`, {
-      hint: otherName === null ? 'use another directory' : `remove one of ${otherName} and ${destination} from the config (or \`cairn destination reset ${otherName}\` if it moved)`
+      hint: otherName === null ? 'use another directory' : `remove one of ${otherName} and ${destination} from the config (a push to a renamed destination takes its marker over once the old name is gone), or \`cairn destination reset ${otherName} --yes\``
     })
   }
 }

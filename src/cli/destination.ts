@@ -6,9 +6,9 @@ import { resetDestination } from '../store/revocation.js'
 import { action } from './command.js'
 import type { CliContext } from './context.js'
 
-function directoryNamed (ctx: CliContext, name: string): void {
+function directoryNamed (ctx: CliContext, name: string, recordedToo = false): void {
   const config = ctx.config()
-  if (!config.destinations.has(name)) {
+  if (!config.destinations.has(name) && !(recordedToo && ctx.store().destinations.local(name) !== undefined)) {
     throw new UsageError(`${name} is not a [destinations.*] entry of ${config.file}`, { hint: `configured destinations: ${[...config.destinations.keys()].join(', ') || 'none'}` })
   }
 }
@@ -22,7 +22,8 @@ export function registerDestination (program: Command): void {
     .option('--yes', 'really forget it')
     .option('--json', 'print {destination, dry_run, components, freshness, run_id}')
     .action(action(async (ctx, name: string, opts: { dryRun?: boolean, yes?: boolean, json?: boolean }) => {
-      directoryNamed(ctx, name)
+      // a name that left the config but still holds a marker can be reset too
+      directoryNamed(ctx, name, true)
       const store = ctx.store()
       const recorded = store.destinations.local(name)
       const apply = opts.yes === true && opts.dryRun !== true

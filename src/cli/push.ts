@@ -59,7 +59,7 @@ export function registerPush (program: Command): void {
         if (dest !== undefined) {
           const bar = opts.json === true ? undefined : progressBar(ctx, `push ${volume} → ${target}`, 'bytes')
           try {
-            reports.push(await pushToDirectory({ store, volume: vol, destination: dest, shallow: opts.shallow === true, logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } }))
+            reports.push(await pushToDirectory({ store, volume: vol, destination: dest, shallow: opts.shallow === true, configured: (n) => config.destinations.has(n), logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } }))
           } finally {
             bar?.stop()
           }

@@ -66,11 +66,13 @@ export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, component
 }
 
 /** The registry lookup scoping needs, from the store. */
-export function storeOwnerLookup (store: { destinations: { byKey: (k: string) => { ownerRowId: number } | undefined }, nodes: { self: () => NodeRow } }): OwnerLookup {
+export function storeOwnerLookup (store: { destinations: { byKey: (k: string) => { ownerRowId: number } | undefined }, nodes: { self: () => NodeRow, byRowId: (id: number) => NodeRow | undefined } }): OwnerLookup {
   const selfId = store.nodes.self().id
   return (key) => {
     const row = store.destinations.byKey(key)
     if (row === undefined) return undefined
-    return row.ownerRowId === selfId ? 'self' : row.ownerRowId
+    if (row.ownerRowId === selfId) return 'self'
+    // a revoked node's claim to a marker lapses (the registry hands it to the live asserter)
+    return store.nodes.byRowId(row.ownerRowId)?.revokedAtNs != null ? undefined : row.ownerRowId
   }
 }

@@ -12,7 +12,7 @@
 import { join } from 'node:path'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Config } from '../config/types.js'
-import { InvalidMessageError, OversizeMessageError } from '../errors.js'
+import { CairnError, InvalidMessageError, OversizeMessageError } from '../errors.js'
 import type { NodeKey } from '../identity/node-key.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
@@ -21,6 +21,7 @@ import { sealHold } from '../protocol/hold-envelope.js'
 import { HOLD_DEADLINE_MS, MAX_HOLD_REQUEST_BYTES } from '../protocol/limits.js'
 import { HoldRefusalReason, Status, type HoldEntry, type HoldRefusal, type HoldRequest, type HoldResponse } from '../protocol/messages.js'
 import { decodeHoldRequest, encodeHoldResponse, holdEntriesDigest } from '../protocol/wire.js'
+import { checkDestinationIdentity } from '../push/destination-marker.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import type { Store } from '../store/store.js'
 import { SHA256_READBACK } from '../verify-method.js'
@@ -33,6 +34,25 @@ export interface HoldHandlerComponents {
   /** Filesystem for the disk check (tests inject changes). */
   fs?: DirectoryFs
   deadlineMs?: number
+}
+
+/** Every `placed_at` key is a live local directory of this node whose marker checks out now. */
+async function checkPlacedAt (c: HoldHandlerComponents, fs: DirectoryFs, keys: readonly string[]): Promise<true | string> {
+  const config = c.config()
+  const self = c.store.nodes.self().id
+  for (const key of keys) {
+    const row = c.store.destinations.byKey(key)
+    if (row === undefined || row.ownerRowId !== self || row.forgottenAtNs !== null || row.localName === null) return `${key} is not a directory this node writes`
+    const dest = config.destinations.get(row.localName)
+    if (dest === undefined) return `${row.localName} is no longer configured`
+    try {
+      await checkDestinationIdentity(c.store, fs, dest.name, dest.path)
+    } catch (err) {
+      if (err instanceof CairnError) return err.message
+      throw err
+    }
+  }
+  return true
 }
 
 export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connection: Connection) => Promise<void> {
@@ -77,6 +97,12 @@ export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connect
         return
       }
 
+      // a directory the peer relies on through this node must be, right now, the directory this
+      // node's placements are about: its live marker, read and checked (an unmounted or swapped
+      // disk, or a directory another node took over, holds nothing for anyone)
+      const placedOk = await checkPlacedAt(c, fs, request.placedAt ?? [])
+      if (placedOk !== true) c.logger.info('refusing every entry of a hold: a directory it names is not verifiable here', { peer: peerId, reason: placedOk })
+
       // the disk check, before the transaction: a file edited or deleted since the index is refused
       const volumeId = c.store.volumes.get(volume.name)?.id
       const refused: HoldRefusal[] = []
@@ -95,10 +121,10 @@ export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connect
           continue
         }
         // relied on through this node: placed and read back at every named directory, now
-        if (volumeId !== undefined && !request.placedAt?.every(d => {
+        if (volumeId !== undefined && (placedOk !== true || !request.placedAt?.every(d => {
           const p = c.store.placements.one(d, volumeId, e.path)
           return p !== undefined && p.contentId === row.contentId && p.verifyMethod === SHA256_READBACK
-        })) {
+        }))) {
           refused.push({ entry: i, reason: HoldRefusalReason.NOT_PLACED })
           continue
         }

@@ -48,7 +48,7 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   await checkIdentity(store, fs, from)
   const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
   const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
-  const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId)
+  const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId, 'volume')
   const self = store.nodes.self()
   const fail = (path: string, reason: string): void => {
     report.failed++

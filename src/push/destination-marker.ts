@@ -14,11 +14,12 @@
  *  - This node's own v1 marker (recorded here, no owner line) is rewritten as v2 in place.
  */
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
-import { DestinationMarkerError, DestinationOwnedError, DestinationUnavailableError } from '../errors.js'
+import { dirname, join } from 'node:path'
+import { DestinationMarkerError, DestinationNestedError, DestinationOwnedError, DestinationUnavailableError } from '../errors.js'
 import { directoryKey, isMarkerId } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 import type { DirectoryFs } from './directory-fs.js'
+import { VOLUME_MARKER_FILE } from './volume-marker.js'
 
 export const MARKER_FILE = '.cairn-destination'
 const HEADER_V1 = 'cairn-destination-v1'
@@ -60,6 +61,18 @@ async function checkRoot (fs: DirectoryFs, destination: string, root: string): P
   const info = await fs.lstat(root)
   if (info === undefined) throw new DestinationUnavailableError(destination, root, 'does not exist')
   if (info.kind !== 'dir') throw new DestinationUnavailableError(destination, root, 'is not a directory')
+  // a root inside another destination's tree would write where that destination's owner keeps
+  // its files (invariant 24): refused whoever owns the outer marker
+  for (let dir = dirname(root); ; dir = dirname(dir)) {
+    const outer = await fs.lstat(join(dir, MARKER_FILE))
+    if (outer !== undefined) throw new DestinationNestedError(destination, root, dir)
+    if (dirname(dir) === dir) break
+  }
+  // and a root at or inside a node's volume would write over that node's own copy
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (await fs.lstat(join(dir, VOLUME_MARKER_FILE)) !== undefined) throw new DestinationNestedError(destination, root, dir, 'volume')
+    if (dirname(dir) === dir) break
+  }
 }
 
 function refuseOwned (store: Store, destination: string, root: string, m: Marker & { kind: 'v2' }): never {
@@ -92,7 +105,7 @@ export interface DestinationIdentity {
  * Checks a destination root and its marker before anything writes there; creates, records
  * or upgrades this node's marker as needed. Returns the destination's store key.
  */
-export async function ensureDestinationIdentity (store: Store, fs: DirectoryFs, destination: string, root: string, attempt = 0): Promise<DestinationIdentity> {
+export async function ensureDestinationIdentity (store: Store, fs: DirectoryFs, destination: string, root: string, configured: (name: string) => boolean = () => true, attempt = 0): Promise<DestinationIdentity> {
   await checkRoot(fs, destination, root)
   const self = store.nodes.self()
   const recorded = store.destinations.local(destination)
@@ -108,7 +121,8 @@ export async function ensureDestinationIdentity (store: Store, fs: DirectoryFs, 
   if (found.kind === 'v2') {
     if (found.ownerNodeId !== self.nodeId) refuseOwned(store, destination, root, found)
     // this node's own marker, forgotten by a reset: take it back (refused if another name has it)
-    const row = store.db.transaction(() => store.destinations.recordLocal(self.id, destination, found.markerId)).immediate()
+    // …or the marker of a destination the operator renamed (its old name is configured no more)
+    const row = store.db.transaction(() => store.destinations.recordLocal(self.id, destination, found.markerId, old => !configured(old))).immediate()
     return { key: row.key, markerId: found.markerId, created: false }
   }
   if (found.kind === 'v1') throw new DestinationOwnedError(destination, root, found.markerId, null, '?')
@@ -118,7 +132,7 @@ export async function ensureDestinationIdentity (store: Store, fs: DirectoryFs, 
   if (!won) {
     // another writer created a marker first: look again (once) at what is there now
     if (attempt > 0) throw new DestinationMarkerError(destination, root, null, 'changing while it is read')
-    return await ensureDestinationIdentity(store, fs, destination, root, attempt + 1)
+    return await ensureDestinationIdentity(store, fs, destination, root, configured, attempt + 1)
   }
   const row = store.db.transaction(() => store.destinations.recordLocal(self.id, destination, markerId)).immediate()
   return { key: row.key, markerId, created: true }

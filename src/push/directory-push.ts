@@ -47,6 +47,12 @@ export interface DirectoryPushInit {
   logger: Logger
   fs?: DirectoryFs
   hooks?: DirectoryPushHooks
+  /**
+   * Whether a destination name is in the config now: a marker recorded under a name that is not
+   * (the operator renamed the destination) moves to this destination's name. Default: every
+   * name is configured, so a marker under another name refuses.
+   */
+  configured?: (name: string) => boolean
   onProgress?: (p: PushProgress) => void
 }
 
@@ -65,7 +71,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   // the destination's store key: its marker (DESIGN "Destination identity")
   let key: string
   try {
-    key = (await ensureDestinationIdentity(store, fs, destination.name, destination.path)).key
+    key = (await ensureDestinationIdentity(store, fs, destination.name, destination.path, init.configured)).key
     const info = await fs.lstat(tree)
     if (info === undefined) await fs.mkdirp(tree)
     else if (info.kind !== 'dir') throw new DestinationPathError(tree, 'the volume directory at the destination is not a directory')

@@ -20,6 +20,10 @@ import type { DirectoryFs } from './directory-fs.js'
 
 export const STAGING_DIR = '.cairn-staging'
 export const HISTORY_DIR = '.cairn-history'
+/** The destination marker's name (src/push/destination-marker.ts). */
+const DESTINATION_MARKER = '.cairn-destination'
+/** A receiving node's volume marker (src/push/volume-marker.ts). */
+const VOLUME_MARKER = '.cairn-volume'
 /** Random bytes in a history directory's name (written as 8 hex characters). */
 export const HISTORY_RANDOM_BYTES = 4
 /** Names tried for one prior file, each with a fresh random part, before its commit refuses. */
@@ -60,6 +64,21 @@ async function ensureRealDir (fs: DirectoryFs, path: string): Promise<void> {
     return
   }
   if (info.kind !== 'dir') throw new DestinationPathError(path, info.kind === 'link' ? 'a path component is a symlink' : 'a path component is not a directory')
+  await refuseForeignRoot(fs, path)
+}
+
+/**
+ * A directory holding a destination marker is another destination's root, and one holding a
+ * volume marker is a node's volume: never written into as part of this tree. (A receiver's own
+ * volume root carries its own volume marker: `ownVolumeRoot`.)
+ */
+async function refuseForeignRoot (fs: DirectoryFs, path: string, ownVolumeRoot = false): Promise<void> {
+  if (await fs.lstat(join(path, DESTINATION_MARKER)) !== undefined) {
+    throw new DestinationPathError(path, 'another destination\'s root is inside this tree (it holds its own .cairn-destination); nothing is written there')
+  }
+  if (!ownVolumeRoot && await fs.lstat(join(path, VOLUME_MARKER)) !== undefined) {
+    throw new DestinationPathError(path, 'a cairn node\'s volume is here (it holds .cairn-volume): it is that node\'s copy, never a destination tree; nothing is written there')
+  }
 }
 
 /**
@@ -67,7 +86,14 @@ async function ensureRealDir (fs: DirectoryFs, path: string): Promise<void> {
  * symlink. `known` maps directories this writer already checked (or is checking) during its run
  * to that check, so concurrent commits into one new directory wait for the same check.
  */
-async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>): Promise<void> {
+async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>, ownVolumeRoot = false): Promise<void> {
+  let rootCheck = known?.get(treeRoot)
+  if (rootCheck === undefined) {
+    rootCheck = refuseForeignRoot(fs, treeRoot, ownVolumeRoot)
+    known?.set(treeRoot, rootCheck)
+    rootCheck.catch(() => { known?.delete(treeRoot) })
+  }
+  await rootCheck
   let current = treeRoot
   for (const segment of relDir === '' ? [] : relDir.split('/')) {
     current = join(current, segment)
@@ -84,7 +110,8 @@ async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string
 }
 
 /** `writerNodeId` is the node whose database runs the writes: it names the history copies. */
-export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, writerNodeId: string): TreeWriter {
+/** `kind`: a directory destination's volume tree, or a node's own volume (receive, restore). */
+export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, writerNodeId: string, kind: 'destination' | 'volume' = 'destination'): TreeWriter {
   const staging = join(treeRoot, STAGING_DIR, `run-${runId}`)
   const knownDirs = new Map<string, Promise<void>>()
   const dirtyDirs = new Set<string>()
@@ -98,7 +125,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
       // this writer's directory first; a taken name gets a fresh directory for this file only
       const dir = attempt === 0 ? (historyDir ??= historyDirName(writerNodeId, runId)) : historyDirName(writerNodeId, runId)
       const relHistory = join(HISTORY_DIR, dir, relPath)
-      await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs)
+      await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs, kind === 'volume')
       const to = join(treeRoot, relHistory)
       try {
         await fs.moveNoReplace(destPath, to)
@@ -113,7 +140,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
   return {
     stagingPath: async () => {
       if (!stagingReady) {
-        await ensureRealDirs(fs, treeRoot, `${STAGING_DIR}/run-${runId}`)
+        await ensureRealDirs(fs, treeRoot, `${STAGING_DIR}/run-${runId}`, undefined, kind === 'volume')
         stagingReady = true
       }
       return join(staging, `${++counter}`)
@@ -121,7 +148,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
     commit: async (staged, relPath, mtimeNs) => {
       checkRelPath(relPath)
       const relDir = relPath.includes('/') ? relPath.slice(0, relPath.lastIndexOf('/')) : ''
-      await ensureRealDirs(fs, treeRoot, relDir, knownDirs)
+      await ensureRealDirs(fs, treeRoot, relDir, knownDirs, kind === 'volume')
       const destPath = join(treeRoot, relPath)
       await fs.setMtime(staged, mtimeNs)
       let priorMovedTo: string | null = null

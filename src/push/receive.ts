@@ -26,6 +26,7 @@ import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type TreeWriter } from './place-file.js'
 import { foldProbe } from './fold-probe.js'
 import { findPathCollisions } from './path-collisions.js'
+import { destinationAbove, ensureVolumeMarker } from './volume-marker.js'
 
 /** Largest PushOffer frame: 1024 origins of ~55 bytes and framing. */
 export const MAX_OFFER_BYTES = 128 * 1024
@@ -84,6 +85,9 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     if (offer.entries > MAX_PLAN_ENTRIES) throw new Refusal(Status.TOO_LARGE, `more than ${MAX_PLAN_ENTRIES} files`)
     const root = await stat(volume.path).catch(() => undefined)
     if (root?.isDirectory() !== true) throw new Refusal(Status.REFUSED, 'the volume directory is not available here')
+    // a volume inside a destination's tree is that destination's owner's to write (invariant 24)
+    const outer = await destinationAbove(fs, volume.path)
+    if (outer !== undefined) throw new Refusal(Status.REFUSED, 'the volume directory lies inside a directory destination here (see its log)')
     const space = await statfs(volume.path)
     const free = Number(space.bavail) * Number(space.bsize)
     if (offer.totalBytes + FREE_SPACE_MARGIN_BYTES > free) throw new Refusal(Status.TOO_LARGE, `not enough free space (${free} bytes free)`)
@@ -106,7 +110,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   await io.write(encodePlanReply({ status: Status.OK, need: [], message: '' }), frameMs)
 
   // ---- from here on, the receive run must be finished ---------------------------------------
-  const writer = treeWriter(fs, volume.path, runId, c.key.nodeId)
+  const writer = treeWriter(fs, volume.path, runId, c.key.nodeId, 'volume')
   const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
   const plan: PlanEntry[] = []
   let stage = 'plan'
@@ -189,6 +193,9 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     // verified file is then committed (fsync, rename into place) by a small pool, so disk
     // syncs overlap with the network instead of stalling it
     stage = 'data'
+    // the volume root says whose copy it is before the first byte lands (no other node's
+    // directory push may write into it)
+    if (need.length > 0) await ensureVolumeMarker(fs, volume.path, c.key.nodeId, volume.name)
     // a file this node holds for a peer is not replaced (DESIGN invariant 29)
     for (const entry of kept) { failures.push({ entry, reason: FailureReason.WRITE_FAILED }); outcomes.push({ entry, ok: false }) }
     for (const entry of collided) {

@@ -6,8 +6,8 @@
  *    resolves to it. A marker is live under at most one name; `destination reset` forgets the
  *    name (the row stays for the audit and for the evidence history keyed by it).
  *  - directories a peer asserts about: owner = that peer, label = the label it asserts. A key
- *    is owned by the first node seen owning it and never changes owner, so one node's claim can
- *    never land in the row of another node's directory.
+ *    is owned by the first node seen owning it and changes owner only away from a revoked node,
+ *    so one node's claim can never land in the row of another live node's directory.
  */
 import type Database from 'better-sqlite3'
 import type { Clock } from '../clock.js'
@@ -95,7 +95,7 @@ export class DestinationStore {
    * Refuses a marker that is live under another name (one copy counts once) or that another
    * node owns; re-records a marker this node forgot earlier.
    */
-  recordLocal (selfRowId: number, name: string, markerId: string): DestinationRow {
+  recordLocal (selfRowId: number, name: string, markerId: string, takeOver: (otherName: string) => boolean = () => false): DestinationRow {
     const key = directoryKey(markerId)
     const existing = this.byKey(key)
     const now = this.#clock.nowNs()
@@ -104,7 +104,8 @@ export class DestinationStore {
         .run(key, selfRowId, name, name, now, now)
     } else {
       if (existing.ownerRowId !== selfRowId) throw new DestinationAliasError(name, markerId, null, 'another node owns this marker')
-      if (existing.forgottenAtNs === null && existing.localName !== null && existing.localName !== name) {
+      // a name no longer configured (the operator renamed the destination) hands its marker over
+      if (existing.forgottenAtNs === null && existing.localName !== null && existing.localName !== name && !takeOver(existing.localName)) {
         throw new DestinationAliasError(name, markerId, existing.localName, 'the marker is already recorded under another name')
       }
       this.#db.prepare('UPDATE destinations SET label = ?, local_name = ?, forgotten_at_ns = NULL, updated_at_ns = ? WHERE key = ?').run(name, name, now, key)
@@ -125,7 +126,8 @@ export class DestinationStore {
   /**
    * Notes a directory a peer asserts about (inside the caller's transaction): first sight
    * records its owner; a later label from the same owner updates the display label. A key
-   * recorded under another owner is refused: that claim is not the signer's to make.
+   * recorded under another live owner is refused: that claim is not the signer's to make. A
+   * key a revoked node claimed first passes to the node that asserts it now.
    */
   notePeer (key: string, ownerRowId: number, label: string): NotePeerResult {
     const existing = this.byKey(key)
@@ -134,7 +136,13 @@ export class DestinationStore {
       this.#db.prepare('INSERT INTO destinations (key, owner_node_id, label, created_at_ns, updated_at_ns) VALUES (?, ?, ?, ?, ?)').run(key, ownerRowId, label, now, now)
       return 'kept'
     }
-    if (existing.ownerRowId !== ownerRowId) return 'owned-by-another'
+    if (existing.ownerRowId !== ownerRowId) {
+      // a revoked node's claim to a marker lapses: the node that asserts it now takes it over
+      const revoked = this.#db.prepare('SELECT revoked_at_ns IS NOT NULL FROM nodes WHERE id = ?').pluck().get(existing.ownerRowId) === 1
+      if (!revoked || existing.localName !== null) return 'owned-by-another'
+      this.#db.prepare('UPDATE destinations SET owner_node_id = ?, label = ?, updated_at_ns = ? WHERE key = ?').run(ownerRowId, label, now, key)
+      return 'kept'
+    }
     if (existing.label !== label) this.#db.prepare('UPDATE destinations SET label = ?, updated_at_ns = ? WHERE key = ?').run(label, now, key)
     return 'kept'
   }

@@ -127,6 +127,9 @@ export class NodeStore {
   reEnrollPeer (nodeId: NodeId, name: string, addrs: string[]): NodeRow {
     const existing = this.byNodeId(nodeId)
     if (existing === undefined || existing.revokedAtNs === null) return this.enrollPeer(nodeId, name, addrs)
+    // its name keeps naming it: a re-enrolled node takes its old name back, never a new one
+    // (which would free the old name for another node, invariant 23)
+    if (existing.name !== null && existing.name !== name) throw new PeerNameTakenError(name, nodeId, true, existing.name)
     this.#checkNameFree(name, nodeId)
     this.#db.prepare('UPDATE nodes SET name = ?, addrs = ?, enrolled_at_ns = ?, revoked_at_ns = NULL WHERE id = ?')
       .run(name, JSON.stringify(addrs), this.#clock.nowNs(), existing.id)

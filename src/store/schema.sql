@@ -279,8 +279,11 @@ BEGIN
 END;
 
 CREATE TRIGGER destinations_identity_immutable BEFORE UPDATE OF key, owner_node_id, created_at_ns ON destinations
+WHEN NEW.key IS NOT OLD.key OR NEW.created_at_ns IS NOT OLD.created_at_ns
+  OR (NEW.owner_node_id IS NOT OLD.owner_node_id
+      AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = OLD.owner_node_id AND n.revoked_at_ns IS NOT NULL))
 BEGIN
-  SELECT RAISE(ABORT, 'destinations: a marker''s key, owner and first sight are immutable');
+  SELECT RAISE(ABORT, 'destinations: a marker''s key, owner and first sight are immutable (an owner only while not revoked)');
 END;
 
 CREATE TRIGGER destinations_no_delete BEFORE DELETE ON destinations
@@ -325,6 +328,12 @@ CREATE TRIGGER local_seqs_monotone BEFORE UPDATE OF seq ON local_seqs
 WHEN NEW.seq <= OLD.seq
 BEGIN
   SELECT RAISE(ABORT, 'local_seqs: a sequence only moves forward');
+END;
+
+CREATE TRIGGER nodes_enrolled_name_fixed BEFORE UPDATE OF name ON nodes
+WHEN OLD.enrolled_at_ns IS NOT NULL AND OLD.name IS NOT NULL AND NEW.name IS NOT OLD.name
+BEGIN
+  SELECT RAISE(ABORT, 'nodes: an enrolled peer keeps its name');
 END;
 
 CREATE TRIGGER nodes_identity_immutable BEFORE UPDATE OF node_id, public_key, is_self ON nodes
