@@ -355,7 +355,7 @@ export class DestinationNestedError extends CairnError {
     super(outerKind === 'volume'
       ? `destination ${destination}: ${root} lies inside a cairn node's volume (${outerRoot} has a .cairn-volume marker); writing there would replace that node's own copy`
       : `destination ${destination}: ${root} lies inside another destination (${outerRoot} has a .cairn-destination marker); writing there would replace files its owner placed`, {
-      hint: `use a directory outside ${outerRoot}, or push to the node that owns it`
+      hint: `use a directory outside ${outerRoot}, or push to the node that owns it; if the marker there is a leftover of a destination no node uses any more, remove ${outerRoot}/${outerKind === 'volume' ? '.cairn-volume' : '.cairn-destination'} by hand`
     })
   }
 }
