@@ -45,13 +45,27 @@ export function resolveTarget (store: Store, config: Config, name: string): Reso
 }
 
 /**
+ * Which of the markers a peer labels NAME a `PEER/NAME` requirement means: the one the peer
+ * carries live evidence for (`live`). None live: the newest (no evidence under it yet). Two
+ * live at once (it re-created the directory and still asserts the old one): ambiguous.
+ */
+export function relayedMarker (rows: readonly DestinationRow[], live: (key: string) => boolean): { key: string | undefined, ambiguous: boolean } {
+  const held = rows.filter(r => live(r.key))
+  if (held.length > 1) return { key: undefined, ambiguous: true }
+  return { key: (held[0] ?? rows.at(-1))?.key, ambiguous: false }
+}
+
+/**
  * The store/wire key a target name resolves to now, or undefined when nothing (yet) can hold
  * evidence under it. A relayed name resolves to the marker its peer carries live evidence for.
  */
 export function targetKey (store: Store, config: Config, name: string): string | undefined {
   const t = resolveTarget(store, config, name)
   if (t.kind === 'directory' || t.kind === 'peer') return t.key
-  if (t.kind === 'relayed') return t.rows.at(-1)?.key
+  if (t.kind === 'relayed') {
+    const via = t.via.id
+    return relayedMarker(t.rows, key => store.vector.listAll().some(c => c.destination === key && c.sourceNodeId === via)).key
+  }
   return undefined
 }
 

@@ -9,7 +9,7 @@
  * anything else is unknown and refuses — never "whichever peer uses that label".
  */
 import type { Config, VolumeConfig } from '../config/types.js'
-import { resolveTarget } from '../naming.js'
+import { relayedMarker, resolveTarget } from '../naming.js'
 import type { DestinationRow } from '../store/destinations.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -38,11 +38,11 @@ export function loadGatePolicy (store: Store, config: Config, volume: VolumeConf
   const relayed = (name: string, peer: NodeRow, rows: DestinationRow[]): GateTarget => {
     // the marker the peer carries live evidence for under that label; two at once (it reset
     // the directory and still asserts the old one) is ambiguous and covers nothing
-    const live = rows.filter(r => vector.some(c => c.destination === r.key && c.sourceNodeId === peer.id))
-    const key = live.length === 1 ? (live[0] as DestinationRow).key : live.length === 0 ? (rows.at(-1)?.key ?? `${peer.nodeId}/?`) : `${peer.nodeId}/ambiguous`
+    const marker = relayedMarker(rows, k => vector.some(c => c.destination === k && c.sourceNodeId === peer.id))
+    const key = marker.key ?? `${peer.nodeId}/${marker.ambiguous ? 'ambiguous' : '?'}`
     return {
       name, key, reach: 'relayed', kind: 'directory', custodian: peer.id, revoked: peer.revokedAtNs !== null,
-      placementKey: peer.nodeId, placements: placements(peer.nodeId), custody: claims(peer.nodeId, peer.id), components: live.length > 1 ? none : claims(key, peer.id)
+      placementKey: peer.nodeId, placements: placements(peer.nodeId), custody: claims(peer.nodeId, peer.id), components: marker.ambiguous ? none : claims(key, peer.id)
     }
   }
 
