@@ -27,6 +27,9 @@ async function mutualBackup (): Promise<Pair> {
   const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas"]\noffload_requires = ["nas"]\n`)
   const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["laptop"]\noffload_requires = ["laptop"]\n`)
   nodes.push(laptop, nas)
+  // each operator marks its volume directory: `cairn volume init photos`
+  await laptop.initVolumes()
+  await nas.initVolumes()
   await laptop.start({ pushFrameDeadlineMs: 2000, holdDeadlineMs: 2000 })
   await nas.start({ pushFrameDeadlineMs: 2000, holdDeadlineMs: 2000 })
   enroll(laptop, nas)
