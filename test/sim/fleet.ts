@@ -129,6 +129,9 @@ export async function startFleet (shape: FleetShape): Promise<Fleet> {
     for (const name of NODES) {
       const n = inProcessNode(join(root, 'homes'), name, volumeToml(root, name, shape))
       started.push(n)
+      // each operator marks its (still empty) volume directory, as docs/volumes.md tells them to
+      // on a receiving node: an empty unmarked root refuses pushes (it may be a bare mount point)
+      await n.initVolumes()
       await n.start({ pushFrameDeadlineMs: 3000, pullTimeoutMs: 3000, durabilityDeadlineMs: 3000 })
       const volume = n.config.volumes.get('photos')
       if (volume === undefined) throw new Error('no volume photos in the config')
