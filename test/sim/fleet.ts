@@ -101,6 +101,11 @@ export interface Fleet {
   dirs: Record<DirName, DirectoryDestinationConfig>
   /** Side storage for unmounted subtrees. */
   attic: string
+  /**
+   * Nodes whose whole volume disk is unmounted (`unmount` of path ''): what lies in the bare
+   * mount point is not on the disk, and a real mount hides it, so the truth there is nothing.
+   */
+  disksAway: Set<NodeName>
   peerRow: (on: NodeName, peer: NodeName) => NodeRow
   close: () => Promise<void>
 }
@@ -150,6 +155,7 @@ export async function startFleet (shape: FleetShape): Promise<Fleet> {
       nodes,
       dirs,
       attic,
+      disksAway: new Set(),
       peerRow: (on, peer) => {
         const row = nodes[on].n.store.nodes.byNodeId(nodes[peer].n.key.nodeId)
         if (row === undefined) throw new Error(`${peer} unknown on ${on}`)

@@ -238,6 +238,7 @@ function unmountDisk (w: World, at: At): ExecResult {
   renameSync(root, attic)
   mkdirSync(root)
   w.unmounted.add(key)
+  w.fleet.disksAway.add(l.node)
   for (const p of files) w.damage.damaged(l, p, 'presence', w.stepNo)
   return { note: `disk unmounted (${files.length} files)` }
 }
@@ -253,6 +254,7 @@ function remountDisk (w: World, at: At): ExecResult {
   renameSync(root, join(w.fleet.attic, at, `.under-mount-${w.stepNo}`))
   renameSync(attic, root)
   w.unmounted.delete(key)
+  w.fleet.disksAway.delete(l.node)
   for (const p of new Set([...hidden, ...listFiles(root)])) w.damage.damaged(l, p, 'presence', w.stepNo)
   return { note: `disk mounted again (${hidden.length} files under the mount point hidden)` }
 }
