@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { indexVolume } from '../../src/index/index-volume.js'
-import { formatVolumeMarker, parseVolumeMarker, VOLUME_MARKER_FILE } from '../../src/push/volume-marker.js'
+import { nodeDirectoryFs } from '../../src/push/directory-fs.js'
+import { ensureVolumeIdentity, formatVolumeMarker, parseVolumeMarker, VOLUME_MARKER_FILE } from '../../src/push/volume-marker.js'
 import { testKey } from '../helpers/nodes.js'
 import { volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 
@@ -113,6 +114,17 @@ describe('index and the volume root\'s identity marker', () => {
     await expect(index(f)).rejects.toMatchObject({ name: 'VolumeRootEmptyError', volume: 'photos', filesRecorded: 1 })
     expect(presentPaths(f)).toEqual(['a.jpg'])
     expect(readdirSync(f.volume.path)).toEqual([])
+  })
+
+  it('writes one marker when two writers race for an unmarked root, and both record its id', async () => {
+    const f = volumeFixture()
+    f.write('a.jpg', 'alpha')
+    f.store.volumes.ensure('photos', f.volume.path)
+    const [x, y] = await Promise.all([0, 1].map(async () => await ensureVolumeIdentity(f.store, nodeDirectoryFs, 'photos', f.volume.path)))
+    expect(x?.markerId).toBe(y?.markerId)
+    expect([x?.written, y?.written].filter(Boolean)).toHaveLength(1)
+    expect(readdirSync(f.volume.path).filter(n => n.startsWith('.cairn'))).toEqual(['.cairn-volume'])
+    expect(f.store.volumes.get('photos')?.markerId).toBe(x?.markerId)
   })
 
   it('takes back this node\'s own marker for the volume when none is recorded (a crash between the write and the record)', async () => {
