@@ -94,7 +94,13 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
 
   // the volume root must be the disk the evidence is about before the gate says anything: a
   // missing or changed marker (unmounted, swapped) or no recorded marker yet refuses the run
-  const identity = await volumeIdentityRefusal(store, init.fs ?? nodeDirectoryFs, volume.name, volume.path, { needRecorded: true })
+  let identity
+  try {
+    identity = await volumeIdentityRefusal(store, init.fs ?? nodeDirectoryFs, volume.name, volume.path, { needRecorded: true })
+  } catch (err) {
+    if (run !== undefined) store.runs.finish(run.id, 'failed', { error: `the volume root could not be read: ${err instanceof Error ? err.message : String(err)}` })
+    throw err
+  }
   if (identity !== undefined) {
     if (run !== undefined) store.runs.finish(run.id, 'refused', { error: identity.hint === undefined ? identity.message : `${identity.message} (${identity.hint})`, detail: { error_name: identity.name } })
     init.logger.warn('refused to offload: the volume root is not its disk', { volume: volume.name, run: run?.id ?? null, error: identity.name, reason: identity.message })
