@@ -142,6 +142,8 @@ type = "directory"
 path = "${join(work, 'offsite')}"
 `)
   process.stdout.write('\nlaptop requires [nas, nas/offsite] before offload; nas pushes its copy to the offsite directory\n')
+  process.stdout.write('nas\'s volume directory is still empty, so its operator marks it as the volume (an empty, unmarked directory may be the mount point of a disk that is not mounted, and refuses pushes)\n')
+  await show('nas', ['volume', 'init', 'photos'])
   heading('starting both nodes and enrolling them with invites')
   await serve('nas')
   await serve('laptop')

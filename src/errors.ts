@@ -319,6 +319,68 @@ export class VolumeRootMissingError extends CairnError {
   }
 }
 
+/**
+ * A volume root whose identity marker (`.cairn-volume`) is not the one this node recorded:
+ * missing (an unmounted disk: the bare mount point), another marker (another disk, another
+ * volume or another node's volume mounted there), or unreadable. Index, receive and offload
+ * refuse; nothing is written.
+ */
+export class VolumeMarkerError extends CairnError {
+  override name = 'VolumeMarkerError' as const
+  constructor (
+    readonly volume: string,
+    readonly root: string,
+    /** The marker id this node recorded for the volume (null: none yet). */
+    readonly recorded: string | null,
+    /** What is at the root: null (no marker), 'unreadable', or the marker id found. */
+    readonly found: string | null,
+    /** For a marker found: the node id it names and the volume it names. */
+    readonly foundOwner: string | null = null,
+    readonly foundVolume: string | null = null
+  ) {
+    const what = found === null
+      ? 'is missing'
+      : found === 'unreadable'
+        ? 'cannot be read'
+        : foundOwner !== null && foundVolume !== null
+          ? `is ${found} (volume ${foundVolume} of node ${foundOwner})`
+          : `is ${found}`
+    super(recorded === null
+      ? `volume ${volume}: the identity marker ${root}/.cairn-volume ${what}; it is not this node's marker for ${volume}, so nothing is written there`
+      : `volume ${volume}: the identity marker ${root}/.cairn-volume ${what}, but this node recorded ${recorded}: this is not the volume's disk (not mounted, or another disk)`, {
+      hint: recorded === null
+        ? `mount the disk that holds ${volume}, or use another directory; if this tree really is to become ${volume}, move ${root}/.cairn-volume away and run \`cairn volume init ${volume}\``
+        : `check the mount: mount the disk that holds ${volume} at ${root} and try again; if ${volume} now lives on a new or reformatted disk, run \`cairn volume init ${volume} --reset\` (then \`cairn index ${volume}\`)`
+    })
+  }
+}
+
+/**
+ * A volume root with no marker and nothing in it, where this node has not recorded a marker:
+ * it may be the bare mount point of an unmounted disk, so cairn never writes a marker there by
+ * itself, never receives into it, and never indexes it as "every file deleted".
+ */
+export class VolumeRootEmptyError extends CairnError {
+  override name = 'VolumeRootEmptyError' as const
+  constructor (readonly volume: string, readonly root: string, readonly filesRecorded: number) {
+    super(filesRecorded > 0
+      ? `volume ${volume}: ${root} is empty and has no identity marker, but this node recorded ${filesRecorded} file(s) there; it looks like an unmounted disk`
+      : `volume ${volume}: ${root} is empty and has no identity marker yet (it may be the mount point of a disk that is not mounted)`, {
+      hint: `mount the disk that holds ${volume}; if ${root} really is the (new, empty) volume, run \`cairn volume init ${volume}\` on this node`
+    })
+  }
+}
+
+/** An offload of a volume whose root has no recorded marker yet (an index or `volume init` records it). */
+export class VolumeNotInitializedError extends CairnError {
+  override name = 'VolumeNotInitializedError' as const
+  constructor (readonly volume: string, readonly root: string) {
+    super(`volume ${volume}: ${root} has no identity marker yet, so this node cannot tell its disk from a bare mount point`, {
+      hint: `run \`cairn index ${volume}\` (it writes the marker over a non-empty root) or \`cairn volume init ${volume}\``
+    })
+  }
+}
+
 // ---- destinations ---------------------------------------------------------------------------
 
 export class DestinationMarkerError extends CairnError {

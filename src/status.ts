@@ -9,6 +9,8 @@ import { closestTargetName, nodeLabel, resolveTarget, targetIdentity, targetKey,
 import { gateFile } from './offload/gate.js'
 import { loadGatePolicy, placementKeys } from './offload/gate-policy.js'
 import { ReportBuilder, provenance, type Group, type Requirement } from './offload/report.js'
+import type { DirectoryFs } from './push/directory-fs.js'
+import { assessVolumeIdentity } from './push/volume-marker.js'
 import type { Run } from './store/runs.js'
 import type { Store } from './store/store.js'
 
@@ -34,9 +36,20 @@ export interface TargetStatus {
   components: Array<{ origin: string, origin_run: number, verify_method: string | null, verified_at_ns: number | null, age_s: number | null, source: string, provenance: string }>
 }
 
+/** The volume root's identity marker (docs/volumes.md). */
+export interface VolumeIdentityStatus {
+  /** The marker id this node recorded (null: none yet). */
+  marker_id: string | null
+  /** ok: the recorded marker is there; refused: missing, changed or unreadable (or the root is gone); unmarked: none yet, the next index writes it; empty: none yet and the root is empty. */
+  state: 'ok' | 'refused' | 'unmarked' | 'empty' | 'unknown'
+  /** The refusal index, receive and offload give now, with what to do; null when none. */
+  problem: string | null
+}
+
 export interface VolumeStatus {
   name: string
   path: string
+  identity: VolumeIdentityStatus
   last_index: RunSummary | null
   files: { present: number, offloaded: number, missing: number }
   targets: TargetStatus[]
@@ -67,7 +80,34 @@ function summary (r: Run | undefined): RunSummary | null {
   return r === undefined ? null : { run_id: r.id, at_ns: r.endedAtNs ?? r.startedAtNs, status: r.status, error: r.error }
 }
 
-export function nodeStatus (store: Store, config: Config, nowNs: number): NodeStatus {
+/**
+ * Reads every configured volume's root marker (the part of status that needs the filesystem;
+ * `nodeStatus` itself is synchronous). Writes nothing.
+ */
+export async function volumeIdentities (store: Store, config: Config, fs: DirectoryFs): Promise<Map<string, VolumeIdentityStatus>> {
+  const out = new Map<string, VolumeIdentityStatus>()
+  for (const volume of config.volumes.values()) {
+    const recorded = store.volumes.get(volume.name)?.markerId ?? null
+    try {
+      const id = await assessVolumeIdentity(store, fs, volume.name, volume.path)
+      switch (id.kind) {
+        case 'recorded': out.set(volume.name, { marker_id: recorded, state: 'ok', problem: null }); break
+        case 'refused': out.set(volume.name, { marker_id: recorded, state: 'refused', problem: id.error.hint === undefined ? id.error.message : `${id.error.message}; ${id.error.hint}` }); break
+        case 'empty': out.set(volume.name, {
+          marker_id: null,
+          state: 'empty',
+          problem: id.filesRecorded > 0 ? `${volume.path} is empty and has no identity marker, but ${id.filesRecorded} file(s) were recorded there: it looks like an unmounted disk; mount it (or, if the volume really is empty now, run \`cairn volume init ${volume.name}\`)` : null
+        }); break
+        default: out.set(volume.name, { marker_id: null, state: 'unmarked', problem: null })
+      }
+    } catch (err) {
+      out.set(volume.name, { marker_id: recorded, state: 'unknown', problem: `the volume root could not be read: ${err instanceof Error ? err.message : String(err)}` })
+    }
+  }
+  return out
+}
+
+export function nodeStatus (store: Store, config: Config, nowNs: number, identities: Map<string, VolumeIdentityStatus> = new Map()): NodeStatus {
   const self = store.nodes.self()
   const name = (rowId: number): string => {
     const n = store.nodes.byRowId(rowId)
@@ -79,6 +119,11 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
     const row = store.volumes.get(volume.name)
     const warnings: string[] = []
     const notes: string[] = []
+    // the volume's own disk comes first: nothing else about it means much while this refuses
+    const identity = identities.get(volume.name) ?? { marker_id: row?.markerId ?? null, state: 'unknown', problem: null }
+    if (identity.problem !== null) warnings.push(identity.problem)
+    if (identity.state === 'unmarked') notes.push('no identity marker yet: the next index writes .cairn-volume at the root')
+    if (identity.state === 'empty' && identity.problem === null) notes.push(`the root is empty and has no identity marker: pushes to this node are refused until \`cairn volume init ${volume.name}\` (or an index once it holds files)`)
     if (row !== undefined && row.path !== volume.path) warnings.push(`the config says path ${volume.path}, but evidence was recorded for ${row.path}`)
     const runs = row === undefined ? [] : store.runs.list({ volumeId: row.id, limit: 500 })
     const counts = { present: 0, offloaded: 0, missing: 0 }
@@ -137,7 +182,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number): NodeSt
       offload.requirements = [...builder.requirements.values()]
     }
     if (offload.not_durable > 0 || warnings.length > 0) ok = false
-    volumes.push({ name: volume.name, path: volume.path, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings, notes })
+    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings, notes })
   }
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')

@@ -24,10 +24,13 @@ export function registerIndex (program: Command): void {
         ctx.out.json({
           run_id: r.runId, volume: r.volume, status: r.status, files_seen: r.filesSeen, files_added: r.filesAdded, files_changed: r.filesChanged,
           files_missing: r.filesMissing, bytes_hashed: r.bytesHashed, files_returned: r.filesReturned, symlinks_skipped: r.symlinksSkipped,
-          special_skipped: r.specialSkipped, unreadable: r.unreadable, unstable: r.unstable, error: r.error
+          special_skipped: r.specialSkipped, unreadable: r.unreadable, unstable: r.unstable, error: r.error,
+          marker_id: r.markerId, marker_written: r.markerWritten
         })
       } else {
         ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${formatBytes(r.bytesHashed)} hashed`)
+        if (r.markerWritten) ctx.out.line(`  wrote the volume's identity marker ${r.markerId ?? ''} (.cairn-volume at ${vol.path})`)
+        else if (r.markerId === null) ctx.out.line(`  note: ${vol.path} is empty, so it has no identity marker yet (run \`cairn volume init ${volume}\` if this empty directory really is the volume)`)
         if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)
         for (const u of r.unreadable.slice(0, 20)) ctx.out.line(`  unreadable: ${u.path === '' ? '(volume root)' : u.path} (${u.code})`)
         for (const p of r.unstable.slice(0, 20)) ctx.out.line(`  changed while hashing: ${p} (index again when it is quiet)`)

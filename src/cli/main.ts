@@ -18,6 +18,7 @@ import { registerVerify } from './verify.js'
 import { registerOffload } from './offload.js'
 import { registerRestore } from './restore.js'
 import { registerStatus } from './status.js'
+import { registerVolume } from './volume.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -42,6 +43,7 @@ export function buildProgram (): Command {
   registerOffload(program)
   registerRestore(program)
   registerStatus(program)
+  registerVolume(program)
   return program
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { nodeStatus } from '../status.js'
+import { nodeDirectoryFs } from '../push/directory-fs.js'
+import { nodeStatus, volumeIdentities } from '../status.js'
 import { action } from './command.js'
 import { formatAge, formatInstant, paint, table } from './output.js'
 
@@ -8,7 +9,7 @@ export function registerStatus (program: Command): void {
     .description('one screen: volumes, targets, evidence age and provenance, what blocks offload, peers (exit 1 if something blocks)')
     .option('--json', 'print {node_id, name, ok, volumes, peers}')
     .action(action(async (ctx, opts: { json?: boolean }) => {
-      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs())
+      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs(), await volumeIdentities(ctx.store(), ctx.config(), nodeDirectoryFs))
       if (opts.json === true) {
         ctx.out.json(s)
         return s.ok ? 0 : 1
@@ -19,6 +20,7 @@ export function registerStatus (program: Command): void {
       for (const v of s.volumes) {
         ctx.out.line('')
         ctx.out.line(`${paint(c, 'bold', `volume ${v.name}`)}  ${v.path}`)
+        if (v.identity.problem !== null) ctx.out.line(`  ${paint(c, 'red', 'refused')}: ${v.identity.problem}`)
         ctx.out.line(`  files: ${v.files.present} present, ${v.files.offloaded} offloaded, ${v.files.missing} missing; last index ${v.last_index === null ? 'never' : `${formatInstant(v.last_index.at_ns)} (${v.last_index.status})`}`)
         const rows: string[][] = []
         for (const t of v.targets) {
@@ -34,7 +36,7 @@ export function registerStatus (program: Command): void {
           ctx.out.line(`  offload: ${v.offload.durable} of ${v.offload.present} present files durable on ${v.offload.required.join(' + ')}`)
           for (const g of v.offload.groups) ctx.out.line(`    ${paint(c, 'yellow', `${g.target}: ${g.cause}`)} — ${g.summary}; to clear: ${g.advice}`)
         }
-        for (const w of v.warnings) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
+        for (const w of v.warnings.filter(x => x !== v.identity.problem)) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
         for (const n of v.notes) ctx.out.line(`  note: ${n}`)
       }
       if (s.peers.length > 0) {

@@ -22,6 +22,7 @@ import { HOLD_DEADLINE_MS, MAX_HOLD_REQUEST_BYTES } from '../protocol/limits.js'
 import { HoldRefusalReason, Status, type HoldEntry, type HoldRefusal, type HoldRequest, type HoldResponse } from '../protocol/messages.js'
 import { decodeHoldRequest, encodeHoldResponse, holdEntriesDigest } from '../protocol/wire.js'
 import { checkDestinationIdentity } from '../push/destination-marker.js'
+import { volumeIdentityRefusal } from '../push/volume-marker.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import type { Store } from '../store/store.js'
 import { SHA256_READBACK } from '../verify-method.js'
@@ -94,6 +95,15 @@ export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connect
       if (volume === undefined) {
         c.logger.debug('hold request for a volume this node does not declare', { peer: peerId, volume: request.volume })
         await refuse(Status.UNKNOWN_VOLUME, `no volume ${request.volume} here`)
+        return
+      }
+
+      // a promise to keep files is worth only what the volume's own disk holds: a volume root
+      // whose marker is missing or changed (unmounted, swapped) holds nothing for anyone
+      const identity = await volumeIdentityRefusal(c.store, fs, volume.name, volume.path)
+      if (identity !== undefined) {
+        c.logger.warn('refused a hold: the volume root is not this volume\'s disk', { peer: peerId, volume: volume.name, error: identity.name, reason: identity.message })
+        await refuse(Status.REFUSED, 'the volume directory here is not the volume\'s disk (see its log)')
         return
       }
 

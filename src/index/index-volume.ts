@@ -9,13 +9,15 @@
  */
 import { stat } from 'node:fs/promises'
 import type { VolumeConfig } from '../config/types.js'
-import { VolumeRootMissingError } from '../errors.js'
+import { CairnError, VolumeRootMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { ObservedFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './hash-file.js'
 import { walkVolume, type OpenDir, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
+import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
+import { ensureVolumeIdentity } from '../push/volume-marker.js'
 
 export const INDEX_CONCURRENCY = 4
 export const INDEX_BATCH_FILES = 2000
@@ -43,6 +45,10 @@ export interface IndexReport {
   specialSkipped: number
   unreadable: WalkProblem[]
   unstable: string[]
+  /** The volume root's identity marker (null: an empty, new volume, left unmarked). */
+  markerId: string | null
+  /** The marker was written by this index (a non-empty root that had none). */
+  markerWritten: boolean
 }
 
 export interface IndexInit {
@@ -53,7 +59,7 @@ export interface IndexInit {
   onProgress?: (p: IndexProgress) => void
   concurrency?: number
   /** Injectable I/O (tests: unreadable files and directories, files changing while hashed). */
-  io?: { hash?: typeof hashFile, openDir?: OpenDir }
+  io?: { hash?: typeof hashFile, openDir?: OpenDir, fs?: DirectoryFs }
 }
 
 export async function indexVolume (init: IndexInit): Promise<IndexReport> {
@@ -64,10 +70,23 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   if (!rootStat.isDirectory()) throw new VolumeRootMissingError(volume.name, volume.path, 'is not a directory')
 
   const run = store.runs.begin({ kind: 'index', volumeId: volRow.id })
+  // the root must be this volume's disk before anything it lacks counts as missing: a missing
+  // or changed marker refuses (an unmounted or swapped disk); a non-empty root with none gets one
+  let identity
+  try {
+    identity = await ensureVolumeIdentity(store, init.io?.fs ?? nodeDirectoryFs, volume.name, volume.path)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    const refused = err instanceof CairnError
+    store.runs.finish(run.id, refused ? 'refused' : 'failed', { error: refused && err.hint !== undefined ? `${message} (${err.hint})` : message, detail: { error_name: err instanceof Error ? err.name : null } })
+    if (refused) init.logger.warn('refused to index a volume whose root is not its disk', { volume: volume.name, run: run.id, error: (err as CairnError).name, reason: message })
+    throw err
+  }
   const self = store.nodes.self()
   const report: IndexReport = {
     runId: run.id, volume: volume.name, status: 'success', error: null, filesSeen: 0, filesAdded: 0, filesChanged: 0, filesReturned: 0,
-    filesMissing: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: []
+    filesMissing: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: [],
+    markerId: identity.markerId, markerWritten: identity.written
   }
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
   const progress: IndexProgress = { filesSeen: 0, filesHashed: 0, bytesHashed: 0, currentPath: null }
@@ -171,6 +190,8 @@ function detailOf (r: IndexReport): Record<string, unknown> {
     symlinks_skipped: r.symlinksSkipped,
     special_skipped: r.specialSkipped,
     unreadable: r.unreadable.length,
-    unstable: r.unstable.length
+    unstable: r.unstable.length,
+    marker_id: r.markerId,
+    marker_written: r.markerWritten
   }
 }

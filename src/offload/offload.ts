@@ -18,6 +18,7 @@ import type { LiveFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { checkDestinationIdentity } from '../push/destination-marker.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
+import { volumeIdentityRefusal } from '../push/volume-marker.js'
 import { gateFile } from './gate.js'
 import { loadGatePolicy, placementKeys } from './gate-policy.js'
 import { runHoldPhase } from './hold-phase.js'
@@ -90,6 +91,21 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   const selection = parseSelectors(init.selectors, init.olderThanMs, now)
   const volRow = init.dryRun ? store.volumes.check(volume.name, volume.path) : store.volumes.ensure(volume.name, volume.path)
   const run = init.dryRun || volRow === undefined ? undefined : store.runs.begin({ kind: 'offload', volumeId: volRow.id, detail: { selectors: init.selectors, older_than_ms: init.olderThanMs ?? null } })
+
+  // the volume root must be the disk the evidence is about before the gate says anything: a
+  // missing or changed marker (unmounted, swapped) or no recorded marker yet refuses the run
+  let identity
+  try {
+    identity = await volumeIdentityRefusal(store, init.fs ?? nodeDirectoryFs, volume.name, volume.path, { needRecorded: true })
+  } catch (err) {
+    if (run !== undefined) store.runs.finish(run.id, 'failed', { error: `the volume root could not be read: ${err instanceof Error ? err.message : String(err)}` })
+    throw err
+  }
+  if (identity !== undefined) {
+    if (run !== undefined) store.runs.finish(run.id, 'refused', { error: identity.hint === undefined ? identity.message : `${identity.message} (${identity.hint})`, detail: { error_name: identity.name } })
+    init.logger.warn('refused to offload: the volume root is not its disk', { volume: volume.name, run: run?.id ?? null, error: identity.name, reason: identity.message })
+    throw identity
+  }
 
   const policy = loadGatePolicy(store, config, volume, now)
   // a directory this node writes counts only while its marker says it is that directory: an

@@ -26,7 +26,7 @@ import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type TreeWriter } from './place-file.js'
 import { foldProbe } from './fold-probe.js'
 import { findPathCollisions } from './path-collisions.js'
-import { destinationAbove, ensureVolumeMarker } from './volume-marker.js'
+import { destinationAbove, ensureVolumeIdentity, volumeIdentityRefusal } from './volume-marker.js'
 
 /** Largest PushOffer frame: 1024 origins of ~55 bytes and framing. */
 export const MAX_OFFER_BYTES = 128 * 1024
@@ -88,6 +88,15 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     // a volume inside a destination's tree is that destination's owner's to write (invariant 24)
     const outer = await destinationAbove(fs, volume.path)
     if (outer !== undefined) throw new Refusal(Status.REFUSED, 'the volume directory lies inside a directory destination here (see its log)')
+    // the volume root must be this volume's disk: a missing or changed marker (an unmounted or
+    // swapped disk), or an empty unmarked root (maybe a bare mount point), writes nothing
+    const identity = await volumeIdentityRefusal(store, fs, volume.name, volume.path)
+    if (identity !== undefined) {
+      logger.warn('refused a push: the volume root is not this volume\'s disk', { peer: remoteNodeId, volume: volume.name, error: identity.name, reason: identity.message, hint: identity.hint })
+      throw new Refusal(Status.REFUSED, identity.name === 'VolumeRootEmptyError'
+        ? 'the volume directory here is empty and has no identity marker (its disk may not be mounted; its operator runs `cairn volume init`)'
+        : 'the volume directory here is not the volume\'s disk: its identity marker is missing or changed (see its log)')
+    }
     const space = await statfs(volume.path)
     const free = Number(space.bavail) * Number(space.bsize)
     if (offer.totalBytes + FREE_SPACE_MARGIN_BYTES > free) throw new Refusal(Status.TOO_LARGE, `not enough free space (${free} bytes free)`)
@@ -194,8 +203,9 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     // syncs overlap with the network instead of stalling it
     stage = 'data'
     // the volume root says whose copy it is before the first byte lands (no other node's
-    // directory push may write into it)
-    if (need.length > 0) await ensureVolumeMarker(fs, volume.path, c.key.nodeId, volume.name)
+    // directory push may write into it): its marker, checked at the offer, is re-read here, or
+    // written over a root that holds something (docs/volumes.md)
+    await ensureVolumeIdentity(store, fs, volume.name, volume.path, { refuseEmpty: true })
     // a file this node holds for a peer is not replaced (DESIGN invariant 29)
     for (const entry of kept) { failures.push({ entry, reason: FailureReason.WRITE_FAILED }); outcomes.push({ entry, ok: false }) }
     for (const entry of collided) {

@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 7
+-- user_version = 8
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -204,7 +204,8 @@ CREATE TABLE volumes (
   name          TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
   path          TEXT NOT NULL CHECK (length(path) > 0),
   created_at_ns INTEGER NOT NULL
-) STRICT;
+, marker_id TEXT
+  CHECK (marker_id IS NULL OR (length(marker_id) = 32 AND marker_id NOT GLOB '*[^0-9a-f]*'))) STRICT;
 
 CREATE INDEX idx_contents_origin ON contents(origin_node_id, origin_run_id);
 
@@ -246,6 +247,8 @@ CREATE UNIQUE INDEX uniq_nodes_live_name ON nodes(name) WHERE name IS NOT NULL A
 CREATE UNIQUE INDEX uniq_nodes_self ON nodes(is_self) WHERE is_self = 1;
 
 CREATE UNIQUE INDEX uniq_push_freshness_key ON push_freshness(volume_id, destination, origin_node_id, coalesce(source_node_id, 0));
+
+CREATE UNIQUE INDEX uniq_volumes_marker_id ON volumes(marker_id) WHERE marker_id IS NOT NULL;
 
 CREATE TRIGGER assertion_watermarks_monotone BEFORE UPDATE OF seq ON assertion_watermarks
 WHEN NEW.seq <= OLD.seq
@@ -444,4 +447,10 @@ CREATE TRIGGER vector_source_not_self_update BEFORE UPDATE OF source_node_id ON 
 WHEN NEW.source_node_id IS NOT NULL AND NEW.source_node_id = (SELECT id FROM nodes WHERE is_self = 1)
 BEGIN
   SELECT RAISE(ABORT, 'vector: local evidence has source NULL, never this node''s id');
+END;
+
+CREATE TRIGGER volumes_marker_id_forgotten_first BEFORE UPDATE OF marker_id ON volumes
+WHEN OLD.marker_id IS NOT NULL AND NEW.marker_id IS NOT NULL AND NEW.marker_id IS NOT OLD.marker_id
+BEGIN
+  SELECT RAISE(ABORT, 'volumes: a recorded marker is forgotten (volume init --reset) before another is recorded');
 END;

@@ -34,6 +34,9 @@ async function mutualBackup () {
   const laptop = inProcessNode(root, 'laptop', toml(dirs.laptop, 'nas'))
   const nas = inProcessNode(root, 'nas', toml(dirs.nas, 'laptop'))
   nodes.push(laptop, nas)
+  // each operator marks its volume directory: `cairn volume init photos`
+  await laptop.initVolumes()
+  await nas.initVolumes()
   await laptop.start()
   await nas.start()
   enroll(laptop, nas)

@@ -41,6 +41,9 @@ describe('one physical copy behind two required targets on two nodes', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas", "usb"]\noffload_requires = ["nas", "usb"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/srv"\n`)
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/srv/photos"\n`)
     nodes.push(laptop, nas)
+    // each operator marks its volume directory: `cairn volume init photos`
+    await laptop.initVolumes()
+    await nas.initVolumes()
     await laptop.start({ holdDeadlineMs: 2000 })
     await nas.start({ holdDeadlineMs: 2000 })
     enroll(laptop, nas)

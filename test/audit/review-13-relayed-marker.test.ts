@@ -42,6 +42,9 @@ describe('a relayed directory whose disk was swapped at the relay', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas"]\noffload_requires = ["nas", "nas/offsite"]\n`)
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["offsite"]\noffload_requires = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/offsite"\n`)
     nodes.push(laptop, nas)
+    // each operator marks its volume directory: `cairn volume init photos`
+    await laptop.initVolumes()
+    await nas.initVolumes()
     await laptop.start({ holdDeadlineMs: 2000 })
     await nas.start({ holdDeadlineMs: 2000 })
     enroll(laptop, nas)

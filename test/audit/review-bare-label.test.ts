@@ -34,6 +34,7 @@ describe('a bare label in offload_requires', () => {
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/nas-offsite"\n`)
     const desk = inProcessNode(root, 'desk', `[volumes.photos]\npath = "${root}/desk-photos"\npush_to = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/desk-offsite"\n`)
     nodes.push(laptop, nas, desk)
+    for (const n of nodes) await n.initVolumes() // each operator marks its volume directory: `cairn volume init photos`
     for (const n of nodes) await n.start({ holdDeadlineMs: 2000 })
     for (const a of nodes) for (const b of nodes) if (a !== b) enroll(a, b)
     const vol = (n: InProcessNode) => n.config.volumes.get('photos')!

@@ -38,6 +38,9 @@ describe('custody after the origin node edits its own file', () => {
     const laptop = inProcessNode(root, 'laptop', toml(dirs.laptop, 'nas'))
     const nas = inProcessNode(root, 'nas', toml(dirs.nas, 'laptop'))
     nodes.push(laptop, nas)
+    // each operator marks its volume directory: `cairn volume init photos`
+    await laptop.initVolumes()
+    await nas.initVolumes()
     await laptop.start()
     await nas.start()
     enroll(laptop, nas)

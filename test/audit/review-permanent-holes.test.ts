@@ -32,6 +32,9 @@ describe('holes of versions nobody holds any more', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/laptop-photos"\npush_to = ["nas"]\noffload_requires = ["nas"]\n`)
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
     nodes.push(laptop, nas)
+    // each operator marks its volume directory: `cairn volume init photos`
+    await laptop.initVolumes()
+    await nas.initVolumes()
     await laptop.start()
     await nas.start()
     enroll(laptop, nas)

@@ -34,6 +34,9 @@ describe('peer push between real `cairn serve` processes', () => {
     for (let i = 1; i <= 5; i++) writeFileSync(join(root, `photos/2019/p${i}.jpg`), `photo ${i} `.repeat(1000 * i))
     configure(laptop.home, `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas"]\noffload_requires = ["nas"]`)
     configure(nas.home, `[volumes.photos]\npath = "${root}/nas-photos"`)
+    // nas's volume directory is empty: its operator marks it as the volume (an empty unmarked
+    // root may be a bare mount point, and refuses pushes)
+    expect(await cairnJson(nas.home, ['volume', 'init', 'photos'])).toMatchObject({ volume: 'photos', path: `${root}/nas-photos` })
     let nasServe = await startServe(nas.home)
     serves.push(nasServe)
     await enrollBothWays(laptop, nas)

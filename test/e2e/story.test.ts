@@ -28,6 +28,8 @@ describe('the cairn story', () => {
     }
     configure(laptop.home, `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas", "usb"]\noffload_requires = ["nas", "nas/offsite"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"`)
     configure(nas.home, `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["offsite"]\n[destinations.offsite]\ntype = "directory"\npath = "${root}/offsite"`)
+    // nas's operator marks its empty volume directory (an empty unmarked root refuses pushes)
+    await cairnJson(nas.home, ['volume', 'init', 'photos'])
     serves.push(await startServe(nas.home), await startServe(laptop.home))
     await enrollBothWays(laptop, nas)
 

@@ -9,6 +9,8 @@ import { readKeyFile, type NodeKey } from '../../src/identity/node-key.js'
 import { createLogger, MemorySink, type Logger } from '../../src/logger.js'
 import { createClientHost, startNode, type NodeInit, type ReplicationNode } from '../../src/node.js'
 import { openStore, type Store } from '../../src/store/store.js'
+import { nodeDirectoryFs } from '../../src/push/directory-fs.js'
+import { initVolume } from '../../src/push/volume-init.js'
 import { readFileSync } from 'node:fs'
 
 export interface InProcessNode {
@@ -23,6 +25,12 @@ export interface InProcessNode {
   /** Starts serving on 127.0.0.1 with a random port. */
   start: (overrides?: Partial<NodeInit>) => Promise<ReplicationNode>
   client: () => Promise<Libp2p>
+  /**
+   * `cairn volume init` for every configured volume (creating its directory if needed), as the
+   * operator of a receiving node does once its (possibly empty) volume directory is in place:
+   * an empty, unmarked root refuses pushes (docs/volumes.md).
+   */
+  initVolumes: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -53,6 +61,12 @@ export function inProcessNode (root: string, name: string, extraToml = ''): InPr
     start: async (overrides = {}) => {
       n.node = await startNode({ store, key, config, logger, clock: systemClock, pullEveryMs: 0, ...overrides })
       return n.node
+    },
+    initVolumes: async () => {
+      for (const v of config.volumes.values()) {
+        mkdirSync(v.path, { recursive: true })
+        await initVolume(store, nodeDirectoryFs, v)
+      }
     },
     client: async () => {
       const h = await createClientHost(store, key, logger)

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { indexVolume } from '../../src/index/index-volume.js'
@@ -27,6 +27,9 @@ async function mutualBackup (): Promise<Pair> {
   const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["nas"]\noffload_requires = ["nas"]\n`)
   const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\npush_to = ["laptop"]\noffload_requires = ["laptop"]\n`)
   nodes.push(laptop, nas)
+  // each operator marks its volume directory: `cairn volume init photos`
+  await laptop.initVolumes()
+  await nas.initVolumes()
   await laptop.start({ pushFrameDeadlineMs: 2000, holdDeadlineMs: 2000 })
   await nas.start({ pushFrameDeadlineMs: 2000, holdDeadlineMs: 2000 })
   enroll(laptop, nas)
@@ -59,6 +62,17 @@ async function expectGatesPass (p: Pair): Promise<void> {
 const survives = (p: Pair): boolean => [p.lapPath, p.nasPath].some(x => existsSync(x) && readFileSync(x, 'utf8') === BYTES)
 
 describe('holds between two nodes that back each other up', () => {
+  it('refuses a hold while the custodian\'s volume root is not its disk (its marker gone, the same files there), so nothing is offloaded on it', async () => {
+    const p = await mutualBackup()
+    await expectGatesPass(p)
+    rmSync(join(p.root, 'nas-photos', '.cairn-volume'))
+    const r = await offload(p.laptop)
+    expect(r.offloaded).toBe(0)
+    expect(r.groups.map(g => `${g.target}:${g.cause}`)).toEqual(['nas:not-held'])
+    expect(readFileSync(p.lapPath, 'utf8')).toBe(BYTES)
+    expect(p.nas.logs.records.filter(x => x.msg === 'refused a hold: the volume root is not this volume\'s disk').map(x => x.fields?.error)).toEqual(['VolumeMarkerError'])
+  }, 30_000)
+
   it('two nodes that back each other up cannot both offload the copy the other relies on', async () => {
     const p = await mutualBackup()
     await expectGatesPass(p)

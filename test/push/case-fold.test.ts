@@ -191,6 +191,7 @@ describe('a peer push to a receiver whose volume directory folds names', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\n`)
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
     nodes.push(laptop, nas)
+    await nas.initVolumes() // its operator marks the (empty) volume directory: `cairn volume init photos`
     await nas.start({ pushFrameDeadlineMs: 2000, fs: foldingFs({ root: join(root, 'nas-photos'), fold: 'case' }) })
     await laptop.start()
     enroll(laptop, nas)

@@ -19,6 +19,7 @@ async function twoNodes (): Promise<{ root: string, laptop: InProcessNode, nas: 
   const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\n`)
   const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
   nodes.push(laptop, nas)
+  await nas.initVolumes() // its operator marks the (empty) volume directory: `cairn volume init photos`
   await nas.start({ pushFrameDeadlineMs: 2000 })
   await laptop.start()
   enroll(laptop, nas)

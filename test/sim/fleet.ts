@@ -101,6 +101,11 @@ export interface Fleet {
   dirs: Record<DirName, DirectoryDestinationConfig>
   /** Side storage for unmounted subtrees. */
   attic: string
+  /**
+   * Nodes whose whole volume disk is unmounted (`unmount` of path ''): what lies in the bare
+   * mount point is not on the disk, and a real mount hides it, so the truth there is nothing.
+   */
+  disksAway: Set<NodeName>
   peerRow: (on: NodeName, peer: NodeName) => NodeRow
   close: () => Promise<void>
 }
@@ -129,6 +134,9 @@ export async function startFleet (shape: FleetShape): Promise<Fleet> {
     for (const name of NODES) {
       const n = inProcessNode(join(root, 'homes'), name, volumeToml(root, name, shape))
       started.push(n)
+      // each operator marks its (still empty) volume directory, as docs/volumes.md tells them to
+      // on a receiving node: an empty unmarked root refuses pushes (it may be a bare mount point)
+      await n.initVolumes()
       await n.start({ pushFrameDeadlineMs: 3000, pullTimeoutMs: 3000, durabilityDeadlineMs: 3000 })
       const volume = n.config.volumes.get('photos')
       if (volume === undefined) throw new Error('no volume photos in the config')
@@ -147,6 +155,7 @@ export async function startFleet (shape: FleetShape): Promise<Fleet> {
       nodes,
       dirs,
       attic,
+      disksAway: new Set(),
       peerRow: (on, peer) => {
         const row = nodes[on].n.store.nodes.byNodeId(nodes[peer].n.key.nodeId)
         if (row === undefined) throw new Error(`${peer} unknown on ${on}`)

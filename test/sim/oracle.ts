@@ -127,7 +127,8 @@ export async function liveness (w: World, stats: Stats, failures: Failure[]): Pr
     if (row !== null) lastHoldNs = Math.max(lastHoldNs, row)
   }
   const cycle: Step[] = lastHoldNs > now ? [{ op: 'sleep', ms: Math.min(SIM_HOLD_MS, Math.ceil((lastHoldNs - now) / 1e6)) + 100 }] : []
-  for (const key of [...w.unmounted]) {
+  // whole disks first (path ''), then the subtrees that go back onto them
+  for (const key of [...w.unmounted].sort((a, b) => Number(!a.endsWith('\u0000')) - Number(!b.endsWith('\u0000')))) {
     const [at, path] = key.split('\u0000') as [At, string]
     cycle.push({ op: 'remount', at, path })
   }

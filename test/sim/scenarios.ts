@@ -219,5 +219,23 @@ export const SCENARIOS: Replay[] = [
     { op: 'corrupt', at: 'nas', path: '2019/a.jpg' },
     { op: 'index', node: 'nas' },
     { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
+  // issue 14: nas's volume disk is unmounted (the bare mount point stays); a user saves a file
+  // into the mount point; nas must refuse the push, its index and holds, so laptop deletes nothing
+  scenario('receiver-disk-unmounted', shape({ laptop: ['nas'] }), [
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'add', node: 'laptop', path: '2019/b.jpg', hex: HEX_B },
+    { op: 'index', node: 'laptop' },
+    { op: 'push', node: 'laptop', to: 'nas' },
+    { op: 'unmount', at: 'nas', path: '' },
+    { op: 'add', node: 'nas', path: 'stray.jpg', hex: HEX_C },
+    { op: 'index', node: 'nas' },
+    { op: 'add', node: 'laptop', path: '2019/c.jpg', hex: HEX_C },
+    { op: 'index', node: 'laptop' },
+    { op: 'push', node: 'laptop', to: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '.' },
+    { op: 'remount', at: 'nas', path: '' },
+    { op: 'push', node: 'laptop', to: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '2019/c.jpg' }
   ])
 ]

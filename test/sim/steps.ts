@@ -219,6 +219,46 @@ function dirOf (w: World, at: At): string {
   return l.kind === 'node' ? w.fleet.nodes[l.node].dir : join(w.fleet.dirs[l.dir].path, 'photos')
 }
 
+/**
+ * `unmount` of path '' at a node: its whole volume disk goes away and leaves the bare mount
+ * point, an empty directory (everything at the root, its `.cairn-volume` marker included, moves
+ * to the attic). cairn must tell that from an empty volume: index, receive, offload and holds
+ * refuse (docs/volumes.md). Files a user writes into the bare mount point meanwhile are hidden
+ * again when the disk comes back, as a real mount hides them.
+ */
+function unmountDisk (w: World, at: At): ExecResult {
+  const l = locOfAt(at)
+  if (l.kind !== 'node') return { note: 'noop' }
+  const key = `${at}\u0000`
+  const root = dirOf(w, at)
+  const attic = join(w.fleet.attic, at, '.disk')
+  if (w.unmounted.has(key) || existsSync(attic)) return { note: 'noop' }
+  const files = listFiles(root)
+  mkdirSync(dirname(attic), { recursive: true })
+  renameSync(root, attic)
+  mkdirSync(root)
+  w.unmounted.add(key)
+  w.fleet.disksAway.add(l.node)
+  for (const p of files) w.damage.damaged(l, p, 'presence', w.stepNo)
+  return { note: `disk unmounted (${files.length} files)` }
+}
+
+function remountDisk (w: World, at: At): ExecResult {
+  const l = locOfAt(at)
+  const key = `${at}\u0000`
+  const root = dirOf(w, at)
+  const attic = join(w.fleet.attic, at, '.disk')
+  if (l.kind !== 'node' || !w.unmounted.has(key) || !existsSync(attic)) return { note: 'noop' }
+  const hidden = listFiles(root)
+  // what was written into the bare mount point disappears under the mounted disk
+  renameSync(root, join(w.fleet.attic, at, `.under-mount-${w.stepNo}`))
+  renameSync(attic, root)
+  w.unmounted.delete(key)
+  w.fleet.disksAway.delete(l.node)
+  for (const p of new Set([...hidden, ...listFiles(root)])) w.damage.damaged(l, p, 'presence', w.stepNo)
+  return { note: `disk mounted again (${hidden.length} files under the mount point hidden)` }
+}
+
 /** Executes one step against the fleet. Refusals (CairnError) are outcomes, not errors. */
 export async function execute (w: World, step: Step): Promise<ExecResult> {
   const t0 = performance.now()
@@ -269,6 +309,7 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         return { note: 'renamed' }
       }
       case 'unmount': {
+        if (step.path === '') return unmountDisk(w, step.at)
         const key = `${step.at}\u0000${step.path}`
         const src = join(dirOf(w, step.at), step.path)
         const attic = join(f.attic, step.at, step.path)
@@ -280,10 +321,12 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         return { note: 'moved away' }
       }
       case 'remount': {
+        if (step.path === '') return remountDisk(w, step.at)
         const key = `${step.at}\u0000${step.path}`
         const dst = join(dirOf(w, step.at), step.path)
         const attic = join(f.attic, step.at, step.path)
-        if (!w.unmounted.has(key) || existsSync(dst)) return { note: 'noop' }
+        // a subtree goes back onto its disk, never into the bare mount point of an unmounted one
+        if (!w.unmounted.has(key) || existsSync(dst) || w.unmounted.has(`${step.at}\u0000`)) return { note: 'noop' }
         mkdirSync(dirname(dst), { recursive: true })
         renameSync(attic, dst)
         w.unmounted.delete(key)
@@ -514,6 +557,8 @@ export function generate (w: World, rng: Prng, weights: Weights): Step {
       }
       case 'unmount': {
         const at: At = rng.chance(0.7) ? node : rng.pick(DIRS)
+        // now and then a node's whole volume disk (path ''): the bare mount point stays
+        if (at === node && rng.chance(0.15)) return { op, at, path: '' }
         return { op, at, path: rng.chance(0.7) ? rng.pick(['2019', '2020', '2020/a', 'misc']) : (listFiles(dirOf(w, at))[0] ?? '2019') }
       }
       case 'remount': {

@@ -18,6 +18,8 @@ export function truePath (fleet: Fleet, l: Location, path: string): string {
 
 /** SHA-256 (hex) of the file at a location, or null when there is no readable file. */
 export function trueHash (fleet: Fleet, l: Location, path: string): string | null {
+  // bytes in the bare mount point of an unmounted disk are not on the disk (the mount hides them)
+  if (l.kind === 'node' && fleet.disksAway.has(l.node)) return null
   try {
     return createHash('sha256').update(readFileSync(truePath(fleet, l, path))).digest('hex')
   } catch {
