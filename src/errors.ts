@@ -420,3 +420,14 @@ export class SelectorError extends CairnError {
     super(`selector ${JSON.stringify(selector)}: ${reason}`, { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
   }
 }
+
+/** An I/O error stopped an unlink after its journal entry was written; the next start finishes or undoes it. */
+export class UnlinkInterruptedError extends CairnError {
+  override name = 'UnlinkInterruptedError' as const
+  constructor (readonly path: string, readonly quarantineName: string, readonly step: string, cause: unknown) {
+    super(`the unlink of ${path} stopped at ${step} (${cause instanceof Error ? cause.message : String(cause)}); it may be in its directory as ${quarantineName}`, {
+      cause,
+      hint: 'the next cairn command puts it back or finishes the unlink (see `cairn runs`)'
+    })
+  }
+}

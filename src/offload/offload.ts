@@ -24,6 +24,7 @@ import { runHoldPhase } from './hold-phase.js'
 import { ReportBuilder, type Group, type RefusalView, type Requirement } from './report.js'
 import { parseSelectors } from './selectors.js'
 import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
+import type { UnlinkFs } from './unlink-fs.js'
 import { settleClaims } from '../evidence/settle.js'
 
 export type FileOutcome = 'offloaded' | 'not-durable' | 'drift' | 'error'
@@ -67,6 +68,8 @@ export interface OffloadInit {
   perFile: boolean
   logger: Logger
   hooks?: UnlinkHooks
+  /** The metadata calls of the exact unlink (tests inject faults). */
+  unlinkFs?: UnlinkFs
   onProgress?: (done: number, total: number) => void
   /** A started libp2p host, to ask custodian peers for holds; without one, files relying on a peer are refused (not-held). */
   host?: Libp2p
@@ -184,9 +187,10 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
       let note: string | undefined
       let outcome: FileOutcome
       try {
-        const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash }, hold.hooks(init.hooks))
+        // the row is marked offloaded inside, in the transaction that closes the unlink's journal entry
+        const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash },
+          { journal: store.unlinkJournal, runId: run.id, volumeId: volRow.id, fileId: f.id, fs: init.unlinkFs }, hold.hooks(init.hooks))
         if (r.outcome === 'offloaded') {
-          store.files.setStatus(f.id, 'offloaded', run.id)
           outcome = 'offloaded'
           report.offloaded++
         } else {
