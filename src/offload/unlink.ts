@@ -23,12 +23,12 @@
  * resolves from what is on disk (./unlink-recovery.ts). Every step has a crash point.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { constants, type BigIntStats } from 'node:fs'
+import type { BigIntStats } from 'node:fs'
 import { lstat, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crashPoint } from '../crash-point.js'
 import { CairnError, UnlinkInterruptedError } from '../errors.js'
-import { HASH_BUFFER_BYTES } from '../index/hash-file.js'
+import { HASH_BUFFER_BYTES, READ_NO_FOLLOW } from '../index/hash-file.js'
 import type { UnlinkJournalStore } from '../store/unlink-journal.js'
 import { nodeUnlinkFs, type UnlinkFs } from './unlink-fs.js'
 
@@ -112,7 +112,7 @@ export async function verifyAndUnlink (root: string, f: ExpectedFile, ctx: Unlin
 
   let fh
   try {
-    fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+    fh = await open(abs, READ_NO_FOLLOW)
   } catch (err) {
     return { outcome: 'drift', reason: `cannot open it without following links (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
   }
