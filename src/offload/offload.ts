@@ -35,6 +35,8 @@ export interface OffloadFileReport {
   reasons: RefusalView[]
   /** For drift and error. */
   note?: string
+  /** For drift: the visible name another file found at the path was kept under (its own name was taken meanwhile). */
+  keptAs?: string
 }
 
 export interface OffloadReport {
@@ -185,6 +187,7 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
         break
       }
       let note: string | undefined
+      let keptAs: string | undefined
       let outcome: FileOutcome
       try {
         // the row is marked offloaded inside, in the transaction that closes the unlink's journal entry
@@ -196,6 +199,7 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
         } else {
           outcome = 'drift'
           note = r.reason
+          keptAs = r.keptAs
           report.drift++
           init.logger.warn('not offloading a file that drifted since it was indexed', { volume: volume.name, path: f.path, reason: r.reason })
         }
@@ -205,13 +209,14 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
         report.errors++
       }
       if (outcome !== 'offloaded') {
-        if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note })
+        if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note, ...(keptAs === undefined ? {} : { keptAs }) })
         store.runs.note(run.id, outcome, `${f.path}: ${note ?? ''}`)
       }
       const fr = fileReports.get(f.path)
       if (fr !== undefined) {
         fr.outcome = outcome
         if (note !== undefined) fr.note = note
+        if (keptAs !== undefined) fr.keptAs = keptAs
       }
       init.onProgress?.(++done, held.length)
     }

@@ -112,7 +112,8 @@ describe('audit: the unlink deletes exactly the file that was checked', () => {
     expect(kept).toMatch(/^doc\.txt\.cairn-recovered-\d+-[0-9a-f]{8}$/)
     expect(readFileSync(abs, 'utf8')).toBe('second save')
     expect(readFileSync(join(f.volume.path, kept), 'utf8')).toBe('first save')
-    expect(r.problems[0]?.note).toContain(kept)
+    expect(r.problems[0]).toMatchObject({ outcome: 'drift', keptAs: kept })
+    expect(r.files?.[0]).toMatchObject({ outcome: 'drift', keptAs: kept })
     expect(f.store.unlinkJournal.byRun(r.runId!)).toMatchObject([{ state: 'kept', recoveredName: kept }])
     // the kept file is visible: the next index picks it up as a file of its own
     const idx = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
