@@ -6,7 +6,7 @@
  * it waits behind anything running on the volume — a live offload's own entries are never
  * touched — and reaps the killed offload's run. Every entry is decided from what is on disk:
  *  - the directory is gone or is another directory (an unmounted disk): nothing is decided,
- *    the entry stays pending;
+ *    the entry stays pending, a warning is logged and no run is begun for it;
  *  - the quarantined file is there: it is put back under its name (without replacing anything;
  *    if the name is taken, kept under a visible recovered name and reported) and the row is left
  *    as it is. Never deleted here: the holds its gate relied on may have ended, and a peer may
@@ -69,8 +69,21 @@ export function recoverInterruptedUnlinks (init: RecoveryInit): VolumeRecovery[]
     byVolume.set(e.volumeId, list)
   }
   const out: VolumeRecovery[] = []
-  for (const [volumeId, entries] of byVolume) {
+  const fs = init.fs ?? nodeUnlinkFs
+  for (const [volumeId, all] of byVolume) {
     const volume = (store.db.prepare('SELECT name FROM volumes WHERE id = ?').get(volumeId) as { name: string } | undefined)?.name ?? `#${volumeId}`
+    // an unmounted volume decides nothing: it gets no run (every command would add one), only a warning
+    const waiting: RecoveredEntry[] = []
+    const entries = all.filter(e => {
+      const why = undecidable(e, fs)
+      if (why !== undefined) waiting.push({ entryId: e.id, runId: e.runId, path: e.path, action: 'undecided', note: why })
+      return why === undefined
+    })
+    for (const w of waiting) logger.warn('an interrupted unlink waits for its directory', { volume, path: w.path, interrupted_run: w.runId, note: w.note ?? '' })
+    if (entries.length === 0) {
+      out.push({ volume, runId: null, entries: waiting, skipped: 'no interrupted unlink of this volume can be decided now' })
+      continue
+    }
     const interrupted = [...new Set(entries.map(e => e.runId))]
     let runId: number
     try {
@@ -78,13 +91,13 @@ export function recoverInterruptedUnlinks (init: RecoveryInit): VolumeRecovery[]
     } catch (err) {
       if (!(err instanceof RunConflictError)) throw err
       logger.info('an interrupted unlink waits for a running run to finish', { volume, pending: entries.length, blocking_run: err.blocking.id })
-      out.push({ volume, runId: null, entries: [], skipped: err.message })
+      out.push({ volume, runId: null, entries: waiting, skipped: err.message })
       continue
     }
-    const done: RecoveredEntry[] = []
+    const done: RecoveredEntry[] = [...waiting]
     try {
       for (const e of entries) {
-        const r = recoverEntry(store, e, runId, init.fs ?? nodeUnlinkFs, init.hooks)
+        const r = recoverEntry(store, e, runId, fs, init.hooks)
         done.push(r)
         const fields = { volume, path: e.path, interrupted_run: e.runId, action: r.action, ...(r.note === undefined ? {} : { note: r.note }) }
         if (r.action === 'kept' || r.action === 'undecided') logger.warn('recovered an interrupted unlink', fields)
@@ -118,6 +131,15 @@ function finishRecovery (store: Store, volumeId: number, runId: number, done: Re
   })
 }
 
+/** Why nothing can be decided for an entry now (its directory is gone or another one), or undefined. */
+function undecidable (e: JournalEntry, fs: UnlinkFs): string | undefined {
+  const dir = dirname(join(e.root, e.path))
+  const dirSt = fs.statDir(dir)
+  if (dirSt === undefined || !dirSt.isDirectory()) return `${dir} is not there (is the volume mounted?)`
+  if (dirSt.dev !== e.dirDev || dirSt.ino !== e.dirIno) return `${dir} is another directory than the one the unlink began in (is the volume mounted?)`
+  return undefined
+}
+
 /** Decides one pending entry from the disk and acts; resolves it (except `undecided`). */
 export function recoverEntry (store: Store, e: JournalEntry, runId: number, fs: UnlinkFs, hooks?: Pick<UnlinkHooks, 'atStep'>): RecoveredEntry {
   const journal = store.unlinkJournal
@@ -125,9 +147,8 @@ export function recoverEntry (store: Store, e: JournalEntry, runId: number, fs: 
   const dir = dirname(abs)
   const base = e.path.slice(e.path.lastIndexOf('/') + 1)
   const r = (action: RecoveryAction, note?: string): RecoveredEntry => ({ entryId: e.id, runId: e.runId, path: e.path, action, ...(note === undefined ? {} : { note }) })
-  const dirSt = fs.statDir(dir)
-  if (dirSt === undefined || !dirSt.isDirectory()) return r('undecided', `${dir} is not there (is the volume mounted?)`)
-  if (dirSt.dev !== e.dirDev || dirSt.ino !== e.dirIno) return r('undecided', `${dir} is another directory than the one the unlink began in (is the volume mounted?)`)
+  const why = undecidable(e, fs)
+  if (why !== undefined) return r('undecided', why)
   const q = join(dir, e.quarantineName)
   const quarantined = fs.lstat(q)
   const original = fs.lstat(abs)

@@ -197,9 +197,12 @@ describe('the exact unlink under a kill', () => {
     const away = join(f.root, 'unmounted')
     renameSync(f.volume.path, away)
     mkdirSync(join(f.volume.path, '2019'), { recursive: true })
+    const runsBefore = f.store.runs.list().length
     const [rec] = recoverInterruptedUnlinks({ store: f.store, logger: f.logger })
-    expect(rec?.entries).toMatchObject([{ action: 'undecided' }])
-    expect(f.store.runs.get(rec!.runId!)).toMatchObject({ status: 'partial' })
+    expect(rec).toMatchObject({ runId: null, entries: [{ action: 'undecided' }] })
+    // no run per command while the disk is away, only a warning
+    expect(f.store.runs.list()).toHaveLength(runsBefore)
+    expect(f.logs.messages('warn')).toContain('an interrupted unlink waits for its directory')
     expect(row(f.store)).toBe('present')
     expect(f.store.unlinkJournal.hasPending()).toBe(true)
     // the disk is back: the next start decides
