@@ -108,6 +108,8 @@ export interface BlockingRun {
   kind: string
   destination: string | null
   startedAtNs: number
+  /** Set when its owner process is one this process cannot see (another pid namespace or host): where to look. */
+  unseenOwner?: string
 }
 
 export class RunConflictError extends CairnError {
@@ -116,7 +118,9 @@ export class RunConflictError extends CairnError {
     const at = new Date(Math.floor(blocking.startedAtNs / 1e6)).toISOString()
     const target = blocking.destination === null ? '' : ` to ${blocking.destination}`
     super(`cannot start ${kind}${volume === null ? '' : ` of ${volume}`}: ${blocking.kind}${target} run ${blocking.id} started at ${at} is still running`, {
-      hint: 'wait for it to finish; `cairn runs` lists what is running'
+      hint: blocking.unseenOwner === undefined
+        ? 'wait for it to finish; `cairn runs` lists what is running'
+        : `its owner is ${blocking.unseenOwner}, which this process cannot see: wait for it to finish, or run the command there so a dead owner is noticed`
     })
   }
 }

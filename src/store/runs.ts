@@ -191,11 +191,13 @@ export class RunStore {
             this.#abortOrphan(other, gone)
             continue
           }
+          const unseen = other.owner !== null && !sameOwner(other.owner, this.#owner) && this.#probe(other.owner, this.#owner) === 'unseen'
           throw new RunConflictError(scope.kind, other.volume, {
             id: other.id,
             kind: other.kind,
             destination: other.destination,
-            startedAtNs: other.startedAtNs
+            startedAtNs: other.startedAtNs,
+            ...(unseen && other.owner !== null ? { unseenOwner: `process ${other.owner.pid} on host ${other.owner.host ?? '?'} (pid namespace ${other.owner.pidNs ?? '?'})` } : {})
           })
         }
       }

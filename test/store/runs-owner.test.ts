@@ -123,7 +123,9 @@ describe('orphaned runs and pid reuse', () => {
     const b = openAs(path, SELF, table)
     expect(b.runs.reapOrphans()).toEqual([])
     expect(() => b.runs.begin({ kind: 'index', volumeId: vol.id })).toThrow(expect.objectContaining({ name: 'RunConflictError' }))
-    expect(() => b.runs.begin({ kind: 'index', volumeId: other.id })).toThrow(expect.objectContaining({ name: 'RunConflictError' }))
+    expect(() => b.runs.begin({ kind: 'index', volumeId: other.id })).toThrow(expect.objectContaining({
+      name: 'RunConflictError', blocking: expect.objectContaining({ id: contained.id, unseenOwner: 'process 300 on host a1b2c3 (pid namespace 4026532999)' })
+    }))
     expect(b.runs.get(running.id).status).toBe('running')
     expect(b.runs.get(contained.id)).toMatchObject({ status: 'running', owner: container })
     b.close()
