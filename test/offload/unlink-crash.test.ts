@@ -115,23 +115,24 @@ const UNLINK_CASES: Array<{ path: Path, label: string, settled: 'kept-in-place' 
   { path: 'same', label: 'unlink:journal-open', settled: 'kept-in-place' },
   { path: 'same', label: 'unlink:quarantine-rename', settled: 'kept-in-place' },
   { path: 'same', label: 'unlink:unlink', settled: 'kept-in-place' },
-  { path: 'same', label: 'unlink:fsync-dir', settled: 'offloaded' },
   { path: 'same', label: 'unlink:mark-offloaded', settled: 'offloaded' },
   { path: 'replaced', label: 'unlink:rename-back', settled: 'replaced' },
+  { path: 'replaced', label: 'unlink:fsync-dir', settled: 'replaced' },
   { path: 'replaced', label: 'unlink:resolve-restored', settled: 'replaced' },
   { path: 'taken', label: 'unlink:keep-aside-plan', settled: 'taken' },
   { path: 'taken', label: 'unlink:keep-aside', settled: 'taken' },
+  { path: 'taken', label: 'unlink:fsync-dir', settled: 'taken' },
   { path: 'taken', label: 'unlink:resolve-kept', settled: 'taken' }
 ]
 
 const RECOVERY_LABELS = ['unlink:recover-remove-link', 'unlink:recover-resolve-restored', 'unlink:recover-resolve-kept', 'unlink:recover-resolve-unchanged',
-  'unlink:recover-mark-offloaded', 'unlink:rename-back', 'unlink:resolve-restored', 'unlink:keep-aside-plan', 'unlink:keep-aside', 'unlink:resolve-kept']
+  'unlink:recover-mark-offloaded', 'unlink:rename-back', 'unlink:fsync-dir', 'unlink:resolve-restored', 'unlink:keep-aside-plan', 'unlink:keep-aside', 'unlink:resolve-kept']
 
 describe('the exact unlink under a kill', () => {
   it('passes every crash point of each path once, in order', async () => {
-    expect((await killedOffload(undefined, 'same')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:unlink', 'unlink:fsync-dir', 'unlink:mark-offloaded'])
-    expect((await killedOffload(undefined, 'replaced')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:rename-back', 'unlink:resolve-restored'])
-    expect((await killedOffload(undefined, 'taken')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:rename-back', 'unlink:keep-aside-plan', 'unlink:keep-aside', 'unlink:resolve-kept'])
+    expect((await killedOffload(undefined, 'same')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:unlink', 'unlink:mark-offloaded'])
+    expect((await killedOffload(undefined, 'replaced')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:rename-back', 'unlink:fsync-dir', 'unlink:resolve-restored'])
+    expect((await killedOffload(undefined, 'taken')).seen).toEqual(['unlink:journal-open', 'unlink:quarantine-rename', 'unlink:rename-back', 'unlink:keep-aside-plan', 'unlink:keep-aside', 'unlink:fsync-dir', 'unlink:resolve-kept'])
   })
 
   for (const c of UNLINK_CASES) {
