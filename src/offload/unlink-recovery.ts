@@ -63,7 +63,7 @@ export function recoverInterruptedUnlinks (init: RecoveryInit): VolumeRecovery[]
   if (!store.unlinkJournal.hasPending()) return []
   const logger = init.logger.forComponent('unlink-recovery')
   const byVolume = new Map<number, JournalEntry[]>()
-  for (const e of store.unlinkJournal.pending()) {
+  for (const e of store.unlinkJournal.listPending()) {
     const list = byVolume.get(e.volumeId) ?? []
     list.push(e)
     byVolume.set(e.volumeId, list)

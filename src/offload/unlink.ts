@@ -156,7 +156,7 @@ function commit (fs: UnlinkFs, ctx: UnlinkContext, c: Checked, hooks: UnlinkHook
   const qName = quarantineName(ctx.runId)
   const q = join(c.dir, qName)
   step('unlink:journal-open', hooks)
-  const entry = ctx.journal.open({
+  const entry = ctx.journal.insertPending({
     runId: ctx.runId, volumeId: ctx.volumeId, fileId: ctx.fileId, root: c.root, path: c.f.path, quarantineName: qName,
     dirDev: c.dirSt.dev, dirIno: c.dirSt.ino, dev: c.st.dev, ino: c.st.ino, size: c.f.size, mtimeNs: c.f.mtimeNs, hash: c.f.hash
   })

@@ -93,7 +93,7 @@ export class UnlinkJournalStore {
   }
 
   /** Records an unlink about to start (before the rename); its own transaction. */
-  open (e: JournalEntryInit): number {
+  insertPending (e: JournalEntryInit): number {
     return Number(this.#db.prepare(`
       INSERT INTO unlink_journal (run_id, volume_id, file_id, root, path, quarantine_name, dir_dev, dir_ino, dev, ino, size, mtime_ns, hash, created_at_ns)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -140,11 +140,11 @@ export class UnlinkJournalStore {
   }
 
   /** Interrupted unlinks, by volume then in the order they began. */
-  pending (): JournalEntry[] {
+  listPending (): JournalEntry[] {
     return (this.#db.prepare("SELECT * FROM unlink_journal WHERE state = 'pending' ORDER BY volume_id, id").all() as JournalRow[]).map(toEntry)
   }
 
-  byRun (runId: number): JournalEntry[] {
+  listForRun (runId: number): JournalEntry[] {
     return (this.#db.prepare('SELECT * FROM unlink_journal WHERE run_id = ? ORDER BY id').all(runId) as JournalRow[]).map(toEntry)
   }
 }

@@ -64,7 +64,7 @@ describe('audit: the unlink deletes exactly the file that was checked', () => {
     expect(rowOf(f)).toBe('present')
     // nothing is left under a quarantine name, and the journal entry is closed
     expect(readdirSync(f.volume.path)).toEqual(['doc.txt'])
-    expect(f.store.unlinkJournal.byRun(r.runId!).map(e => e.state)).toEqual(['restored'])
+    expect(f.store.unlinkJournal.listForRun(r.runId!).map(e => e.state)).toEqual(['restored'])
   })
 
   it('deletes only the checked bytes when the save lands after the quarantine rename: the new file survives at the path', async () => {
@@ -114,7 +114,7 @@ describe('audit: the unlink deletes exactly the file that was checked', () => {
     expect(readFileSync(join(f.volume.path, kept), 'utf8')).toBe('first save')
     expect(r.problems[0]).toMatchObject({ outcome: 'drift', keptAs: kept })
     expect(r.files?.[0]).toMatchObject({ outcome: 'drift', keptAs: kept })
-    expect(f.store.unlinkJournal.byRun(r.runId!)).toMatchObject([{ state: 'kept', recoveredName: kept }])
+    expect(f.store.unlinkJournal.listForRun(r.runId!)).toMatchObject([{ state: 'kept', recoveredName: kept }])
     // the kept file is visible: the next index picks it up as a file of its own
     const idx = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
     expect(idx.filesAdded).toBe(1)

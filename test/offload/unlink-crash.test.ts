@@ -148,7 +148,7 @@ describe('the exact unlink under a kill', () => {
     // before recovery: the bytes are gone and the row still says present (the state a kill leaves)
     expect(existsSync(abs)).toBe(false)
     expect(row(f.store)).toBe('present')
-    expect(f.store.unlinkJournal.byRun(r.runId!).map(e => e.state)).toEqual(['pending'])
+    expect(f.store.unlinkJournal.listForRun(r.runId!).map(e => e.state)).toEqual(['pending'])
     const [rec] = recoverInterruptedUnlinks({ store: f.store, logger: f.logger })
     expect(rec).toMatchObject({ volume: 'photos', entries: [{ path: '2019/doc.txt', action: 'offloaded', runId: r.runId }] })
     // the recovery is a run `runs` lists, with an event per file it changed
@@ -222,7 +222,7 @@ describe('the exact unlink under a kill', () => {
     const live = other.runs.begin({ kind: 'offload', volumeId: volId })
     const me = openStore({ path: join(f.root, 'cairn.db'), clock: f.store.clock, logger: f.logger, pid: 4343, isAlive: (p) => alive.has(p) })
     expect(recoverInterruptedUnlinks({ store: me, logger: f.logger })).toMatchObject([{ volume: 'photos', runId: null }])
-    expect(me.unlinkJournal.byRun(r.runId!).map(e => e.state)).toEqual(['pending'])
+    expect(me.unlinkJournal.listForRun(r.runId!).map(e => e.state)).toEqual(['pending'])
     alive.delete(4242)
     const [rec] = recoverInterruptedUnlinks({ store: me, logger: f.logger })
     expect(rec?.entries).toMatchObject([{ action: 'restored' }])
