@@ -193,6 +193,22 @@ describe('the exact unlink under a kill', () => {
     }, 60_000)
   }
 
+  it('an I/O error after the quarantine rename is an error outcome whose entry the next start resolves: the file is put back', async () => {
+    const f = volumeFixture()
+    f.write('2019/doc.txt', 'durable bytes')
+    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
+    const failing: UnlinkFs = { ...nodeUnlinkFs, unlink: () => { throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }) } }
+    const r = await offloadVolume({ store: f.store, config: configOf(f), volume: f.volume, selectors: ['.'], dryRun: false, perFile: true, logger: f.logger, unlinkFs: failing })
+    expect(r).toMatchObject({ offloaded: 0, errors: 1, status: 'partial' })
+    expect(r.problems[0]).toMatchObject({ path: '2019/doc.txt', outcome: 'error' })
+    expect(f.store.unlinkJournal.listForRun(r.runId!).map(e => e.state)).toEqual(['pending'])
+    expect(row(f.store)).toBe('present')
+    const [rec] = recoverInterruptedUnlinks({ store: f.store, logger: f.logger })
+    expect(rec?.entries).toMatchObject([{ action: 'restored' }])
+    expectSettled(f, join(f.volume.path, '2019/doc.txt'), 'kept-in-place')
+  })
+
   it('decides nothing while the directory is another one (an unmounted volume): the entry stays pending, the row present', async () => {
     const { f, abs } = await killedOffload('unlink:mark-offloaded')
     const away = join(f.root, 'unmounted')
