@@ -108,6 +108,8 @@ export interface BlockingRun {
   kind: string
   destination: string | null
   startedAtNs: number
+  /** Set when its owner process is one this process cannot see (another pid namespace or host): where to look. */
+  unseenOwner?: string
 }
 
 export class RunConflictError extends CairnError {
@@ -116,7 +118,9 @@ export class RunConflictError extends CairnError {
     const at = new Date(Math.floor(blocking.startedAtNs / 1e6)).toISOString()
     const target = blocking.destination === null ? '' : ` to ${blocking.destination}`
     super(`cannot start ${kind}${volume === null ? '' : ` of ${volume}`}: ${blocking.kind}${target} run ${blocking.id} started at ${at} is still running`, {
-      hint: 'wait for it to finish; `cairn runs` lists what is running'
+      hint: blocking.unseenOwner === undefined
+        ? 'wait for it to finish; `cairn runs` lists what is running'
+        : `its owner is ${blocking.unseenOwner}, which this process cannot see: wait for it to finish, or run the command there so a dead owner is noticed`
     })
   }
 }
@@ -480,5 +484,16 @@ export class SelectorError extends CairnError {
   override name = 'SelectorError' as const
   constructor (readonly selector: string, readonly reason: string) {
     super(`selector ${JSON.stringify(selector)}: ${reason}`, { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
+  }
+}
+
+/** An I/O error stopped an unlink after its journal entry was written; the next start finishes or undoes it. */
+export class UnlinkInterruptedError extends CairnError {
+  override name = 'UnlinkInterruptedError' as const
+  constructor (readonly path: string, readonly quarantineName: string, readonly step: string, cause: unknown) {
+    super(`the unlink of ${path} stopped at ${step} (${cause instanceof Error ? cause.message : String(cause)}); it may be in its directory as ${quarantineName}`, {
+      cause,
+      hint: 'the next cairn command puts it back or finishes the unlink (see `cairn runs`)'
+    })
   }
 }

@@ -11,6 +11,7 @@ import { homePaths, requireHome, type HomePaths } from '../home.js'
 import { readKeyFile, type NodeKey } from '../identity/node-key.js'
 import { createLogger, formatHumanLine, isLogLevel, type Logger, type LogLevel, type LogSink } from '../logger.js'
 import { checkTargetNames } from '../naming.js'
+import { recoverInterruptedUnlinks } from '../offload/unlink-recovery.js'
 import { openStore, type Store } from '../store/store.js'
 import { processOutput, type Output } from './output.js'
 
@@ -91,6 +92,9 @@ export class CliContext {
     if (this.#store === undefined) {
       requireHome(this.paths)
       this.#store = openStore({ path: this.paths.db, clock: this.clock, logger: this.logger, backupsDir: this.paths.backups })
+      // an unlink a killed offload left half done is finished or undone before anything reads
+      // the store (DESIGN invariant 27); every command (serve too) opens the store here
+      recoverInterruptedUnlinks({ store: this.#store, logger: this.logger })
     }
     return this.#store
   }

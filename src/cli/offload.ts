@@ -21,10 +21,10 @@ export function offloadJson (r: OffloadReport): Record<string, unknown> {
     errors: r.errors,
     groups: r.groups,
     requirements: r.requirements,
-    problems: r.problems.map(p => ({ path: p.path, outcome: p.outcome, note: p.note ?? null })),
+    problems: r.problems.map(p => ({ path: p.path, outcome: p.outcome, note: p.note ?? null, kept_as: p.keptAs ?? null })),
     stopped: r.stopped
   }
-  if (r.files !== undefined) doc.files = r.files.map(f => ({ path: f.path, outcome: f.outcome, reasons: f.reasons, ...(f.note === undefined ? {} : { note: f.note }) }))
+  if (r.files !== undefined) doc.files = r.files.map(f => ({ path: f.path, outcome: f.outcome, reasons: f.reasons, ...(f.note === undefined ? {} : { note: f.note }), ...(f.keptAs === undefined ? {} : { kept_as: f.keptAs }) }))
   return doc
 }
 

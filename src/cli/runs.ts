@@ -50,7 +50,8 @@ export function registerRuns (program: Command): void {
         return 0
       }
       const rows = runs.map(r => [
-        String(r.id), r.kind, r.volume ?? '-',
+        // a recovery of interrupted unlinks is an offload run (src/offload/unlink-recovery.ts)
+        String(r.id), r.kind === 'offload' && r.detail.recovery === true ? 'offload (recovery)' : r.kind, r.volume ?? '-',
         r.destination === null ? (r.peer ?? '-') : targetLabel(ctx.store(), r.destination),
         r.status, formatInstant(r.startedAtNs), r.fileCount > 0 ? String(r.fileCount) : '-', r.error ?? ''
       ])

@@ -2,13 +2,18 @@
  * Streams a file through SHA-256 from one open handle and checks, before and after, that the
  * file did not change underneath: the handle's size and mtime must stay the same, and the path
  * must still name the same inode. A file that changes while hashed is retried, then reported.
+ * The file is opened with O_NOFOLLOW: a symlink swapped in after the walk is refused (ELOOP,
+ * reported by index as unreadable), never followed to bytes outside the volume.
  */
 import { createHash } from 'node:crypto'
-import { open, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, open } from 'node:fs/promises'
 import { CairnError } from '../errors.js'
 
 export const HASH_BUFFER_BYTES = 1024 * 1024
 export const HASH_ATTEMPTS = 3
+/** How cairn opens a volume file to read its bytes: never through a symlink. */
+export const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW
 
 export class FileChangedWhileHashingError extends CairnError {
   override name = 'FileChangedWhileHashingError' as const
@@ -30,7 +35,7 @@ export interface HashHooks {
 
 /** One pass: hash through the handle; undefined when the file changed during the pass. */
 async function hashOnce (path: string, given: Buffer<ArrayBufferLike> | undefined, attempt: number, hooks: HashHooks): Promise<HashedFile | undefined> {
-  const fh = await open(path, 'r')
+  const fh = await open(path, READ_NO_FOLLOW)
   try {
     const before = await fh.stat({ bigint: true })
     // without a caller's buffer, one sized to the file (at most HASH_BUFFER_BYTES, at least a page)
@@ -45,7 +50,7 @@ async function hashOnce (path: string, given: Buffer<ArrayBufferLike> | undefine
       size += bytesRead
     }
     const after = await fh.stat({ bigint: true })
-    const byPath = await stat(path, { bigint: true })
+    const byPath = await lstat(path, { bigint: true })
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size ||
         byPath.ino !== after.ino || byPath.dev !== after.dev) {
       return undefined

@@ -167,6 +167,7 @@ export async function runHoldPhase (init: HoldPhaseInit): Promise<HoldPhase> {
       return true
     },
     hooks: (inner) => ({
+      ...inner,
       beforeUnlink: async (abs) => {
         await inner?.beforeUnlink?.(abs)
         const now = clock.nowNs()

@@ -25,6 +25,7 @@ import { runHoldPhase } from './hold-phase.js'
 import { ReportBuilder, type Group, type RefusalView, type Requirement } from './report.js'
 import { parseSelectors } from './selectors.js'
 import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
+import type { UnlinkFs } from './unlink-fs.js'
 import { settleClaims } from '../evidence/settle.js'
 
 export type FileOutcome = 'offloaded' | 'not-durable' | 'drift' | 'error'
@@ -35,6 +36,8 @@ export interface OffloadFileReport {
   reasons: RefusalView[]
   /** For drift and error. */
   note?: string
+  /** For drift: the visible name another file found at the path was kept under (its own name was taken meanwhile). */
+  keptAs?: string
 }
 
 export interface OffloadReport {
@@ -68,6 +71,8 @@ export interface OffloadInit {
   perFile: boolean
   logger: Logger
   hooks?: UnlinkHooks
+  /** The metadata calls of the exact unlink (tests inject faults). */
+  unlinkFs?: UnlinkFs
   onProgress?: (done: number, total: number) => void
   /** A started libp2p host, to ask custodian peers for holds; without one, files relying on a peer are refused (not-held). */
   host?: Libp2p
@@ -198,16 +203,19 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
         break
       }
       let note: string | undefined
+      let keptAs: string | undefined
       let outcome: FileOutcome
       try {
-        const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash }, hold.hooks(init.hooks))
+        // the row is marked offloaded inside, in the transaction that closes the unlink's journal entry
+        const r = await verifyAndUnlink(volume.path, { path: f.path, size: f.size, mtimeNs: f.mtimeNs, hash: f.hash },
+          { journal: store.unlinkJournal, runId: run.id, volumeId: volRow.id, fileId: f.id, fs: init.unlinkFs }, hold.hooks(init.hooks))
         if (r.outcome === 'offloaded') {
-          store.files.setStatus(f.id, 'offloaded', run.id)
           outcome = 'offloaded'
           report.offloaded++
         } else {
           outcome = 'drift'
           note = r.reason
+          keptAs = r.keptAs
           report.drift++
           init.logger.warn('not offloading a file that drifted since it was indexed', { volume: volume.name, path: f.path, reason: r.reason })
         }
@@ -217,13 +225,14 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
         report.errors++
       }
       if (outcome !== 'offloaded') {
-        if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note })
+        if (report.problems.length < 100) report.problems.push({ path: f.path, outcome, reasons: [], note, ...(keptAs === undefined ? {} : { keptAs }) })
         store.runs.note(run.id, outcome, `${f.path}: ${note ?? ''}`)
       }
       const fr = fileReports.get(f.path)
       if (fr !== undefined) {
         fr.outcome = outcome
         if (note !== undefined) fr.note = note
+        if (keptAs !== undefined) fr.keptAs = keptAs
       }
       init.onProgress?.(++done, held.length)
     }

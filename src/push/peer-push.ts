@@ -31,6 +31,8 @@ import { recordAssertion, verifyAssertion } from '../pull/accept.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { PEER_SHA256 } from '../verify-method.js'
+// a volume file is never read through a symlink swapped in after the index
+import { READ_NO_FOLLOW } from '../index/hash-file.js'
 import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 
 export interface PeerPushHooks {
@@ -188,7 +190,7 @@ const READ_AHEAD_FILES = 8
 const SMALL_FILE_BYTES = 1024 * 1024
 
 async function readWhole (path: string, e: PlanEntry): Promise<Buffer> {
-  const fh = await open(path, 'r')
+  const fh = await open(path, READ_NO_FOLLOW)
   try {
     const data = Buffer.allocUnsafe(e.size)
     const { bytesRead } = e.size === 0 ? { bytesRead: 0 } : await fh.read(data, 0, e.size, 0)
@@ -201,7 +203,7 @@ async function readWhole (path: string, e: PlanEntry): Promise<Buffer> {
 
 async function sendFile (io: ReturnType<typeof framed>, path: string, e: PlanEntry, frameMs: number, tamper: PeerPushHooks['tamper'], sent: (n: number) => void): Promise<void> {
   if (e.size === 0) return
-  const fh = await open(path, 'r')
+  const fh = await open(path, READ_NO_FOLLOW)
   try {
     const readAt = async (offset: number): Promise<Buffer> => {
       const chunk = Buffer.allocUnsafe(Math.min(MAX_DATA_FRAME_BYTES, e.size - offset))

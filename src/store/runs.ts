@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import { RunAlreadyFinishedError, RunConflictError, UnknownRunError } from '../errors.js'
 import { runsConflict, type RunKind, type RunScope } from './run-gates.js'
+import { judgeOwner, pidAlive, sameOwner, type OwnerState, type ProcessView, type RunOwner } from './run-owner.js'
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'partial' | 'refused' | 'aborted'
 export type TerminalRunStatus = Exclude<RunStatus, 'running'>
@@ -31,6 +32,8 @@ export interface Run {
   byteCount: number
   detail: Record<string, unknown>
   ownerPid: number | null
+  /** The owning process (pid with start time, boot, pid namespace and host); null without a recorded pid. */
+  owner: RunOwner | null
 }
 
 export interface RunEvent {
@@ -72,12 +75,17 @@ interface RunRow {
   byte_count: number
   detail: string
   owner_pid: number | null
+  owner_start_ticks: number | null
+  owner_boot_id: string | null
+  owner_pid_ns: string | null
+  owner_host: string | null
 }
 
 const SELECT_RUN = `
   SELECT r.id, r.kind, r.volume_id, v.name AS volume, r.destination, r.peer_node_id,
          coalesce(n.name, n.node_id) AS peer, r.status, r.started_at_ns, r.ended_at_ns, r.error,
-         r.file_count, r.byte_count, r.detail, r.owner_pid
+         r.file_count, r.byte_count, r.detail, r.owner_pid,
+         r.owner_start_ticks, r.owner_boot_id, r.owner_pid_ns, r.owner_host
   FROM runs r
   LEFT JOIN volumes v ON v.id = r.volume_id
   LEFT JOIN nodes n ON n.id = r.peer_node_id`
@@ -98,44 +106,66 @@ function toRun (row: RunRow): Run {
     fileCount: row.file_count,
     byteCount: row.byte_count,
     detail: JSON.parse(row.detail) as Record<string, unknown>,
-    ownerPid: row.owner_pid
+    ownerPid: row.owner_pid,
+    owner: row.owner_pid === null
+      ? null
+      : { pid: row.owner_pid, startTicks: row.owner_start_ticks, bootId: row.owner_boot_id, pidNs: row.owner_pid_ns, host: row.owner_host }
   }
 }
 
-/** Whether a process id is alive on this machine. */
+/** Whether a process id is alive on this machine (kill(pid, 0); no protection against pid reuse). */
 export type ProcessProbe = (pid: number) => boolean
 
-export const probeProcess: ProcessProbe = (pid) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+export const probeProcess: ProcessProbe = pidAlive
+
+/** Whether a run's recorded owner is gone, as this process sees it (src/store/run-owner.ts). */
+export type OwnerProbe = (owner: RunOwner, self: RunOwner) => OwnerState
+
+export function ownerProbe (view: ProcessView): OwnerProbe {
+  return (owner, self) => judgeOwner(owner, self, view)
 }
 
 export interface RunStoreInit {
   db: Database.Database
   clock: Clock
   logger: Logger
-  /** The pid recorded as owner of the runs this process begins. */
-  pid: number
-  isAlive: ProcessProbe
+  /** The process recorded as owner of the runs this process begins. */
+  owner: RunOwner
+  probe: OwnerProbe
 }
 
 export class RunStore {
   readonly #db: Database.Database
   readonly #clock: Clock
   readonly #logger: Logger
-  readonly #pid: number
-  readonly #isAlive: ProcessProbe
+  readonly #owner: RunOwner
+  readonly #probe: OwnerProbe
 
   constructor (init: RunStoreInit) {
     this.#db = init.db
     this.#clock = init.clock
     this.#logger = init.logger
-    this.#pid = init.pid
-    this.#isAlive = init.isAlive
+    this.#owner = init.owner
+    this.#probe = init.probe
+  }
+
+  /** The process recorded as owner of the runs this store begins. */
+  get owner (): RunOwner {
+    return this.#owner
+  }
+
+  /**
+   * Why a running run's owner counts as gone (a reason to reap it), or undefined while it may
+   * live: this process's own runs, a live owner, and an owner this process cannot see (another
+   * pid namespace, another host) are never reaped.
+   */
+  #goneReason (run: Run): string | undefined {
+    if (run.owner === null) return 'no owner process recorded'
+    if (sameOwner(run.owner, this.#owner)) return undefined
+    const state = this.#probe(run.owner, this.#owner)
+    if (state !== 'gone') return undefined
+    if (run.owner.bootId !== null && this.#owner.bootId !== null && run.owner.bootId !== this.#owner.bootId) return `owner process ${run.owner.pid} ran before a reboot`
+    return `owner process ${run.owner.pid} is gone`
   }
 
   /**
@@ -156,23 +186,28 @@ export class RunStore {
         for (const row of running) {
           const other = toRun(row)
           if (!runsConflict(scope, other)) continue
-          if (other.ownerPid !== null && other.ownerPid !== this.#pid && !this.#isAlive(other.ownerPid)) {
-            this.#abortOrphan(other)
+          const gone = other.owner === null ? undefined : this.#goneReason(other)
+          if (gone !== undefined) {
+            this.#abortOrphan(other, gone)
             continue
           }
+          const unseen = other.owner !== null && !sameOwner(other.owner, this.#owner) && this.#probe(other.owner, this.#owner) === 'unseen'
           throw new RunConflictError(scope.kind, other.volume, {
             id: other.id,
             kind: other.kind,
             destination: other.destination,
-            startedAtNs: other.startedAtNs
+            startedAtNs: other.startedAtNs,
+            ...(unseen && other.owner !== null ? { unseenOwner: `process ${other.owner.pid} on host ${other.owner.host ?? '?'} (pid namespace ${other.owner.pidNs ?? '?'})` } : {})
           })
         }
       }
       const now = this.#clock.nowNs()
       const id = Number(this.#db.prepare(`
-        INSERT INTO runs (kind, volume_id, destination, peer_node_id, status, started_at_ns, detail, owner_pid)
-        VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`)
-        .run(scope.kind, scope.volumeId, scope.destination, scope.peerNodeId, now, JSON.stringify(init.detail ?? {}), this.#pid)
+        INSERT INTO runs (kind, volume_id, destination, peer_node_id, status, started_at_ns, detail,
+                          owner_pid, owner_start_ticks, owner_boot_id, owner_pid_ns, owner_host)
+        VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`)
+        .run(scope.kind, scope.volumeId, scope.destination, scope.peerNodeId, now, JSON.stringify(init.detail ?? {}),
+          this.#owner.pid, this.#owner.startTicks, this.#owner.bootId, this.#owner.pidNs, this.#owner.host)
         .lastInsertRowid)
       this.#appendEvent(id, 'begin', now, null)
       return id
@@ -246,9 +281,9 @@ export class RunStore {
       const running = (this.#db.prepare(`${SELECT_RUN} WHERE r.status = 'running' ORDER BY r.id`).all() as RunRow[]).map(toRun)
       const reaped: Run[] = []
       for (const run of running) {
-        if (run.ownerPid === this.#pid) continue
-        if (run.ownerPid !== null && this.#isAlive(run.ownerPid)) continue
-        this.#abortOrphan(run)
+        const gone = this.#goneReason(run)
+        if (gone === undefined) continue
+        this.#abortOrphan(run, gone)
         reaped.push(run)
       }
       return reaped
@@ -256,9 +291,8 @@ export class RunStore {
     return tx.immediate().map(r => this.get(r.id))
   }
 
-  #abortOrphan (run: Run): void {
+  #abortOrphan (run: Run, reason: string): void {
     const now = this.#clock.nowNs()
-    const reason = run.ownerPid === null ? 'no owner process recorded' : `owner process ${run.ownerPid} is gone`
     this.#db.prepare("UPDATE runs SET status = 'aborted', ended_at_ns = ?, error = ? WHERE id = ? AND status = 'running'")
       .run(now, `aborted: ${reason}`, run.id)
     this.#appendEvent(run.id, 'aborted', now, reason)

@@ -143,7 +143,7 @@ CREATE TABLE runs (
   -- kind-specific facts as a JSON object (counts, from/to of a rewind, ...)
   detail        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail) AND json_type(detail) = 'object'),
   -- the process that runs it; a running row whose owner is gone is reaped as aborted
-  owner_pid     INTEGER,
+  owner_pid     INTEGER, owner_start_ticks INTEGER CHECK (owner_start_ticks IS NULL OR owner_start_ticks >= 0), owner_boot_id TEXT CHECK (owner_boot_id IS NULL OR length(owner_boot_id) BETWEEN 1 AND 64), owner_pid_ns TEXT CHECK (owner_pid_ns IS NULL OR length(owner_pid_ns) BETWEEN 1 AND 64), owner_host TEXT CHECK (owner_host IS NULL OR length(owner_host) BETWEEN 1 AND 255),
   CHECK ((status = 'running') = (ended_at_ns IS NULL))
 ) STRICT;
 
@@ -151,6 +151,41 @@ CREATE TABLE schema_migrations (
   version       INTEGER PRIMARY KEY,
   applied_at_ns INTEGER NOT NULL,
   app_version   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE unlink_journal (
+  id              INTEGER PRIMARY KEY,
+  -- the offload run that checked the file (its gate and holds passed for it)
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  volume_id       INTEGER NOT NULL REFERENCES volumes(id),
+  file_id         INTEGER NOT NULL REFERENCES files(id),
+  -- the volume root the offload used, and the volume-relative path of the checked file
+  root            TEXT NOT NULL CHECK (length(root) > 0),
+  path            TEXT NOT NULL CHECK (length(path) > 0),
+  -- the name the file is renamed to, in its own directory; never indexed (a `.cairn` name)
+  quarantine_name TEXT NOT NULL UNIQUE CHECK (quarantine_name GLOB '.cairn-offloading-*' AND instr(quarantine_name, '/') = 0),
+  -- the directory holding both names (a different directory there now decides nothing)
+  dir_dev         TEXT NOT NULL CHECK (length(dir_dev) > 0 AND dir_dev NOT GLOB '*[^0-9]*'),
+  dir_ino         TEXT NOT NULL CHECK (length(dir_ino) > 0 AND dir_ino NOT GLOB '*[^0-9]*'),
+  -- the checked file, from its open handle (dev and ino are unsigned 64-bit: decimal text)
+  dev             TEXT NOT NULL CHECK (length(dev) > 0 AND dev NOT GLOB '*[^0-9]*'),
+  ino             TEXT NOT NULL CHECK (length(ino) > 0 AND ino NOT GLOB '*[^0-9]*'),
+  size            INTEGER NOT NULL CHECK (size >= 0),
+  mtime_ns        INTEGER NOT NULL,
+  hash            BLOB NOT NULL CHECK (length(hash) = 32),
+  -- pending: the rename may have happened; unlinked: deleted and the row marked offloaded;
+  -- restored: put back under its own name; kept: its name was taken, it is at recovered_name;
+  -- unchanged: it was never moved (or was back already)
+  state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'unlinked', 'restored', 'kept', 'unchanged')),
+  -- the visible name a quarantined file is moved to when its own name is taken (set before the move)
+  recovered_name  TEXT CHECK (recovered_name IS NULL OR (length(recovered_name) > 0 AND instr(recovered_name, '/') = 0)),
+  created_at_ns   INTEGER NOT NULL,
+  resolved_at_ns  INTEGER,
+  -- the run that resolved it: the offload itself, or the recovery run of a later start
+  resolved_run_id INTEGER REFERENCES runs(id),
+  CHECK ((state = 'pending') = (resolved_at_ns IS NULL)),
+  CHECK ((state = 'pending') = (resolved_run_id IS NULL)),
+  CHECK (state <> 'kept' OR recovered_name IS NOT NULL)
 ) STRICT;
 
 CREATE TABLE vector (
@@ -228,6 +263,10 @@ CREATE INDEX idx_runs_kind_volume_destination ON runs(kind, volume_id, destinati
 CREATE INDEX idx_runs_running ON runs(volume_id) WHERE status = 'running';
 
 CREATE INDEX idx_runs_volume_id ON runs(volume_id, id);
+
+CREATE INDEX idx_unlink_journal_pending ON unlink_journal(volume_id, id) WHERE state = 'pending';
+
+CREATE INDEX idx_unlink_journal_run ON unlink_journal(run_id);
 
 CREATE INDEX idx_vector_destination ON vector(destination);
 
@@ -383,9 +422,30 @@ BEGIN
   SELECT RAISE(ABORT, 'runs: rows are never deleted');
 END;
 
+CREATE TRIGGER runs_owner_immutable BEFORE UPDATE OF owner_pid, owner_start_ticks, owner_boot_id, owner_pid_ns, owner_host ON runs
+BEGIN
+  SELECT RAISE(ABORT, 'runs: the owner process of a run is immutable');
+END;
+
 CREATE TRIGGER runs_terminal_immutable BEFORE UPDATE ON runs WHEN OLD.status <> 'running'
 BEGIN
   SELECT RAISE(ABORT, 'runs: a finished run is immutable');
+END;
+
+CREATE TRIGGER unlink_journal_identity_immutable BEFORE UPDATE OF id, run_id, volume_id, file_id, root, path, quarantine_name,
+  dir_dev, dir_ino, dev, ino, size, mtime_ns, hash, created_at_ns ON unlink_journal
+BEGIN
+  SELECT RAISE(ABORT, 'unlink_journal: what was checked is immutable');
+END;
+
+CREATE TRIGGER unlink_journal_no_delete BEFORE DELETE ON unlink_journal
+BEGIN
+  SELECT RAISE(ABORT, 'unlink_journal: entries are never deleted');
+END;
+
+CREATE TRIGGER unlink_journal_resolved_immutable BEFORE UPDATE ON unlink_journal WHEN OLD.state <> 'pending'
+BEGIN
+  SELECT RAISE(ABORT, 'unlink_journal: a resolved entry is immutable');
 END;
 
 CREATE TRIGGER vector_history_no_delete BEFORE DELETE ON vector_history

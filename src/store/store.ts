@@ -9,7 +9,9 @@ import type { Logger } from '../logger.js'
 import { packageVersion } from '../package-root.js'
 import { loadMigrations, migrate, type MigrateResult, type Migration } from './migrations.js'
 import { NodeStore } from './nodes.js'
-import { probeProcess, RunStore, type ProcessProbe } from './runs.js'
+import { ownerProbe, RunStore, type OwnerProbe, type ProcessProbe } from './runs.js'
+import { currentOwner, systemProcessView, type RunOwner } from './run-owner.js'
+import { UnlinkJournalStore } from './unlink-journal.js'
 import { VolumeStore } from './volumes.js'
 import { VectorStore } from './vector.js'
 import { DestinationStore } from './destinations.js'
@@ -29,10 +31,21 @@ export interface StoreInit {
   backupsDir?: string
   /** Migrations to apply; defaults to the package's migrations/ directory. */
   migrations?: Migration[]
-  /** Recorded as the owner of runs this process begins. Defaults to process.pid. */
+  /** Recorded as the owner of runs this process begins. Defaults to this process (currentOwner()). */
+  owner?: RunOwner
+  /** Shorthand for `owner`: this process's identity under another pid (tests, the simulator's ghost runs). */
   pid?: number
-  /** Liveness probe for run owners. Defaults to kill(pid, 0). */
+  /** Whether a run's owner is gone. Defaults to judging it through /proc (src/store/run-owner.ts). */
+  probeOwner?: OwnerProbe
+  /** A pid-only liveness probe (tests): replaces probeOwner with `isAlive(owner.pid)`. */
   isAlive?: ProcessProbe
+}
+
+function ownerProbeOf (init: StoreInit): OwnerProbe {
+  if (init.probeOwner !== undefined) return init.probeOwner
+  const isAlive = init.isAlive
+  if (isAlive !== undefined) return (owner) => isAlive(owner.pid) ? 'alive' : 'gone'
+  return ownerProbe(systemProcessView)
 }
 
 export class Store {
@@ -49,13 +62,14 @@ export class Store {
   readonly files: FileStore
   readonly placements: PlacementStore
   readonly holds: HoldStore
+  readonly unlinkJournal: UnlinkJournalStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
     this.clock = init.clock
     this.logger = init.logger
     this.migration = migration
-    this.runs = new RunStore({ db, clock: init.clock, logger: init.logger.forComponent('runs'), pid: init.pid ?? process.pid, isAlive: init.isAlive ?? probeProcess })
+    this.runs = new RunStore({ db, clock: init.clock, logger: init.logger.forComponent('runs'), owner: init.owner ?? currentOwner(init.pid), probe: ownerProbeOf(init) })
     this.nodes = new NodeStore(db, init.clock)
     this.volumes = new VolumeStore(db, init.clock)
     this.vector = new VectorStore(db, init.clock)
@@ -64,6 +78,7 @@ export class Store {
     this.files = new FileStore(db, init.clock)
     this.placements = new PlacementStore(db, init.clock)
     this.holds = new HoldStore(db, init.clock)
+    this.unlinkJournal = new UnlinkJournalStore(db, init.clock, this.files)
   }
 
   close (): void {

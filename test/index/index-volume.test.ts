@@ -132,6 +132,22 @@ describe('index', () => {
     expect(f.store.runs.events(r2.runId).filter(e => e.transition === 'unreadable')).toHaveLength(2)
   })
 
+  it('refuses a symlink swapped in between the walk and the hash: skipped, reported, its target never read', async () => {
+    const f = volumeFixture()
+    f.write('doc.txt', 'the user file')
+    const outside = join(f.root, 'outside-secret')
+    writeFileSync(outside, 'bytes outside the volume')
+    // the walk saw a regular file; by the time it is opened the path is a symlink out of the volume
+    const swap: typeof hashFile = async (p, b, h) => {
+      if (p.endsWith('/doc.txt')) { rmSync(p); symlinkSync(outside, p) }
+      return await hashFile(p, b, h)
+    }
+    const r = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger, io: { hash: swap } })
+    expect(r).toMatchObject({ status: 'partial', filesAdded: 0, bytesHashed: 0, unreadable: [{ path: 'doc.txt', code: 'ELOOP' }] })
+    expect(f.store.files.live(f.store.volumes.get('photos')!.id).size).toBe(0)
+    await expect(hashFile(join(f.volume.path, 'doc.txt'))).rejects.toMatchObject({ code: 'ELOOP' })
+  })
+
   it('detects a file that changes while it is hashed: re-hashes it, or reports it when it keeps changing', async () => {
     const f = volumeFixture()
     const path = join(f.volume.path, 'growing.log')

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { indexVolume } from '../../src/index/index-volume.js'
@@ -58,6 +58,20 @@ describe('peer push', () => {
     expect(c).toMatchObject({ originRunId: run, verifyMethod: 'peer-sha256', sourceNodeId: nasRow.id })
     expect(c?.assertionId).not.toBeNull()
     expect(laptop.store.assertions.get(c!.assertionId!)?.receiptFor).toBe(r.runId)
+  })
+
+  it('never sends the bytes behind a symlink swapped in for an indexed file', async () => {
+    const { root, laptop, nasRow, write } = await twoNodes()
+    write('doc.txt', 'the user file, 29 bytes long!')
+    await index(laptop)
+    const outside = join(root, 'secret')
+    writeFileSync(outside, 'SECRET outside the volume 29b')
+    rmSync(join(root, 'photos/doc.txt'))
+    symlinkSync(outside, join(root, 'photos/doc.txt'))
+    const r = await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
+    // refused at the open (O_NOFOLLOW): not one byte of the target went on the wire
+    expect(r).toMatchObject({ status: 'failed', filesSent: 0, bytesSent: 0 })
+    expect(existsSync(join(root, 'nas-photos/doc.txt'))).toBe(false)
   })
 
   it('transfers only the file added since the last push, and copies a content it already holds locally', async () => {
