@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 8
+-- user_version = 9
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
