@@ -17,6 +17,7 @@ import { AssertionStore } from './assertions.js'
 import { FileStore } from './files.js'
 import { PlacementStore } from './placements.js'
 import { HoldStore } from './holds.js'
+import { ConflictStore } from './conflicts.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -49,6 +50,7 @@ export class Store {
   readonly files: FileStore
   readonly placements: PlacementStore
   readonly holds: HoldStore
+  readonly conflicts: ConflictStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -64,6 +66,7 @@ export class Store {
     this.files = new FileStore(db, init.clock)
     this.placements = new PlacementStore(db, init.clock)
     this.holds = new HoldStore(db, init.clock)
+    this.conflicts = new ConflictStore(db, init.clock)
   }
 
   close (): void {
