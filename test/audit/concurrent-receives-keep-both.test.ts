@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { indexVolume } from '../../src/index/index-volume.js'
+import { nodeDirectoryFs, type DirectoryFs } from '../../src/push/directory-fs.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
 import { enroll, inProcessNode, type InProcessNode } from '../helpers/fleet.js'
 import { tempDir } from '../helpers/store.js'
@@ -26,7 +27,26 @@ describe('two receives at once', () => {
     const desktop = inProcessNode(root, 'desktop', `[volumes.photos]\npath = "${root}/desk"\n`)
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nasv"\n`)
     nodes.push(laptop, desktop, nas)
-    await nas.start({ pushFrameDeadlineMs: 5000 })
+    // no commit lands before both receives have planned and begun to commit: the race is real
+    const runs = new Set<string>()
+    let armed = false
+    let open: () => void = () => {}
+    const bothCommitting = new Promise<void>(resolve => { open = resolve })
+    let timer: NodeJS.Timeout | undefined
+    const racing: DirectoryFs = {
+      ...nodeDirectoryFs,
+      linkNoReplace: async (from, to) => {
+        const run = /\.cairn-staging\/(run-\d+)\//.exec(from)?.[1]
+        if (armed && run !== undefined) {
+          runs.add(run)
+          timer ??= setTimeout(open, 3000)
+          if (runs.size >= 2) { clearTimeout(timer); open() }
+          await bothCommitting
+        }
+        await nodeDirectoryFs.linkNoReplace(from, to)
+      }
+    }
+    await nas.start({ pushFrameDeadlineMs: 5000, fs: racing })
     await laptop.start(); await desktop.start()
     enroll(laptop, nas); enroll(desktop, nas); enroll(nas, laptop); enroll(nas, desktop)
     const push = async (n: InProcessNode) => await pushToPeer({ store: n.store, volume: n.config.volumes.get('photos')!, peer: n.store.nodes.byNodeId(nas.key.nodeId)!, host: n.node!.host, logger: n.logger })
@@ -34,6 +54,7 @@ describe('two receives at once', () => {
     writeFileSync(join(root, 'lap', 'seed.txt'), 'seed')
     await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
     expect((await push(laptop)).status).toBe('success')
+    armed = true
     const N = 120
     const text = (who: string, i: number): string => `${who}-${String(i).padStart(5, '0')}`
     for (let i = 0; i < N; i++) {
