@@ -4,7 +4,8 @@
  * this node indexed at that path (size and mtime; the hash when in doubt), and the row with the
  * version the pusher's entry replaces:
  *
- *  - nothing on disk: the entry may be written into the free name (create-exclusively);
+ *  - nothing on disk (or no row: the commit's create-exclusive link finds what is there): the
+ *    entry may be written into the free name;
  *  - the disk holds the entry's content already (indexed, or found by hashing): held;
  *  - the disk holds this node's indexed version, and the entry descends from it — the same
  *    origin node at an equal or later run, or the entry says it replaces exactly that content:
@@ -56,6 +57,9 @@ function identity (info: FileInfo): CommitExpectation {
 
 export async function judgeEntry (j: JudgeInput): Promise<Verdict> {
   const { fs, abs, entry: e, here } = j
+  // a path this node never indexed costs no lstat (a plan can hold a million new files): an
+  // unindexed file there is found by the create-exclusive commit, as `occupied`
+  if (here === undefined) return { kind: 'write', expect: { kind: 'absent' } }
   const disk = await fs.lstat(abs)
   if (disk === undefined) return { kind: 'write', expect: { kind: 'absent' } }
   if (disk.kind !== 'file') return { kind: 'conflict', conflict: 'occupied', localFileId: null }

@@ -105,6 +105,27 @@ describe('a receiver keeps what it does not own (invariant 25)', () => {
     expect(existsSync(join(p.root, 'nas-photos/.cairn-history'))).toBe(true)
   }, 60_000)
 
+  it('resolves a conflict the other way: the receiver pushes its own edit back, and the first node takes it as an edit of its version (replaces)', async () => {
+    const p = await pair()
+    writeFileSync(join(p.root, 'photos/a.txt'), 'v1 from the laptop')
+    await p.indexLaptop()
+    expect((await p.push()).status).toBe('success')
+    await new Promise(r => setTimeout(r, 20))
+    writeFileSync(join(p.root, 'nas-photos/a.txt'), 'the nas edit, kept')
+    await p.indexNas()
+    expect((await p.push()).failures).toEqual([expect.objectContaining({ path: 'a.txt', code: 'conflict' })])
+    // nas → laptop: the nas version says it replaces v1, which is what the laptop holds
+    const back = await pushToPeer({ store: p.nas.store, volume: p.nas.config.volumes.get('photos')!, peer: p.nas.store.nodes.byNodeId(p.laptop.key.nodeId)!, host: p.nas.node!.host, logger: p.nas.logger })
+    expect(back.failures).toEqual([])
+    expect(back.status).toBe('success')
+    expect(readFileSync(join(p.root, 'photos/a.txt'), 'utf8')).toBe('the nas edit, kept')
+    // and the next laptop → nas push agrees: no conflict left on either side
+    const again = await p.push()
+    expect(again.failures).toEqual([])
+    expect(again.status).toBe('success')
+    expect(nodeStatus(p.nas.store, p.nas.config, p.nas.store.clock.nowNs()).volumes[0]?.conflicts).toEqual([])
+  }, 60_000)
+
   it('holds a file whose mtime alone changed (re-hashed, same bytes) instead of failing at every push', async () => {
     const p = await pair()
     writeFileSync(join(p.root, 'photos/a.txt'), 'v1')
