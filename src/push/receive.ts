@@ -29,7 +29,7 @@ import type { ConflictInput } from '../store/conflicts.js'
 import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type CommitExpectation, type TreeWriter } from './place-file.js'
-import { judgeEntry } from './receive-judge.js'
+import { HASH_IN_DOUBT_MAX_BYTES, judgeEntry } from './receive-judge.js'
 import { foldProbe } from './fold-probe.js'
 import { findPathCollisions } from './path-collisions.js'
 import { destinationAbove, ensureVolumeMarker } from './volume-marker.js'
@@ -263,6 +263,13 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       const e = plan[index] as PlanEntry
       const r = await commitVerified(fs, writer, e, staged, committed, expects.get(index) ?? { kind: 'absent' })
       if (r === 'ok') return true
+      if (r instanceof CommitConflictError && r.found === 'occupied' && await holdsPlanned(fs, r.path, e)) {
+        // what is in the way is exactly the planned version (this node's own commit before a
+        // crash, or another pusher's identical bytes): it is held, nothing to replace
+        const info = await fs.lstat(r.path)
+        committed.push({ entry: e, mtimeNs: info?.mtimeNs ?? e.mtimeNs })
+        return true
+      }
       if (r instanceof CommitConflictError) {
         const here = live.get(e.path)
         conflictAt(index, r.found === 'changed' && here?.status === 'present' ? 'local-edit' : 'occupied', r.found === 'changed' && here?.status === 'present' ? here.id : null)
@@ -443,6 +450,14 @@ async function commitVerified (fs: DirectoryFs, writer: TreeWriter, e: PlanEntry
     await rm(staged, { force: true }).catch(() => {})
     return err instanceof CommitConflictError ? err : FailureReason.WRITE_FAILED
   }
+}
+
+/** Whether the file at `abs` is exactly the entry's version (size, then hash; bounded like the judge). */
+async function holdsPlanned (fs: DirectoryFs, abs: string, e: PlanEntry): Promise<boolean> {
+  const info = await fs.lstat(abs)
+  if (info?.kind !== 'file' || info.size !== e.size || info.size > HASH_IN_DOUBT_MAX_BYTES) return false
+  const back = await fs.hash(abs).catch(() => undefined)
+  return back !== undefined && back.hash.equals(e.hash)
 }
 
 /**

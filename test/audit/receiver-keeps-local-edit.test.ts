@@ -126,6 +126,21 @@ describe('a receiver keeps what it does not own (invariant 25)', () => {
     expect(nodeStatus(p.nas.store, p.nas.config, p.nas.store.clock.nowNs()).volumes[0]?.conflicts).toEqual([])
   }, 60_000)
 
+  it('keeps an unindexed file in the way of a new path (occupied), and takes one that already is the planned version (a crash between commit and index heals)', async () => {
+    const p = await pair()
+    writeFileSync(join(p.root, 'photos/c.txt'), 'same bytes on both')
+    writeFileSync(join(p.root, 'photos/d.txt'), 'the laptop\'s d')
+    await p.indexLaptop()
+    writeFileSync(join(p.root, 'nas-photos/c.txt'), 'same bytes on both')
+    writeFileSync(join(p.root, 'nas-photos/d.txt'), 'the nas user\'s own d, never indexed')
+    const r = await p.push()
+    expect(r.failures).toEqual([expect.objectContaining({ path: 'd.txt', code: 'conflict' })])
+    expect(readFileSync(join(p.root, 'nas-photos/d.txt'), 'utf8')).toBe('the nas user\'s own d, never indexed')
+    expect(p.laptop.store.placements.forVolume(p.nas.key.nodeId, p.laptop.store.volumes.get('photos')!.id).has('c.txt')).toBe(true)
+    expect(nodeStatus(p.nas.store, p.nas.config, p.nas.store.clock.nowNs()).volumes[0]?.conflicts).toMatchObject([{ path: 'd.txt', kind: 'occupied' }])
+    expect(existsSync(join(p.root, 'nas-photos/.cairn-history'))).toBe(false)
+  }, 60_000)
+
   it('holds a file whose mtime alone changed (re-hashed, same bytes) instead of failing at every push', async () => {
     const p = await pair()
     writeFileSync(join(p.root, 'photos/a.txt'), 'v1')
