@@ -99,12 +99,12 @@ export class ConflictStore {
     }).immediate()
   }
 
-  /** Live conflicts of a volume, by path then pusher. */
+  /**
+   * Live conflicts of a volume, by path then pusher. A revoked pusher's are left out (it can no
+   * longer push, so nothing would ever resolve them; they come back if it is re-enrolled).
+   */
   forVolume (volumeId: number): ConflictRow[] {
-    return (this.#db.prepare('SELECT * FROM receive_conflicts WHERE volume_id = ? ORDER BY path, pusher_node_id').all(volumeId) as Raw[]).map(toRow)
-  }
-
-  count (volumeId: number): number {
-    return this.#db.prepare('SELECT count(*) FROM receive_conflicts WHERE volume_id = ?').pluck().get(volumeId) as number
+    return (this.#db.prepare(`SELECT k.* FROM receive_conflicts k JOIN nodes n ON n.id = k.pusher_node_id
+                              WHERE k.volume_id = ? AND n.revoked_at_ns IS NULL ORDER BY k.path, k.pusher_node_id`).all(volumeId) as Raw[]).map(toRow)
   }
 }
