@@ -126,22 +126,27 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
   const plan: PlanEntry[] = []
   let stage = 'plan'
-  const originRow = new Map<number, number>()
-  const originRowOf = (index: number): number => {
-    let row = originRow.get(index)
+  // an origin's node row, if this node knows it (judging writes nothing; recording creates it)
+  const knownOrigin = new Map<number, number>()
+  const knownOriginOf = (index: number): number => {
+    let row = knownOrigin.get(index)
     if (row === undefined) {
-      row = store.nodes.ensureOrigin(originAt(offer, index)).id
-      originRow.set(index, row)
+      row = store.nodes.byNodeId(originAt(offer, index))?.id ?? -1
+      knownOrigin.set(index, row)
     }
     return row
   }
   // the pusher's versions this node keeps out (invariant 25), by plan entry; `judged` once
   // every entry was decided, so the pusher's recorded set can be replaced by this one
-  const conflicts = new Map<number, ConflictInput>()
+  const conflicts = new Map<number, { kind: ConflictInput['kind'], localFileId: number | null }>()
   let judged = false
-  const conflictAt = (index: number, kind: ConflictInput['kind'], localFileId: number | null): void => {
-    const e = plan[index] as PlanEntry
-    conflicts.set(index, { path: e.path, hash: Buffer.from(e.hash), originNodeId: originRowOf(e.originIndex), originRunId: e.originRun, kind, localFileId })
+  const conflictAt = (index: number, kind: ConflictInput['kind'], localFileId: number | null): void => { conflicts.set(index, { kind, localFileId }) }
+  const recordConflicts = (): void => {
+    const rows: ConflictInput[] = [...conflicts].map(([index, k]) => {
+      const e = plan[index] as PlanEntry
+      return { path: e.path, hash: Buffer.from(e.hash), originNodeId: store.nodes.ensureOrigin(originAt(offer, e.originIndex)).id, originRunId: e.originRun, ...k }
+    })
+    store.conflicts.replaceFromPusher(volumeId, peer.id, runId, rows)
   }
   try {
     // the plan
@@ -186,7 +191,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       const e = plan[i] as PlanEntry
       if (collisions.has(e.path)) { collided.push(i); continue }
       const here = live.get(e.path)
-      const verdict = await judgeEntry({ fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: originRowOf(e.originIndex), here })
+      const verdict = await judgeEntry({ fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: knownOriginOf(e.originIndex), here })
       if (verdict.kind === 'held') {
         held.push(i)
         if (verdict.reread || here?.status !== 'present' || !here.hash.equals(e.hash)) reread.set(e.path, verdict.mtimeNs)
@@ -253,8 +258,8 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       outcomes.push({ entry, ok: false })
     }
     // a conflict keeps this node's file untouched and is reported (invariant 25)
-    for (const [entry, k] of conflicts) {
-      logger.info('kept this node\'s own file: a conflict with the pushed version', { peer: remoteNodeId, volume: volume.name, path: k.path, kind: k.kind })
+    if (conflicts.size > 0) logger.info('kept this node\'s own files: conflicts with the pushed versions', { peer: remoteNodeId, volume: volume.name, conflicts: conflicts.size, first: [...conflicts].slice(0, 20).map(([entry, k]) => `${(plan[entry] as PlanEntry).path} (${k.kind})`) })
+    for (const [entry] of conflicts) {
       failures.push({ entry, reason: FailureReason.CONFLICT })
       outcomes.push({ entry, ok: false })
     }
@@ -379,7 +384,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
     // the pusher's conflicts are now exactly this plan's: the others were resolved
     crashPoint('receive:record-conflicts')
-    store.conflicts.replaceFromPusher(volumeId, peer.id, runId, [...conflicts.values()])
+    recordConflicts()
 
     // the receipt: this node's whole set of claims, settled from everything it now holds
     stage = 'receipt'
@@ -418,7 +423,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     }
     try {
       // every entry was decided: the conflicts found are the pusher's set now
-      if (judged) store.conflicts.replaceFromPusher(volumeId, peer.id, runId, [...conflicts.values()])
+      if (judged) recordConflicts()
     } catch (conflictErr) {
       logger.error('could not record the conflicts of a failed receive', { error: conflictErr instanceof Error ? conflictErr.message : String(conflictErr) })
     }
