@@ -1,4 +1,4 @@
--- 0008: the exact unlink (DESIGN invariant 27) and run owners that survive pid reuse.
+-- 0009: the exact unlink (DESIGN invariant 27) and run owners that survive pid reuse.
 --
 -- * unlink_journal: before offload renames a checked file to its quarantine name it records,
 --   in its own transaction, what it is about to do; the row is resolved in the same

@@ -462,6 +462,22 @@ export class DestinationPathError extends CairnError {
   }
 }
 
+/**
+ * A create-exclusive commit found its final path taken (DESIGN invariant 25): `occupied` —
+ * something is there that the writer was not told to replace (another writer got there first,
+ * or a user's file); `changed` — the file the writer checked and meant to replace is not the
+ * one there now. Nothing was replaced; `keptAt` is set when the file that is in the way had
+ * already been moved to history and could not be moved back (it is kept there, whole).
+ */
+export class CommitConflictError extends CairnError {
+  override name = 'CommitConflictError' as const
+  constructor (readonly path: string, readonly found: 'occupied' | 'changed', readonly keptAt: string | null = null) {
+    super(found === 'occupied'
+      ? `refusing to write ${path}: something is already there that this write was not meant to replace`
+      : `refusing to write ${path}: the file there changed since it was checked${keptAt === null ? '' : ` (it is kept at ${keptAt})`}`)
+  }
+}
+
 export class ReceiptRefusedError extends CairnError {
   override name = 'ReceiptRefusedError' as const
   constructor (readonly peer: string, readonly reason: string) {

@@ -51,13 +51,37 @@ export interface VolumeStatus {
   path: string
   identity: VolumeIdentityStatus
   last_index: RunSummary | null
-  files: { present: number, offloaded: number, missing: number }
+  files: { present: number, offloaded: number, missing: number, conflict: number }
+  /**
+   * Paths where this node kept its own file instead of a peer's pushed version (DESIGN
+   * invariant 25), at most MAX_STATUS_CONFLICTS of them; `files.conflict` counts them all.
+   */
+  conflicts: ConflictStatus[]
   targets: TargetStatus[]
   offload: { required: string[], present: number, durable: number, not_durable: number, groups: Group[], requirements: Requirement[] }
   /** Problems: any of them makes `ok` false. */
   warnings: string[]
   /** Facts worth knowing that block nothing. */
   notes: string[]
+}
+
+/** Conflicts listed per volume in status (the count covers all). */
+export const MAX_STATUS_CONFLICTS = 100
+
+export interface ConflictStatus {
+  path: string
+  /** The pushing peer's name (its node id when it has none). */
+  pusher: string
+  pusher_node_id: string
+  /** `local-edit` (the file here differs from what was indexed), `diverged` (this node's version is newer than or unrelated to the pushed one), `occupied` (an unindexed file or directory is in the way). */
+  kind: string
+  /** The pushed version that was kept out: its hash (hex), origin and origin run. */
+  hash: string
+  origin: string
+  origin_node_id: string
+  origin_run: number
+  first_seen_ns: number
+  last_seen_ns: number
 }
 
 export interface PeerStatus {
@@ -126,9 +150,22 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
     if (identity.state === 'empty' && identity.problem === null) notes.push(`the root is empty and has no identity marker: pushes to this node are refused until \`cairn volume init ${volume.name}\` (or an index once it holds files)`)
     if (row !== undefined && row.path !== volume.path) warnings.push(`the config says path ${volume.path}, but evidence was recorded for ${row.path}`)
     const runs = row === undefined ? [] : store.runs.list({ volumeId: row.id, limit: 500 })
-    const counts = { present: 0, offloaded: 0, missing: 0 }
+    const counts = { present: 0, offloaded: 0, missing: 0, conflict: 0 }
+    const conflicts: ConflictStatus[] = []
     if (row !== undefined) {
-      for (const r of store.db.prepare("SELECT status, count(*) AS n FROM files WHERE volume_id = ? AND status <> 'superseded' GROUP BY status").all(row.id) as Array<{ status: keyof typeof counts, n: number }>) counts[r.status] = r.n
+      for (const r of store.db.prepare("SELECT status, count(*) AS n FROM files WHERE volume_id = ? AND status <> 'superseded' GROUP BY status").all(row.id) as Array<{ status: 'present' | 'offloaded' | 'missing', n: number }>) counts[r.status] = r.n
+      const live = store.conflicts.forVolume(row.id)
+      counts.conflict = live.length
+      for (const k of live.slice(0, MAX_STATUS_CONFLICTS)) {
+        const pusher = store.nodes.byRowId(k.pusherNodeId)
+        const origin = store.nodes.byRowId(k.originNodeId)
+        conflicts.push({
+          path: k.path, pusher: pusher?.name ?? pusher?.nodeId ?? '?', pusher_node_id: pusher?.nodeId ?? '?', kind: k.kind,
+          hash: k.hash.toString('hex'), origin: origin?.isSelf === true ? 'self' : origin?.name ?? origin?.nodeId ?? '?', origin_node_id: origin?.nodeId ?? '?',
+          origin_run: k.originRunId, first_seen_ns: k.firstSeenNs, last_seen_ns: k.lastSeenNs
+        })
+      }
+      if (live.length > 0) warnings.push(`${live.length} path(s) in conflict: this node kept its own file instead of a peer's pushed version (to resolve: index the volume to keep yours as this node's version, or move or remove it so the next push lands)`)
     }
     const vector = row === undefined ? [] : store.vector.list(row.id)
     const names = [...new Set([...volume.pushTo, ...volume.offloadRequires])]
@@ -182,7 +219,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       offload.requirements = [...builder.requirements.values()]
     }
     if (offload.not_durable > 0 || warnings.length > 0) ok = false
-    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, targets, offload, warnings, notes })
+    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, warnings, notes })
   }
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')

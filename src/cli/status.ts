@@ -21,7 +21,8 @@ export function registerStatus (program: Command): void {
         ctx.out.line('')
         ctx.out.line(`${paint(c, 'bold', `volume ${v.name}`)}  ${v.path}`)
         if (v.identity.problem !== null) ctx.out.line(`  ${paint(c, 'red', 'refused')}: ${v.identity.problem}`)
-        ctx.out.line(`  files: ${v.files.present} present, ${v.files.offloaded} offloaded, ${v.files.missing} missing; last index ${v.last_index === null ? 'never' : `${formatInstant(v.last_index.at_ns)} (${v.last_index.status})`}`)
+        ctx.out.line(`  files: ${v.files.present} present, ${v.files.offloaded} offloaded, ${v.files.missing} missing${v.files.conflict > 0 ? `, ${v.files.conflict} in conflict` : ''}; last index ${v.last_index === null ? 'never' : `${formatInstant(v.last_index.at_ns)} (${v.last_index.status})`}`)
+        for (const k of v.conflicts.slice(0, 20)) ctx.out.line(`  ${paint(c, 'yellow', 'conflict')}: ${k.path} — kept this node's file (${k.kind}); ${k.pusher} pushed ${k.origin} run ${k.origin_run}`)
         const rows: string[][] = []
         for (const t of v.targets) {
           const role = [t.pushed ? 'push' : '', t.required ? 'required' : ''].filter(x => x !== '').join('+')

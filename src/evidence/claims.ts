@@ -10,7 +10,9 @@
  *    row has the same content (whatever origin it is recorded under now). It is a *hole*
  *    otherwise: the live row is missing or offloaded, or the path now holds other content —
  *    even a newer version of the same origin (a third node may still hold the old one and
- *    rely on this node's copy of it).
+ *    rely on this node's copy of it). A receiver conflict (src/store/conflicts.ts) is a hole
+ *    too: the pusher's version it kept out is not here, and a present row whose file was
+ *    found changed on disk is not held until an index records what is there.
  *  - **about a directory D this node writes**: every version of origin O with run <= R whose
  *    bytes this node holds is content-verified at D: placed there with that content. A held
  *    version not placed is a hole.
@@ -122,8 +124,10 @@ function finish (destination: string, originNodeId: number, a: Acc, method: Veri
  */
 export function computeLocalClaims (store: Store, volumeId: number, selfKey: string, directories: readonly string[]): LocalClaim[] {
   const rows = [...store.files.iterateClaimRows(volumeId)]
+  const conflicts = store.conflicts.forVolume(volumeId)
+  const drifted = new Set(conflicts.flatMap(c => c.localFileId === null ? [] : [c.localFileId]))
   const present = new Map<string, { contentId: number, originNodeId: number, originRunId: number, readAtNs: number | null }>()
-  for (const r of rows) if (r.status === 'present') present.set(r.path, r)
+  for (const r of rows) if (r.status === 'present' && !drifted.has(r.id)) present.set(r.path, r)
   const placements = directories.map(d => ({ key: d, byPath: store.placements.forVolume(d, volumeId) }))
 
   const custody = new Map<number, Acc>()
@@ -159,6 +163,12 @@ export function computeLocalClaims (store: Store, volumeId: number, selfKey: str
       if (p.verifyMethod !== SHA256_READBACK) a.weak = true
       a.covered.push({ run: r.originRunId, readAtNs: p.verifiedAtNs })
     })
+  }
+  // the versions pushers offered and this node kept out (invariant 25) are holes in custody
+  for (const k of conflicts) {
+    const c = get(custody, k.originNodeId)
+    c.maxRun = Math.max(c.maxRun, k.originRunId)
+    hole(c, k.path, k.originRunId)
   }
   const out: LocalClaim[] = []
   const budget = exceptionBudget(custody.size + dirs.reduce((n, m) => n + m.size, 0))

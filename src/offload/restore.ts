@@ -5,6 +5,10 @@
  * gate judges it again from scratch: it passes a target only where that version is placed (the
  * directory it came back from still holds it) and, for peers, only once a push placed it there. Restoring from a peer is not supported yet: pull the
  * bytes through a directory destination the peer pushes to.
+ *
+ * A restore never replaces anything: the copy is committed create-exclusively into a name that
+ * must be free (a file that appeared there meanwhile is refused and kept, DESIGN invariant 25),
+ * and a restored file is recorded present only after its directories are fsynced.
  */
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
@@ -13,6 +17,8 @@ import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { checkDestinationIdentity } from '../push/destination-marker.js'
 import { treeWriter } from '../push/place-file.js'
+import { CommitConflictError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
 import { parseSelectors } from './selectors.js'
 import { settleClaims } from '../evidence/settle.js'
 
@@ -48,7 +54,8 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   await checkIdentity(store, fs, from)
   const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
   const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
-  const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId, 'volume')
+  const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId, 'volume', 'restore')
+  const landed: Array<{ path: string, hash: Buffer, size: number, mtimeNs: number }> = []
   const self = store.nodes.self()
   const fail = (path: string, reason: string): void => {
     report.failed++
@@ -73,18 +80,22 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
           fail(f.path, `the copy at ${from.name} does not hash to the indexed content`)
           continue
         }
-        await writer.commit(staged, f.path, f.mtimeNs)
+        await writer.commit(staged, f.path, f.mtimeNs, { kind: 'absent' })
       } catch (err) {
-        fail(f.path, err instanceof Error ? err.message : String(err))
+        await fs.removeStaging(staged).catch(() => {})
+        if (err instanceof CommitConflictError) fail(f.path, 'a file appeared at that path in the volume during the restore; it is kept as it is (index the volume, then restore again if it should go)')
+        else fail(f.path, err instanceof Error ? err.message : String(err))
         continue
       }
       const info = await fs.lstat(join(volume.path, f.path))
-      // a restored file is a new origin here (DESIGN "Re-entry is a new origin — locally"):
-      // no claim made while it was away covers it
-      store.files.recordObserved(volRow.id, run.id, [{ path: f.path, hash: f.hash, size: f.size, mtimeNs: info?.mtimeNs ?? f.mtimeNs, originNodeId: self.id, originRunId: run.id }], 'local')
-      report.restored++
+      landed.push({ path: f.path, hash: f.hash, size: f.size, mtimeNs: info?.mtimeNs ?? f.mtimeNs })
     }
     await writer.syncDirs()
+    // a restored file is a new origin here (DESIGN "Re-entry is a new origin — locally"): no
+    // claim made while it was away covers it; recorded once its directory entries are durable
+    crashPoint('restore:record-present')
+    if (landed.length > 0) store.files.recordObserved(volRow.id, run.id, landed.map(l => ({ ...l, originNodeId: self.id, originRunId: run.id })), 'local')
+    report.restored = landed.length
   } catch (err) {
     report.status = 'failed'
     store.runs.finish(run.id, 'failed', { error: err instanceof Error ? err.message : String(err), fileCount: report.restored })

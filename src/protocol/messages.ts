@@ -94,6 +94,11 @@ export interface PlanEntry {
   /** Index into PushOffer.origins. */
   originIndex: number
   originRun: number
+  /**
+   * The content this version replaced at the pusher's path (its newest earlier content
+   * there), or null: lets the receiver tell a descendant of its own version from an unrelated one.
+   */
+  replaces?: Uint8Array | null
 }
 
 export interface PlanChunk {
@@ -112,7 +117,13 @@ export const FailureReason = {
   WRITE_FAILED: 2,
   READBACK_MISMATCH: 3,
   /** Another path of the plan (or one the receiver holds) would be the same file here (case or Unicode folding). */
-  PATH_COLLISION: 4
+  PATH_COLLISION: 4,
+  /**
+   * The receiver kept its own file at the path (DESIGN invariant 25): it differs from what the
+   * receiver indexed, its indexed version is newer than or unrelated to what this version
+   * replaces, or another writer got the path first. Reported at every push until resolved.
+   */
+  CONFLICT: 5
 } as const
 export type FailureReasonCode = typeof FailureReason[keyof typeof FailureReason]
 

@@ -15,7 +15,7 @@ import {
   MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS
 } from './limits.js'
 import {
-  Status, type AssertedComponent, type Assertion, type Tombstone, type DurabilityRequest, type DurabilityResponse,
+  FailureReason, Status, type AssertedComponent, type Assertion, type Tombstone, type DurabilityRequest, type DurabilityResponse,
   type EnvelopeParts, type FailureReasonCode, type FileFailure, type PlanChunk, type PlanEntry, type PlanReply, type PushOffer,
   type PushResult, type StatusCode
 } from './messages.js'
@@ -334,7 +334,8 @@ export function encodePlanChunk (c: PlanChunk): Uint8Array {
       size: e.size,
       mtimeNs: BigInt(e.mtimeNs),
       originNode: e.originIndex,
-      originRun: e.originRun
+      originRun: e.originRun,
+      replaces: (e.replaces ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
     })),
     last: c.last
   })
@@ -347,13 +348,15 @@ export function decodePlanChunk (data: Bytes, originCount: number): PlanChunk {
     const field = `entries[${i}]`
     if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
     if (e.originNode >= originCount) throw new InvalidMessageError(`${field}.origin_node`, `index ${e.originNode} is outside the ${originCount} origins`)
+    if (e.replaces.length !== 0 && e.replaces.length !== 32) throw new InvalidMessageError(`${field}.replaces`, `expected 0 or 32 bytes, got ${e.replaces.length}`)
     return {
       path: checkPlanPath(e.path, `${field}.path`),
       hash: e.hash,
       size: safeInt(e.size, `${field}.size`, 0),
       mtimeNs: timeOrZero(e.mtimeNs, `${field}.mtime_ns`),
       originIndex: e.originNode,
-      originRun: safeInt(e.originRun, `${field}.origin_run`, 1)
+      originRun: safeInt(e.originRun, `${field}.origin_run`, 1),
+      replaces: e.replaces.length === 0 ? null : e.replaces
     }
   })
   return { entries, last: w.last }
@@ -374,6 +377,8 @@ export function decodePlanReply (data: Bytes, planEntries: number): PlanReply {
   return { status: statusField(w.status, 'status'), need: w.need, message: message(w.message) }
 }
 
+const FAILURE_REASONS: ReadonlySet<number> = new Set(Object.values(FailureReason))
+
 export function encodePushResult (r: PushResult): Uint8Array {
   return pb.PushResult.encode({
     status: r.status,
@@ -390,7 +395,7 @@ export function decodePushResult (data: Bytes, planEntries: number): PushResult 
   const w = decodeWith('push result', () => pb.PushResult.decode(data, { limits: { failures: MAX_PLAN_ENTRIES } }))
   const failures: FileFailure[] = w.failures.map((f, i) => {
     if (f.entry >= planEntries) throw new InvalidMessageError(`failures[${i}].entry`, 'not a plan entry')
-    if (f.reason < 1 || f.reason > 4) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
+    if (!FAILURE_REASONS.has(f.reason)) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
     return { entry: f.entry, reason: f.reason as FailureReasonCode }
   })
   return {

@@ -10,6 +10,8 @@ export interface FileInfo {
   kind: 'file' | 'dir' | 'link' | 'other'
   size: number
   mtimeNs: number
+  /** The inode number, where the filesystem has one (absent from wrappers that do not say). */
+  ino?: number
 }
 
 export interface DirectoryFs {
@@ -38,6 +40,15 @@ export interface DirectoryFs {
    * empty placeholder claims the name and the file is renamed onto that placeholder only.
    */
   moveNoReplace: (from: string, to: string) => Promise<void>
+  /**
+   * Gives the file at `from` the new name `to`, which must not exist: EEXIST when anything is
+   * there, and nothing is replaced (a create-exclusive commit). A hard link, so `from` still
+   * names the file afterwards (unlink it with `unlinkStaged`); where the filesystem has no hard
+   * links, an exclusively created placeholder claims the name and `from` is renamed onto it.
+   */
+  linkNoReplace: (from: string, to: string) => Promise<void>
+  /** Removes a staging name of cairn's own (after `linkNoReplace`); nothing when it is gone. Never user data. */
+  unlinkStaged: (path: string) => Promise<void>
   /** Creates an empty file that must not exist (EEXIST otherwise): a name probe (src/push/fold-probe.ts). */
   createProbe: (path: string) => Promise<void>
   /** Removes a file createProbe made, by its exact name; nothing when it is gone. Never user data. */
@@ -56,6 +67,28 @@ async function syncPath (path: string, flags: number): Promise<void> {
   }
 }
 
+/**
+ * Names the file at `from` also `to` without replacing anything there (EEXIST when taken).
+ * True: a hard link, `from` still exists. False: no hard links here, so an exclusively created
+ * placeholder claimed `to` and `from` was renamed onto that placeholder only.
+ */
+async function linkOrClaim (from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to)
+    return true
+  } catch (err) {
+    if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+  }
+  await (await open(to, 'wx', 0o600)).close()
+  try {
+    await rename(from, to)
+  } catch (renameErr) {
+    await unlink(to).catch(() => {})
+    throw renameErr
+  }
+  return false
+}
+
 export const nodeDirectoryFs: DirectoryFs = {
   copyFile: async (src, dst) => { await copyFile(src, dst, constants.COPYFILE_EXCL) },
   syncFile: async (path) => { await syncPath(path, constants.O_RDONLY) },
@@ -65,7 +98,7 @@ export const nodeDirectoryFs: DirectoryFs = {
   lstat: async (path) => {
     try {
       const st = await lstat(path, { bigint: true })
-      return { kind: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', size: Number(st.size), mtimeNs: Number(st.mtimeNs) }
+      return { kind: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', size: Number(st.size), mtimeNs: Number(st.mtimeNs), ino: Number(st.ino) }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
@@ -101,21 +134,15 @@ export const nodeDirectoryFs: DirectoryFs = {
   },
   removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) },
   moveNoReplace: async (from, to) => {
+    if (await linkOrClaim(from, to)) await unlink(from)
+  },
+  linkNoReplace: async (from, to) => { await linkOrClaim(from, to) },
+  unlinkStaged: async (path) => {
     try {
-      await link(from, to)
+      await unlink(path)
     } catch (err) {
-      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
-      // claim the name exclusively (EEXIST when taken), then replace only our own placeholder
-      await (await open(to, 'wx', 0o600)).close()
-      try {
-        await rename(from, to)
-      } catch (renameErr) {
-        await unlink(to).catch(() => {})
-        throw renameErr
-      }
-      return
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
-    await unlink(from)
   },
   createProbe: async (path) => { await (await open(path, 'wx', 0o600)).close() },
   removeProbe: async (path) => {

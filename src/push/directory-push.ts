@@ -3,10 +3,13 @@
  *
  *  1. check the destination's identity marker (a missing or different one refuses the run);
  *  2. take the snapshot of the present files before any transfer;
- *  3. copy what the destination lacks (temp + fsync + rename; prior bytes to history);
+ *  3. copy what the destination lacks (temp + fsync + a create-exclusive link to the final
+ *     name, so a file someone else put there is refused, never replaced; this node's own prior
+ *     bytes to history first);
  *  4. read every written file back from the destination and hash it (`sha256-readback`), or,
  *     under --shallow, check presence and size only (`presence+size`), recording each
- *     verified file as a placement with the instant of that read;
+ *     verified file as a placement with the instant of that read, once every directory the
+ *     commits linked into or created is fsynced;
  *  5. settle this node's claims from everything present and placed (src/evidence/): the
  *     claim about the destination covers exactly what is placed there, so a partial push
  *     counts for what it placed. The run is `success` only without failures.
@@ -19,7 +22,7 @@
  */
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
-import { CairnError, DestinationPathError } from '../errors.js'
+import { CairnError, CommitConflictError, DestinationPathError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { SnapshotFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
@@ -31,6 +34,7 @@ import { foldProbe } from './fold-probe.js'
 import { findPathCollisions } from './path-collisions.js'
 import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 import { settleClaims } from '../evidence/settle.js'
+import { crashPoint } from '../crash-point.js'
 
 export const PUSH_CONCURRENCY = 4
 
@@ -89,7 +93,9 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   // paths this destination would store as one file are refused before any transfer (invariant 26)
   const collisions = await findPathCollisions(foldProbe(fs, { logger: init.logger }), tree, snapshot.files.map(f => f.path), [], destination.name)
 
-  const writer = treeWriter(fs, tree, run.id, store.nodes.self().nodeId)
+  const writer = treeWriter(fs, tree, run.id, store.nodes.self().nodeId, 'destination', 'push-dir')
+  // placements of files this push wrote are recorded only once their directories are fsynced
+  const written: Array<{ path: string, placement: Parameters<Store['placements']['record']>[3] }> = []
   const placements = store.placements.forVolume(key, volRow.id)
   const rereadBeforeNs = volume.offloadMaxEvidenceAgeMs === undefined ? undefined : store.clock.nowNs() - volume.offloadMaxEvidenceAgeMs * 1e6 / 2
   const progress: PushProgress = { filesDone: 0, filesTotal: snapshot.files.length, bytesSent: 0, bytesTotal: snapshot.totalBytes }
@@ -99,7 +105,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     if (collision !== undefined) {
       // never written; a placement from before may be of the bytes its twin then replaced
       store.placements.forget(key, volRow.id, file.path)
-      report.failures.push({ path: file.path, reason: collision })
+      report.failures.push({ path: file.path, reason: collision, code: 'path-collision' })
       return
     }
     const destPath = join(tree, file.path)
@@ -138,23 +144,24 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
         const back = await fs.hash(destPath)
         if (!back.hash.equals(file.hash) || back.size !== file.size) {
           store.placements.forget(key, volRow.id, file.path)
-          report.failures.push({ path: file.path, reason: 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)' })
+          report.failures.push({ path: file.path, reason: 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)', code: 'readback-mismatch' })
           return
         }
       } else {
         const there = await fs.lstat(destPath)
         if (there?.kind !== 'file' || there.size !== file.size) {
           store.placements.forget(key, volRow.id, file.path)
-          report.failures.push({ path: file.path, reason: 'size at the destination differs' })
+          report.failures.push({ path: file.path, reason: 'size at the destination differs', code: 'readback-mismatch' })
           return
         }
       }
       const there = await fs.lstat(destPath)
-      if (there !== undefined) store.placements.record(key, volRow.id, file.path, { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, originNodeId: file.originNodeId, originRunId: file.originRunId })
+      if (there !== undefined) written.push({ path: file.path, placement: { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId } })
     } catch (err) {
       // whatever was placed there before may have moved to history: it is evidence no more
       store.placements.forget(key, volRow.id, file.path)
-      report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err) })
+      // a name someone else took meanwhile is refused, never replaced (invariant 25)
+      report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err), code: err instanceof CommitConflictError ? 'refused' : 'error' })
     } finally {
       progress.filesDone++
       init.onProgress?.(progress)
@@ -168,8 +175,12 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   await Promise.all(workers)
   try {
     await writer.syncDirs()
+    crashPoint('push-dir:record-placements')
+    store.db.transaction(() => { for (const w of written) store.placements.record(key, volRow.id, w.path, w.placement) }).immediate()
   } catch (err) {
-    report.failures.push({ path: '(directories)', reason: `could not sync the destination's directories: ${err instanceof Error ? err.message : String(err)}` })
+    // nothing written this run is evidence until its directory entries are durable
+    for (const w of written) store.placements.forget(key, volRow.id, w.path)
+    report.failures.push({ path: '(directories)', reason: `could not sync the destination's directories: ${err instanceof Error ? err.message : String(err)}`, code: 'error' })
   }
   await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: err instanceof Error ? err.message : String(err) }) })
 

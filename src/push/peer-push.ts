@@ -23,7 +23,7 @@ import { openPeerStream } from '../p2p/dial.js'
 import { framed } from '../p2p/frames.js'
 import { PUSH_PROTOCOL } from '../protocol/ids.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_CHUNK_ENTRIES, PUSH_FINISH_DEADLINE_MS, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
-import { Status, statusName, type PlanEntry } from '../protocol/messages.js'
+import { FailureReason, Status, statusName, type FailureReasonCode, type PlanEntry } from '../protocol/messages.js'
 import { decodePlanReply, decodePushResult, encodePlanChunk, encodePushOffer } from '../protocol/wire.js'
 import { claimCovers } from '../evidence/claims.js'
 import { scopeAssertion, storeOwnerLookup } from '../evidence/scope.js'
@@ -33,7 +33,7 @@ import type { Store } from '../store/store.js'
 import { PEER_SHA256 } from '../verify-method.js'
 // a volume file is never read through a symlink swapped in after the index
 import { READ_NO_FOLLOW } from '../index/hash-file.js'
-import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
+import { finishPushRun, newPushReport, type PushFailure, type PushProgress, type PushReport } from './push-report.js'
 
 export interface PeerPushHooks {
   afterSnapshot?: () => Promise<void> | void
@@ -74,8 +74,10 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       originIds.push(node.nodeId)
     }
   }
+  // what each version replaced here, so the receiver can tell our edit of its version from an unrelated one
+  const replaced = store.files.previousContents(volRow.id, new Map(snapshot.files.map(f => [f.path, f.contentId])))
   const plan: PlanEntry[] = snapshot.files.map(f => ({
-    path: f.path, hash: f.hash, size: f.size, mtimeNs: f.mtimeNs, originIndex: originIndex.get(f.originNodeId) ?? 0, originRun: f.originRunId
+    path: f.path, hash: f.hash, size: f.size, mtimeNs: f.mtimeNs, originIndex: originIndex.get(f.originNodeId) ?? 0, originRun: f.originRunId, replaces: replaced.get(f.path) ?? null
   }))
   const progress: PushProgress = { filesDone: 0, filesTotal: plan.length, bytesSent: 0, bytesTotal: 0 }
 
@@ -135,8 +137,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       receiptBytes = result.receipt
       for (const f of result.failures) {
         failedEntries.push(f.entry)
-        const reason = f.reason === 1 ? 'the bytes received do not hash to the planned hash' : f.reason === 3 ? 'read-back at the peer differs' : f.reason === 4 ? `case-or-normalization collision: another path would be the same file at ${label}` : 'the peer could not write it'
-        report.failures.push({ path: plan[f.entry]?.path ?? `#${f.entry}`, reason })
+        report.failures.push({ path: plan[f.entry]?.path ?? `#${f.entry}`, ...failureOf(f.reason, label) })
       }
       if (result.status !== Status.OK && result.status !== Status.PARTIAL) throw new PeerStatusError(label, statusName(result.status), result.message)
     } finally {
@@ -182,6 +183,17 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
     init.logger.warn('refused a push receipt; nothing was recorded', { peer: label, code: err.name, error: err.message })
     report.advanced = []
     return finish('refused', `${err.name}: ${err.message}`)
+  }
+}
+
+/** What a receiver's per-file failure code means, for the push report. */
+function failureOf (reason: FailureReasonCode, label: string): Omit<PushFailure, 'path'> {
+  switch (reason) {
+    case FailureReason.HASH_MISMATCH: return { code: 'hash-mismatch', reason: 'the bytes received do not hash to the planned hash' }
+    case FailureReason.READBACK_MISMATCH: return { code: 'readback-mismatch', reason: 'read-back at the peer differs' }
+    case FailureReason.PATH_COLLISION: return { code: 'path-collision', reason: `case-or-normalization collision: another path would be the same file at ${label}` }
+    case FailureReason.CONFLICT: return { code: 'conflict', reason: `conflict: ${label} keeps its own version of this path (edited there, or not the version this one replaces); it is reported at every push until one side resolves it` }
+    default: return { code: 'write-failed', reason: 'the peer could not write it' }
   }
 }
 

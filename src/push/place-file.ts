@@ -1,9 +1,14 @@
 /**
  * The write rules of every place cairn writes a volume's files (a directory destination, or a
  * receiving node's own volume): bytes go to a staging file under `.cairn-staging/`, are
- * fsynced, and are renamed into place; a path's prior bytes move to history first; nothing is
- * ever deleted. No path component may be a symlink, so nothing can be redirected outside the
- * tree.
+ * fsynced, and are committed create-exclusively (DESIGN invariant 25): the staged file is
+ * hard-linked to its final name — EEXIST means someone else is there, and the commit refuses
+ * (`CommitConflictError`) instead of replacing it — and then the staged name is unlinked. A
+ * path's prior bytes that the writer means to replace move to history first (also
+ * create-exclusively); nothing is ever deleted or renamed over. Every directory a commit linked
+ * into or created, and the parent of every directory it created, is fsynced by `syncDirs`
+ * before anything claims the files. No path component may be a symlink, so nothing can be
+ * redirected outside the tree.
  *
  * History layout: `.cairn-history/<writer node id>-run-<run id>-<8 hex>/<path>`. The writer
  * node id and the run id say who replaced the bytes and when; the random part (fresh for every
@@ -15,8 +20,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { DestinationPathError } from '../errors.js'
-import type { DirectoryFs } from './directory-fs.js'
+import { crashPoint } from '../crash-point.js'
+import { CommitConflictError, DestinationPathError } from '../errors.js'
+import type { DirectoryFs, FileInfo } from './directory-fs.js'
 
 export const STAGING_DIR = '.cairn-staging'
 export const HISTORY_DIR = '.cairn-history'
@@ -35,11 +41,26 @@ function historyDirName (writerNodeId: string, runId: number): string {
   return `${writerNodeId}-run-${runId}-${randomBytes(HISTORY_RANDOM_BYTES).toString('hex')}`
 }
 
+/**
+ * What the writer checked is at the final path before committing:
+ *  - `absent`: nothing; anything there now refuses the commit (`occupied`);
+ *  - a file identity (size, mtime, inode when known): exactly that file may move to history;
+ *    another file there refuses the commit (`changed`), and so does a file that changed while
+ *    it was being moved (it is moved back);
+ *  - `replace-own` (a directory destination, where only this node writes): whatever file is there
+ *    is this writer's own older copy and moves to history.
+ */
+export type CommitExpectation = { kind: 'absent' } | { kind: 'file', size: number, mtimeNs: number, ino?: number } | { kind: 'replace-own' }
+
 export interface TreeWriter {
   /** A fresh staging path for this run (its directory exists). */
   stagingPath: () => Promise<string>
-  /** Moves a staged, fsynced file to `relPath`, keeping any prior bytes in history. */
-  commit: (staged: string, relPath: string, mtimeNs: number) => Promise<{ destPath: string, priorMovedTo: string | null }>
+  /**
+   * Commits a staged, fsynced file to `relPath` create-exclusively, keeping the prior bytes it
+   * was told to replace in history; refuses with CommitConflictError when the path holds
+   * anything else. The staged name is gone afterwards.
+   */
+  commit: (staged: string, relPath: string, mtimeNs: number, expect?: CommitExpectation) => Promise<{ destPath: string, priorMovedTo: string | null }>
   /**
    * Fsyncs every directory a commit renamed into, once each. Must complete before anything
    * claims the committed files are durable (a vector advance, a receipt).
@@ -56,11 +77,16 @@ function checkRelPath (relPath: string): void {
   }
 }
 
-/** Checks one directory: creates it when absent, refuses a symlink or a non-directory. */
-async function ensureRealDir (fs: DirectoryFs, path: string): Promise<void> {
+/**
+ * Checks one directory: creates it when absent (and reports it to `created`, so its parent is
+ * fsynced before anything claims what lands in it), refuses a symlink or a non-directory.
+ */
+async function ensureRealDir (fs: DirectoryFs, path: string, created?: (dir: string) => void, label = 'tree'): Promise<void> {
   const info = await fs.lstat(path)
   if (info === undefined) {
+    crashPoint(`${label}:mkdir`)
     await fs.mkdirp(path)
+    created?.(path)
     return
   }
   if (info.kind !== 'dir') throw new DestinationPathError(path, info.kind === 'link' ? 'a path component is a symlink' : 'a path component is not a directory')
@@ -86,7 +112,7 @@ async function refuseForeignRoot (fs: DirectoryFs, path: string, ownVolumeRoot =
  * symlink. `known` maps directories this writer already checked (or is checking) during its run
  * to that check, so concurrent commits into one new directory wait for the same check.
  */
-async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>, ownVolumeRoot = false): Promise<void> {
+async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>, ownVolumeRoot = false, created?: (dir: string) => void, label?: string): Promise<void> {
   let rootCheck = known?.get(treeRoot)
   if (rootCheck === undefined) {
     rootCheck = refuseForeignRoot(fs, treeRoot, ownVolumeRoot)
@@ -100,7 +126,7 @@ async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string
     const dir = current
     let check = known?.get(dir)
     if (check === undefined) {
-      check = ensureRealDir(fs, dir)
+      check = ensureRealDir(fs, dir, created, label)
       known?.set(dir, check)
       // a failed check is not cached: the next commit tries again and gets the same refusal
       check.catch(() => { known?.delete(dir) })
@@ -109,12 +135,23 @@ async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string
   }
 }
 
-/** `writerNodeId` is the node whose database runs the writes: it names the history copies. */
-/** `kind`: a directory destination's volume tree, or a node's own volume (receive, restore). */
-export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, writerNodeId: string, kind: 'destination' | 'volume' = 'destination'): TreeWriter {
+/** Whether the file at a path is still the one a writer checked (inode compared when both know it). */
+function sameFile (info: FileInfo | undefined, expect: { size: number, mtimeNs: number, ino?: number }): boolean {
+  return info?.kind === 'file' && info.size === expect.size && info.mtimeNs === expect.mtimeNs &&
+    (expect.ino === undefined || info.ino === undefined || info.ino === expect.ino)
+}
+
+/**
+ * `writerNodeId` is the node whose database runs the writes: it names the history copies.
+ * `kind`: a directory destination's volume tree, or a node's own volume (receive, restore).
+ * `label` prefixes this writer's crash points (`receive:link-final`, `push-dir:history-move`, ...).
+ */
+export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, writerNodeId: string, kind: 'destination' | 'volume' = 'destination', label = 'tree'): TreeWriter {
   const staging = join(treeRoot, STAGING_DIR, `run-${runId}`)
   const knownDirs = new Map<string, Promise<void>>()
   const dirtyDirs = new Set<string>()
+  // a new directory's entry lives in its parent: both are synced
+  const created = (dir: string): void => { dirtyDirs.add(dir); dirtyDirs.add(dirname(dir)) }
   let counter = 0
   let stagingReady = false
   let historyDir: string | undefined
@@ -125,9 +162,10 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
       // this writer's directory first; a taken name gets a fresh directory for this file only
       const dir = attempt === 0 ? (historyDir ??= historyDirName(writerNodeId, runId)) : historyDirName(writerNodeId, runId)
       const relHistory = join(HISTORY_DIR, dir, relPath)
-      await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs, kind === 'volume')
+      await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs, kind === 'volume', created, label)
       const to = join(treeRoot, relHistory)
       try {
+        crashPoint(`${label}:history-move`)
         await fs.moveNoReplace(destPath, to)
         return to
       } catch (err) {
@@ -140,31 +178,55 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
   return {
     stagingPath: async () => {
       if (!stagingReady) {
-        await ensureRealDirs(fs, treeRoot, `${STAGING_DIR}/run-${runId}`, undefined, kind === 'volume')
+        await ensureRealDirs(fs, treeRoot, `${STAGING_DIR}/run-${runId}`, undefined, kind === 'volume', undefined, label)
         stagingReady = true
       }
       return join(staging, `${++counter}`)
     },
-    commit: async (staged, relPath, mtimeNs) => {
+    commit: async (staged, relPath, mtimeNs, expect = { kind: 'replace-own' }) => {
       checkRelPath(relPath)
       const relDir = relPath.includes('/') ? relPath.slice(0, relPath.lastIndexOf('/')) : ''
-      await ensureRealDirs(fs, treeRoot, relDir, knownDirs, kind === 'volume')
+      await ensureRealDirs(fs, treeRoot, relDir, knownDirs, kind === 'volume', created, label)
       const destPath = join(treeRoot, relPath)
       await fs.setMtime(staged, mtimeNs)
       let priorMovedTo: string | null = null
       const existing = await fs.lstat(destPath)
       if (existing !== undefined) {
+        if (expect.kind === 'absent') throw new CommitConflictError(destPath, 'occupied')
         if (existing.kind !== 'file') throw new DestinationPathError(destPath, `a ${existing.kind === 'link' ? 'symlink' : existing.kind === 'dir' ? 'directory' : 'special file'} is in the way`)
+        if (expect.kind === 'file' && !sameFile(existing, expect)) throw new CommitConflictError(destPath, 'changed')
         priorMovedTo = await keepPrior(destPath, relPath)
+        dirtyDirs.add(dirname(priorMovedTo))
+        // the file moved is the one checked: one written over it meanwhile goes back where it was
+        if (expect.kind === 'file' && !sameFile(await fs.lstat(priorMovedTo), { ...expect, ino: expect.ino ?? existing.ino })) {
+          try {
+            crashPoint(`${label}:history-move-back`)
+            await fs.moveNoReplace(priorMovedTo, destPath)
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+            throw new CommitConflictError(destPath, 'changed', priorMovedTo)
+          }
+          dirtyDirs.add(dirname(destPath))
+          throw new CommitConflictError(destPath, 'changed')
+        }
       }
-      await fs.rename(staged, destPath)
+      try {
+        crashPoint(`${label}:link-final`)
+        await fs.linkNoReplace(staged, destPath)
+      } catch (err) {
+        // someone else took the name between the check and the link: theirs stays
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CommitConflictError(destPath, 'occupied')
+        throw err
+      }
       dirtyDirs.add(dirname(destPath))
-      if (priorMovedTo !== null) dirtyDirs.add(dirname(priorMovedTo))
+      crashPoint(`${label}:unlink-staged`)
+      await fs.unlinkStaged(staged)
       return { destPath, priorMovedTo }
     },
     syncDirs: async () => {
       const dirs = [...dirtyDirs]
       dirtyDirs.clear()
+      crashPoint(`${label}:fsync-dirs`)
       for (let i = 0; i < dirs.length; i += 8) await Promise.all(dirs.slice(i, i + 8).map(async d => { await fs.syncDir(d) }))
     },
     cleanup: async () => {

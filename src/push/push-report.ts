@@ -13,9 +13,18 @@ export interface PushProgress {
   bytesTotal: number
 }
 
+/**
+ * Why one file did not land: `conflict` (a receiving peer kept its own file at the path,
+ * DESIGN invariant 25), `refused` (a destination or volume path is taken or in the way),
+ * `hash-mismatch`, `readback-mismatch`, `path-collision`, `write-failed`, `error`.
+ */
+export type PushFailureCode = 'conflict' | 'refused' | 'hash-mismatch' | 'readback-mismatch' | 'path-collision' | 'write-failed' | 'error'
+
 export interface PushFailure {
   path: string
   reason: string
+  /** Machine-readable kind (absent on failures recorded before codes existed). */
+  code?: PushFailureCode
 }
 
 export interface PushReport {

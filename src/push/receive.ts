@@ -2,28 +2,34 @@
  * The receiving side of `/cairn/push/2.0.0`: a peer pushes its copy of a volume this node
  * declares. Every input is bounded and validated before anything is written; every byte is
  * hashed against the plan before it is committed with the directory-destination write rules
- * and fsynced; received files are indexed with their origin preserved;
+ * (create-exclusive: a name someone else holds is never replaced) and fsynced; a path where
+ * taking the pusher's version would destroy what this node does not own is a conflict
+ * (src/push/receive-judge.ts): kept, reported, recorded, a hole in the receipt; received files
+ * are indexed with their origin preserved;
  * and the answer is a receipt: this node's whole set of claims, settled from what it now holds. A transfer that dies midway commits nothing unverified and sends no receipt.
  */
 import { createHash } from 'node:crypto'
 import { open, rm, stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config, VolumeConfig } from '../config/types.js'
-import { CairnError, InvalidMessageError, RunConflictError } from '../errors.js'
+import { CairnError, CommitConflictError, InvalidMessageError, RunConflictError } from '../errors.js'
 import type { NodeKey } from '../identity/node-key.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import type { Framed } from '../p2p/frames.js'
+import { crashPoint } from '../crash-point.js'
 import { holdGuard } from '../hold/guard.js'
 import { settleClaims } from '../evidence/settle.js'
 import { sealAssertion } from '../protocol/envelope.js'
 import { buildLocalAssertion } from '../pull/local-assertion.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
-import { FailureReason, Status, type FileFailure, type PlanEntry, type PushOffer, type StatusCode } from '../protocol/messages.js'
+import { FailureReason, Status, type FailureReasonCode, type FileFailure, type PlanEntry, type PushOffer, type StatusCode } from '../protocol/messages.js'
 import { decodePlanChunk, decodePushOffer, encodePlanReply, encodePushResult } from '../protocol/wire.js'
+import type { ConflictInput } from '../store/conflicts.js'
 import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
-import { treeWriter, type TreeWriter } from './place-file.js'
+import { treeWriter, type CommitExpectation, type TreeWriter } from './place-file.js'
+import { HASH_IN_DOUBT_MAX_BYTES, judgeEntry } from './receive-judge.js'
 import { foldProbe } from './fold-probe.js'
 import { findPathCollisions } from './path-collisions.js'
 import { destinationAbove, ensureVolumeIdentity, volumeIdentityRefusal } from './volume-marker.js'
@@ -37,6 +43,9 @@ export const WRITES_IN_FLIGHT = 4
 /** Files up to this size are verified in memory and written whole by the commit pool. */
 export const SMALL_FILE_BYTES = 1024 * 1024
 
+/** Local paths holding a needed content that are checked as a copy source before asking the pusher. */
+export const COPY_SOURCES_TRIED = 4
+
 /** Free space kept on the receiving disk beyond what a push needs. */
 export const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024
 
@@ -48,6 +57,9 @@ export interface ReceiveComponents {
   fs?: DirectoryFs
   frameDeadlineMs?: number
 }
+
+/** A plan that exceeds its offer's byte total (invariant 25): answered TOO_LARGE. */
+class PlanBoundsError extends Error {}
 
 class Refusal extends Error {
   constructor (readonly status: StatusCode, readonly reason: string) {
@@ -119,14 +131,44 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   await io.write(encodePlanReply({ status: Status.OK, need: [], message: '' }), frameMs)
 
   // ---- from here on, the receive run must be finished ---------------------------------------
-  const writer = treeWriter(fs, volume.path, runId, c.key.nodeId, 'volume')
+  const writer = treeWriter(fs, volume.path, runId, c.key.nodeId, 'volume', 'receive')
   const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
   const plan: PlanEntry[] = []
   let stage = 'plan'
+  // an origin's node row, if this node knows it (judging writes nothing; recording creates it)
+  const knownOrigin = new Map<number, number>()
+  const knownOriginOf = (index: number): number => {
+    let row = knownOrigin.get(index)
+    if (row === undefined) {
+      row = store.nodes.byNodeId(originAt(offer, index))?.id ?? -1
+      knownOrigin.set(index, row)
+    }
+    return row
+  }
+  // the pusher's versions this node keeps out (invariant 25), by plan entry; `judged` once
+  // every entry was decided, so the pusher's recorded set can be replaced by this one
+  const conflicts = new Map<number, { kind: ConflictInput['kind'], localFileId: number | null }>()
+  let judged = false
+  const conflictAt = (index: number, kind: ConflictInput['kind'], localFileId: number | null): void => { conflicts.set(index, { kind, localFileId }) }
+  const recordConflicts = (): void => {
+    const rows: ConflictInput[] = [...conflicts].map(([index, k]) => {
+      const e = plan[index] as PlanEntry
+      return { path: e.path, hash: Buffer.from(e.hash), originNodeId: store.nodes.ensureOrigin(originAt(offer, e.originIndex)).id, originRunId: e.originRun, ...k }
+    })
+    store.conflicts.replaceFromPusher(volumeId, peer.id, runId, rows)
+  }
   try {
     // the plan
+    // bounded by the offer while the chunks arrive: before any byte is written or any space
+    // reserved, a plan whose sizes exceed the offer's total_bytes is refused (invariant 25)
+    let plannedBytes = 0
     while (plan.length < offer.entries || plan.length === 0) {
       const chunk = decodePlanChunk(await io.read('a plan chunk', MAX_FRAME_BYTES, frameMs), offer.origins.length)
+      for (const e of chunk.entries) {
+        if (e.size > offer.totalBytes) throw new PlanBoundsError(`an entry of ${e.size} bytes is larger than the offer's total of ${offer.totalBytes} bytes`)
+        plannedBytes += e.size
+        if (plannedBytes > offer.totalBytes) throw new PlanBoundsError(`the plan's sizes exceed the offer's total of ${offer.totalBytes} bytes`)
+      }
       plan.push(...chunk.entries)
       if (plan.length > offer.entries) throw new InvalidMessageError('entries', 'more plan entries than offered')
       if (chunk.last) break
@@ -146,24 +188,36 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const need: number[] = []
     const heldForPeer = holdGuard(store, volumeId, logger)
     const kept: number[] = []
+
     // paths this volume's directories would store as one file are refused (invariant 26)
     const collisions = await findPathCollisions(foldProbe(fs, { logger }), volume.path, plan.map(e => e.path), [...live.values()].filter(r => r.status === 'present').map(r => r.path), `volume ${volume.name} here`)
     const collided: number[] = []
+    // per entry: what to commit it against (nothing there, or the checked file it replaces)
+    const expects = new Map<number, CommitExpectation>()
+    // held entries found by hashing the disk just now: their observed mtime, a fresh read
+    const reread = new Map<string, number>()
     for (let i = 0; i < plan.length; i++) {
       const e = plan[i] as PlanEntry
       if (collisions.has(e.path)) { collided.push(i); continue }
       const here = live.get(e.path)
-      if (here !== undefined && here.status === 'present' && here.hash.equals(e.hash)) {
-        const info = await fs.lstat(join(volume.path, e.path))
-        if (info?.kind === 'file' && info.size === here.size && info.mtimeNs === here.mtimeNs) { held.push(i); continue }
+      const verdict = await judgeEntry({ fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: knownOriginOf(e.originIndex), here })
+      if (verdict.kind === 'held') {
+        held.push(i)
+        if (verdict.reread || here?.status !== 'present' || !here.hash.equals(e.hash)) reread.set(e.path, verdict.mtimeNs)
+        continue
+      }
+      if (verdict.kind === 'conflict') {
+        conflictAt(i, verdict.conflict, verdict.localFileId)
+        continue
       }
       if (heldForPeer(e.path, e.hash)) { kept.push(i); continue }
+      expects.set(i, verdict.expect)
       const content = store.files.contentByHash(Buffer.from(e.hash))
-      const local = content === undefined ? undefined : store.files.presentPathsOf(content.id)[0]
-      const localVolume = local === undefined ? undefined : store.volumes.list().find(v => v.id === local.volumeId)
-      if (local !== undefined && localVolume !== undefined) copies.push({ index: i, from: join(localVolume.path, local.path), early: local.volumeId === volumeId && paths.has(local.path) })
+      const local = content === undefined ? undefined : await usableCopySource(fs, store, content.id, e.size)
+      if (local !== undefined) copies.push({ index: i, from: local.abs, early: local.volumeId === volumeId && paths.has(local.path) })
       else need.push(i)
     }
+    judged = true
     await io.write(encodePlanReply({ status: Status.OK, need, message: '' }), frameMs)
 
     // a local copy whose source path this very push replaces is read and verified into
@@ -213,6 +267,34 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       failures.push({ entry, reason: FailureReason.PATH_COLLISION })
       outcomes.push({ entry, ok: false })
     }
+    // a conflict keeps this node's file untouched and is reported (invariant 25)
+    if (conflicts.size > 0) logger.info('kept this node\'s own files: conflicts with the pushed versions', { peer: remoteNodeId, volume: volume.name, conflicts: conflicts.size, first: [...conflicts].slice(0, 20).map(([entry, k]) => `${(plan[entry] as PlanEntry).path} (${k.kind})`) })
+    for (const [entry] of conflicts) {
+      failures.push({ entry, reason: FailureReason.CONFLICT })
+      outcomes.push({ entry, ok: false })
+    }
+    // a commit that finds its path taken or changed is a conflict too (never a replace)
+    const commit = async (index: number, staged: string): Promise<boolean> => {
+      const e = plan[index] as PlanEntry
+      const r = await commitVerified(fs, writer, e, staged, committed, expects.get(index) ?? { kind: 'absent' })
+      if (r === 'ok') return true
+      if (r instanceof CommitConflictError && r.found === 'occupied' && await holdsPlanned(fs, r.path, e)) {
+        // what is in the way is exactly the planned version (this node's own commit before a
+        // crash, or another pusher's identical bytes): it is held, nothing to replace
+        const info = await fs.lstat(r.path)
+        committed.push({ entry: e, mtimeNs: info?.mtimeNs ?? e.mtimeNs })
+        return true
+      }
+      if (r instanceof CommitConflictError) {
+        const here = live.get(e.path)
+        conflictAt(index, r.found === 'changed' && here?.status === 'present' ? 'local-edit' : 'occupied', r.found === 'changed' && here?.status === 'present' ? here.id : null)
+        logger.info('kept a file that is in the way: a conflict with the pushed version', { peer: remoteNodeId, volume: volume.name, path: e.path, found: r.found, kept_at: r.keptAt })
+        failures.push({ entry: index, reason: FailureReason.CONFLICT })
+      } else {
+        failures.push({ entry: index, reason: r })
+      }
+      return false
+    }
     let bytesWritten = 0
     const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
     for (const index of need) {
@@ -244,7 +326,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
           } finally {
             await fh.close()
           }
-          outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+          outcomes.push({ entry: index, ok: await commit(index, staged) })
         })
         continue
       }
@@ -287,17 +369,17 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
         } finally {
           await fh.close()
         }
-        outcomes.push({ entry: index, ok: await commitVerified(fs, writer, e, staged, committed, failures, index) })
+        outcomes.push({ entry: index, ok: await commit(index, staged) })
       })
     }
     await pool.drain()
     stage = 'copies'
     for (const { index, staged } of stagedEarly) {
-      outcomes.push({ entry: index, ok: await commitVerified(fs, writer, plan[index] as PlanEntry, staged, committed, failures, index) })
+      outcomes.push({ entry: index, ok: await commit(index, staged) })
     }
     for (const { index, from } of copies.filter(x => !x.early)) {
       const staged = await stageCopy(index, from)
-      if (staged !== undefined) outcomes.push({ entry: index, ok: await commitVerified(fs, writer, plan[index] as PlanEntry, staged, committed, failures, index) })
+      if (staged !== undefined) outcomes.push({ entry: index, ok: await commit(index, staged) })
     }
 
     // every rename is durable before anything claims these files
@@ -307,9 +389,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     // instant of its last real read (invariant 22)
     stage = 'index'
     const okEntries = outcomes.filter(o => o.ok).map(o => plan[o.entry] as PlanEntry)
-    const mtimes = new Map(committed.map(x => [x.entry.path, x.mtimeNs]))
-    const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path))
+    const mtimes = new Map([...reread, ...committed.map(x => [x.entry.path, x.mtimeNs] as const)])
+    const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path).filter(p => !reread.has(p)))
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
+    // the pusher's conflicts are now exactly this plan's: the others were resolved
+    crashPoint('receive:record-conflicts')
+    recordConflicts()
 
     // the receipt: this node's whole set of claims, settled from everything it now holds
     stage = 'receipt'
@@ -324,11 +409,18 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       error: failures.length === 0 ? null : `${failures.length} file(s) failed`,
       fileCount: committed.length,
       byteCount: bytesWritten,
-      detail: { held: held.length, copied: copies.length, received: need.length, failures: failures.length, receipt_origins: covered.length }
+      detail: { held: held.length, copied: copies.length, received: need.length, failures: failures.length, conflicts: conflicts.size, receipt_origins: covered.length }
     })
-    logger.info('received a push', { peer: remoteNodeId, volume: volume.name, run: runId, files: committed.length, failures: failures.length })
+    logger.info('received a push', { peer: remoteNodeId, volume: volume.name, run: runId, files: committed.length, failures: failures.length, conflicts: conflicts.size })
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
+    if (err instanceof PlanBoundsError) {
+      // refused while the plan arrived: nothing was written, no space reserved (invariant 16)
+      logger.info('refused a push plan', { peer: remoteNodeId, volume: volume.name, status: Status.TOO_LARGE, reason: err.message })
+      await io.write(encodePlanReply({ status: Status.TOO_LARGE, need: [], message: err.message }), frameMs).catch(() => {})
+      store.runs.finish(runId, 'refused', { error: `refused the plan: ${err.message}`, fileCount: 0 })
+      return
+    }
     logger.warn('a push stopped before its receipt; nothing unverified was committed', { peer: remoteNodeId, volume: volume.name, stage, error: message })
     if (err instanceof InvalidMessageError) {
       await io.write(encodePushResult({ status: Status.INVALID_REQUEST, receipt: null, failures: [], message: 'invalid request', filesWritten: 0, bytesWritten: 0 }), frameMs).catch(() => {})
@@ -338,6 +430,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       if (committed.length > 0) recordReceived(store, volumeId, runId, offer, committed.map(x => x.entry), new Map(committed.map(x => [x.entry.path, x.mtimeNs])), store.files.live(volumeId))
     } catch (indexErr) {
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
+    }
+    try {
+      // every entry was decided: the conflicts found are the pusher's set now
+      if (judged) recordConflicts()
+    } catch (conflictErr) {
+      logger.error('could not record the conflicts of a failed receive', { error: conflictErr instanceof Error ? conflictErr.message : String(conflictErr) })
     }
     try {
       // what this node holds changed (files committed, or replaced): its claims follow
@@ -356,21 +454,41 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
  * There is no second read-back: it would read the page cache this process just filled, which
  * proves nothing the hash over the received bytes did not.
  */
-async function commitVerified (fs: DirectoryFs, writer: TreeWriter, e: PlanEntry, staged: string, committed: Array<{ entry: PlanEntry, mtimeNs: number }>, failures: FileFailure[], index: number): Promise<boolean> {
+async function commitVerified (fs: DirectoryFs, writer: TreeWriter, e: PlanEntry, staged: string, committed: Array<{ entry: PlanEntry, mtimeNs: number }>, expect: CommitExpectation): Promise<'ok' | CommitConflictError | FailureReasonCode> {
   try {
-    const { destPath } = await writer.commit(staged, e.path, e.mtimeNs)
+    const { destPath } = await writer.commit(staged, e.path, e.mtimeNs, expect)
     const info = await fs.lstat(destPath)
-    if (info?.kind !== 'file' || info.size !== e.size) {
-      failures.push({ entry: index, reason: FailureReason.READBACK_MISMATCH })
-      return false
-    }
+    if (info?.kind !== 'file' || info.size !== e.size) return FailureReason.READBACK_MISMATCH
     committed.push({ entry: e, mtimeNs: info.mtimeNs })
-    return true
-  } catch {
+    return 'ok'
+  } catch (err) {
     await rm(staged, { force: true }).catch(() => {})
-    failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
-    return false
+    return err instanceof CommitConflictError ? err : FailureReason.WRITE_FAILED
   }
+}
+
+/** Whether the file at `abs` is exactly the entry's version (size, then hash; bounded like the judge). */
+async function holdsPlanned (fs: DirectoryFs, abs: string, e: PlanEntry): Promise<boolean> {
+  const info = await fs.lstat(abs)
+  if (info?.kind !== 'file' || info.size !== e.size || info.size > HASH_IN_DOUBT_MAX_BYTES) return false
+  const back = await fs.hash(abs).catch(() => undefined)
+  return back !== undefined && back.hash.equals(e.hash)
+}
+
+/**
+ * A present path holding this content whose file still looks as indexed (size and mtime), to
+ * copy from locally; a drifted one is never used (its copy would fail at every push).
+ */
+async function usableCopySource (fs: DirectoryFs, store: Store, contentId: number, size: number): Promise<{ volumeId: number, path: string, abs: string } | undefined> {
+  const volumes = new Map(store.volumes.list().map(v => [v.id, v.path]))
+  for (const p of store.files.presentPathsOf(contentId).slice(0, COPY_SOURCES_TRIED)) {
+    const root = volumes.get(p.volumeId)
+    if (root === undefined) continue
+    const abs = join(root, p.path)
+    const info = await fs.lstat(abs)
+    if (info?.kind === 'file' && info.size === size && info.mtimeNs === p.mtimeNs) return { volumeId: p.volumeId, path: p.path, abs }
+  }
+  return undefined
 }
 
 /**

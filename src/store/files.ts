@@ -47,6 +47,7 @@ export type OriginRule = 'local' | 'received'
 
 /** One file row of any status, as the claim computation reads it. */
 export interface ClaimRow {
+  id: number
   path: string
   contentId: number
   status: FileStatus
@@ -271,11 +272,28 @@ export class FileStore {
     return counts
   }
 
+  /**
+   * Per path of `current` (path -> its present content id), the hash of the newest earlier
+   * content recorded at that path (superseded rows; re-recordings of the current content are
+   * skipped): the version a push says its file replaces, so a receiver can tell a descendant of
+   * what it holds from an unrelated version (DESIGN invariant 25). One scan of the superseded rows.
+   */
+  previousContents (volumeId: number, current: ReadonlyMap<string, number>): Map<string, Buffer> {
+    const stmt = this.#db.prepare(`SELECT f.path, f.content_id, c.hash FROM files f JOIN contents c ON c.id = f.content_id
+                                   WHERE f.volume_id = ? AND f.status = 'superseded' ORDER BY f.id`).raw(true)
+    const out = new Map<string, Buffer>()
+    for (const [path, contentId, hash] of stmt.iterate(volumeId) as IterableIterator<[string, number, Buffer]>) {
+      const now = current.get(path)
+      if (now !== undefined && now !== contentId) out.set(path, hash)
+    }
+    return out
+  }
+
   /** Every row of a volume, superseded ones included, as the claim computation reads them. */
   * iterateClaimRows (volumeId: number): Generator<ClaimRow> {
-    const stmt = this.#db.prepare('SELECT path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
-    for (const r of stmt.iterate(volumeId) as IterableIterator<[string, number, FileStatus, number, number, number | null]>) {
-      yield { path: r[0], contentId: r[1], status: r[2], originNodeId: r[3], originRunId: r[4], readAtNs: r[5] }
+    const stmt = this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
+    for (const r of stmt.iterate(volumeId) as IterableIterator<[number, string, number, FileStatus, number, number, number | null]>) {
+      yield { id: r[0], path: r[1], contentId: r[2], status: r[3], originNodeId: r[4], originRunId: r[5], readAtNs: r[6] }
     }
   }
 

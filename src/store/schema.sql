@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 9
+-- user_version = 10
 
 CREATE TABLE assertion_watermarks (
   signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
@@ -116,6 +116,25 @@ CREATE TABLE push_freshness (
   source_node_id INTEGER REFERENCES nodes(id),
   run_id         INTEGER NOT NULL REFERENCES runs(id),
   updated_at_ns  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE receive_conflicts (
+  id              INTEGER PRIMARY KEY,
+  volume_id       INTEGER NOT NULL REFERENCES volumes(id),
+  path            TEXT NOT NULL CHECK (length(path) > 0),
+  pusher_node_id  INTEGER NOT NULL REFERENCES nodes(id),
+  -- the version the pusher offered: its content, origin node and origin run
+  hash            BLOB NOT NULL CHECK (length(hash) = 32),
+  origin_node_id  INTEGER NOT NULL REFERENCES nodes(id),
+  origin_run_id   INTEGER NOT NULL CHECK (origin_run_id > 0),
+  kind            TEXT NOT NULL CHECK (kind IN ('local-edit', 'diverged', 'occupied')),
+  local_file_id   INTEGER REFERENCES files(id),
+  first_run_id    INTEGER NOT NULL REFERENCES runs(id),
+  last_run_id     INTEGER NOT NULL REFERENCES runs(id),
+  first_seen_ns   INTEGER NOT NULL,
+  last_seen_ns    INTEGER NOT NULL,
+  CHECK ((kind = 'local-edit') = (local_file_id IS NOT NULL)),
+  CHECK (last_seen_ns >= first_seen_ns)
 ) STRICT;
 
 CREATE TABLE run_events (
@@ -256,6 +275,8 @@ CREATE INDEX idx_push_freshness_destination ON push_freshness(destination);
 
 CREATE INDEX idx_push_freshness_source ON push_freshness(source_node_id) WHERE source_node_id IS NOT NULL;
 
+CREATE INDEX idx_receive_conflicts_path ON receive_conflicts(volume_id, path);
+
 CREATE INDEX idx_run_events_run_id ON run_events(run_id, id);
 
 CREATE INDEX idx_runs_kind_volume_destination ON runs(kind, volume_id, destination, status);
@@ -286,6 +307,8 @@ CREATE UNIQUE INDEX uniq_nodes_live_name ON nodes(name) WHERE name IS NOT NULL A
 CREATE UNIQUE INDEX uniq_nodes_self ON nodes(is_self) WHERE is_self = 1;
 
 CREATE UNIQUE INDEX uniq_push_freshness_key ON push_freshness(volume_id, destination, origin_node_id, coalesce(source_node_id, 0));
+
+CREATE UNIQUE INDEX uniq_receive_conflicts_pusher_path ON receive_conflicts(volume_id, pusher_node_id, path);
 
 CREATE UNIQUE INDEX uniq_volumes_marker_id ON volumes(marker_id) WHERE marker_id IS NOT NULL;
 

@@ -19,6 +19,7 @@ import { AssertionStore } from './assertions.js'
 import { FileStore } from './files.js'
 import { PlacementStore } from './placements.js'
 import { HoldStore } from './holds.js'
+import { ConflictStore } from './conflicts.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -63,6 +64,7 @@ export class Store {
   readonly placements: PlacementStore
   readonly holds: HoldStore
   readonly unlinkJournal: UnlinkJournalStore
+  readonly conflicts: ConflictStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -79,6 +81,7 @@ export class Store {
     this.placements = new PlacementStore(db, init.clock)
     this.holds = new HoldStore(db, init.clock)
     this.unlinkJournal = new UnlinkJournalStore(db, init.clock, this.files)
+    this.conflicts = new ConflictStore(db, init.clock)
   }
 
   close (): void {

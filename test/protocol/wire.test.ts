@@ -111,17 +111,24 @@ describe('wire messages', () => {
   it('round-trips the push messages', () => {
     const offer = { volume: 'photos', pusherRun: 12, entries: 2, totalBytes: 30, origins: [origin, signer.nodeId] }
     expect(decodePushOffer(encodePushOffer(offer))).toEqual(offer)
-    const chunk = { entries: [{ path: '2019/a b.jpg', hash: new Uint8Array(32).fill(7), size: 10, mtimeNs: T0, originIndex: 1, originRun: 3 }, { path: 'ü/x', hash: new Uint8Array(32), size: 20, mtimeNs: 0, originIndex: 0, originRun: 1 }], last: true }
+    const chunk = { entries: [{ path: '2019/a b.jpg', hash: new Uint8Array(32).fill(7), size: 10, mtimeNs: T0, originIndex: 1, originRun: 3, replaces: new Uint8Array(32).fill(5) }, { path: 'ü/x', hash: new Uint8Array(32), size: 20, mtimeNs: 0, originIndex: 0, originRun: 1, replaces: null }], last: true }
     expect(decodePlanChunk(encodePlanChunk(chunk), 2)).toEqual(chunk)
     const reply = { status: Status.OK, need: [0, 1], message: '' }
     expect(decodePlanReply(encodePlanReply(reply), 2)).toEqual(reply)
-    const result = { status: Status.PARTIAL, receipt: new Uint8Array([9]), failures: [{ entry: 1, reason: 1 as const }], message: 'x', filesWritten: 1, bytesWritten: 10 }
+    const result = { status: Status.PARTIAL, receipt: new Uint8Array([9]), failures: [{ entry: 0, reason: 5 as const }, { entry: 1, reason: 1 as const }], message: 'x', filesWritten: 1, bytesWritten: 10 }
     expect(decodePushResult(encodePushResult(result), 2)).toEqual(result)
+  })
+
+  it('refuses a plan entry whose replaces is neither empty nor a 32-byte hash, and an unknown failure reason', () => {
+    const chunk = { entries: [{ path: 'a', hash: new Uint8Array(32), size: 1, mtimeNs: 0, originIndex: 0, originRun: 1, replaces: new Uint8Array(31) }], last: true }
+    expect(() => decodePlanChunk(encodePlanChunk(chunk), 1)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'entries[0].replaces' }))
+    const result = { status: Status.PARTIAL, receipt: null, failures: [{ entry: 0, reason: 6 as any }], message: '', filesWritten: 0, bytesWritten: 0 }
+    expect(() => decodePushResult(encodePushResult(result), 1)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'failures[0].reason' }))
   })
 
   it('round-trips 64-bit values in [2^31, 2^32) exactly (a 3 GB file size is not zero)', () => {
     for (const size of [2 ** 31, 3 * 2 ** 30, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1]) {
-      const chunk = { entries: [{ path: 'big.mkv', hash: new Uint8Array(32), size, mtimeNs: 2 ** 31 + 5, originIndex: 0, originRun: size }], last: true }
+      const chunk = { entries: [{ path: 'big.mkv', hash: new Uint8Array(32), size, mtimeNs: 2 ** 31 + 5, originIndex: 0, originRun: size, replaces: null }], last: true }
       expect(decodePlanChunk(encodePlanChunk(chunk), 1)).toEqual(chunk)
     }
     const a = assertion(signer.nodeId, { seq: 2 ** 31, receiptFor: 2 ** 31 + 1, components: [mine('usb', origin, 2 ** 31 + 7)] })

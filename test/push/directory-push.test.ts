@@ -58,9 +58,10 @@ describe('push to a directory destination', () => {
     let moves = 0
     const failing: DirectoryFs = {
       ...nodeDirectoryFs,
-      rename: async (from, to) => {
+      // the commit's create-exclusive link of the staged file to its final name
+      linkNoReplace: async (from, to) => {
         if (to === there && ++moves > 0 && from.includes('.cairn-staging')) throw new Error('ENOSPC: no space left on device')
-        await nodeDirectoryFs.rename(from, to)
+        await nodeDirectoryFs.linkNoReplace(from, to)
       }
     }
     const r = await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger, fs: failing })

@@ -1332,6 +1332,7 @@ export interface PlanEntry {
   mtimeNs: bigint
   originNode: number
   originRun: number
+  replaces: Uint8Array<ArrayBuffer>
 }
 
 export namespace PlanEntry {
@@ -1374,6 +1375,11 @@ export namespace PlanEntry {
           w.uint64Number(obj.originRun)
         }
 
+        if ((obj.replaces != null && obj.replaces.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.replaces)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1384,7 +1390,8 @@ export namespace PlanEntry {
           size: 0,
           mtimeNs: 0n,
           originNode: 0,
-          originRun: 0
+          originRun: 0,
+          replaces: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1415,6 +1422,10 @@ export namespace PlanEntry {
             }
             case 6: {
               obj.originRun = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.replaces = reader.bytes()
               break
             }
             default: {
@@ -1474,6 +1485,13 @@ export namespace PlanEntry {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.replaces`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1516,6 +1534,11 @@ export namespace PlanEntry {
     value: number
   }
 
+  export interface PlanEntryReplacesFieldEvent {
+    field: '$.replaces'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<PlanEntry>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PlanEntry.codec())
   }
@@ -1524,7 +1547,7 @@ export namespace PlanEntry {
     return decodeMessage(buf, PlanEntry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlanEntry>): Generator<PlanEntryPathFieldEvent | PlanEntryHashFieldEvent | PlanEntrySizeFieldEvent | PlanEntryMtimeNsFieldEvent | PlanEntryOriginNodeFieldEvent | PlanEntryOriginRunFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlanEntry>): Generator<PlanEntryPathFieldEvent | PlanEntryHashFieldEvent | PlanEntrySizeFieldEvent | PlanEntryMtimeNsFieldEvent | PlanEntryOriginNodeFieldEvent | PlanEntryOriginRunFieldEvent | PlanEntryReplacesFieldEvent> {
     return streamMessage(buf, PlanEntry.codec(), opts)
   }
 }
@@ -1677,6 +1700,12 @@ export namespace PlanChunk {
     index: number
   }
 
+  export interface PlanChunkEntriesReplacesFieldEvent {
+    field: '$.entries[].replaces'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface PlanChunkLastFieldEvent {
     field: '$.last'
     value: boolean
@@ -1690,7 +1719,7 @@ export namespace PlanChunk {
     return decodeMessage(buf, PlanChunk.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlanChunk>): Generator<PlanChunkEntriesPathFieldEvent | PlanChunkEntriesHashFieldEvent | PlanChunkEntriesSizeFieldEvent | PlanChunkEntriesMtimeNsFieldEvent | PlanChunkEntriesOriginNodeFieldEvent | PlanChunkEntriesOriginRunFieldEvent | PlanChunkLastFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlanChunk>): Generator<PlanChunkEntriesPathFieldEvent | PlanChunkEntriesHashFieldEvent | PlanChunkEntriesSizeFieldEvent | PlanChunkEntriesMtimeNsFieldEvent | PlanChunkEntriesOriginNodeFieldEvent | PlanChunkEntriesOriginRunFieldEvent | PlanChunkEntriesReplacesFieldEvent | PlanChunkLastFieldEvent> {
     return streamMessage(buf, PlanChunk.codec(), opts)
   }
 }
