@@ -47,6 +47,7 @@ describe('two receives at once', () => {
       }
     }
     await nas.start({ pushFrameDeadlineMs: 5000, fs: racing })
+    await nas.initVolumes()
     await laptop.start(); await desktop.start()
     enroll(laptop, nas); enroll(desktop, nas); enroll(nas, laptop); enroll(nas, desktop)
     const push = async (n: InProcessNode) => await pushToPeer({ store: n.store, volume: n.config.volumes.get('photos')!, peer: n.store.nodes.byNodeId(nas.key.nodeId)!, host: n.node!.host, logger: n.logger })

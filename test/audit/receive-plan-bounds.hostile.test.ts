@@ -43,6 +43,7 @@ describe('hostile pusher: a plan larger than its offer', () => {
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
     nodes.push(laptop, nas)
     enroll(nas, laptop)
+    await nas.initVolumes()
     const entries = files.map(f => ({ path: f.path, hash: new Uint8Array(32), size: f.size, mtimeNs: 1, originIndex: 0, originRun: 1 }))
     const c = { store: nas.store, key: nas.key, config: () => nas.config, logger: nas.logger, frameDeadlineMs: 300 }
     const written: Uint8Array[] = []

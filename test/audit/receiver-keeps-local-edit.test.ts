@@ -24,6 +24,7 @@ async function pair (): Promise<{ root: string, laptop: InProcessNode, nas: InPr
   const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
   nodes.push(laptop, nas)
   await nas.start({ pushFrameDeadlineMs: 2000 })
+  await nas.initVolumes()
   await laptop.start()
   enroll(laptop, nas); enroll(nas, laptop)
   const nasRow = laptop.store.nodes.byNodeId(nas.key.nodeId)!
