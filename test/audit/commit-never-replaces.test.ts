@@ -19,8 +19,22 @@ describe('create-exclusive commits', () => {
   it.each([['replace-own (a directory push)', undefined], ['absent (receive, restore)', { kind: 'absent' as const }]])('two commits of one new path under %s: one lands, the other is refused and nothing is replaced', async (_name, expect_) => {
     expect(runsConflict({ kind: 'receive', volumeId: 1, destination: null, peerNodeId: 7 }, { kind: 'receive', volumeId: 1, destination: null, peerNodeId: 8 })).toBe(false)
     const tree = tempDir('cairn-commit-')
-    const a = treeWriter(nodeDirectoryFs, tree, 1, NODE)
-    const b = treeWriter(nodeDirectoryFs, tree, 2, NODE)
+    // both writers check the free name before either links (the race the audit showed), so the
+    // outcome never depends on scheduling: a barrier holds each final-name check until both ran
+    const dest = join(tree, 'p.jpg')
+    let waiting = 0
+    let release: () => void = () => {}
+    const bothChecked = new Promise<void>(resolve => { release = resolve })
+    const racing: DirectoryFs = {
+      ...nodeDirectoryFs,
+      lstat: async (path) => {
+        const info = await nodeDirectoryFs.lstat(path)
+        if (path === dest && waiting < 2) { if (++waiting === 2) release(); await bothChecked }
+        return info
+      }
+    }
+    const a = treeWriter(racing, tree, 1, NODE)
+    const b = treeWriter(racing, tree, 2, NODE)
     const sa = await a.stagingPath(); writeFileSync(sa, 'from laptop')
     const sb = await b.stagingPath(); writeFileSync(sb, 'from desktop')
     const results = await Promise.allSettled([a.commit(sa, 'p.jpg', 1e18, expect_), b.commit(sb, 'p.jpg', 1e18, expect_)])
