@@ -10,9 +10,9 @@ import { isValidName } from '../names.js'
 import { DIR_KEY_PREFIX, isDirectoryKey } from '../store/destinations.js'
 import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
 import {
-  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
+  MAX_EXCEPTIONS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_PATH_BYTES,
   MAX_PATH_SEGMENT_BYTES, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SANE_TIME_NS, MAX_STATUS_MESSAGE_CHARS,
-  MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS
+  MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from './limits.js'
 import {
   Status, type AssertedComponent, type Assertion, type Tombstone, type DurabilityRequest, type DurabilityResponse,
@@ -20,6 +20,8 @@ import {
   type PushResult, type StatusCode
 } from './messages.js'
 import * as pb from './pb/cairn.js'
+import { checkCanonical, checkCanonicalNested, fixed64At, type FieldSpec, type MessageSchema } from './canonical.js'
+import * as schema from './schema.js'
 // the hold section (end of file)
 import { createHash } from 'node:crypto'
 import { MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS, MAX_HOLD_ENTRIES } from './limits.js'
@@ -48,6 +50,21 @@ function byteLength (data: Bytes): number {
 
 function checkFrame (data: Bytes, what: string): void {
   if (byteLength(data) > MAX_FRAME_BYTES) throw new OversizeMessageError(what, byteLength(data), MAX_FRAME_BYTES)
+}
+
+function contiguous (data: Bytes): Uint8Array {
+  return data instanceof Uint8Array ? data : data.subarray()
+}
+
+/**
+ * The edge of every decoder: bounded, then canonical (src/protocol/canonical.ts: the bytes are
+ * exactly the re-encoding of what they decode to, every varint within its field's range).
+ */
+function canonicalFrame (data: Bytes, what: string, s: MessageSchema): Uint8Array {
+  checkFrame(data, what)
+  const bytes = contiguous(data)
+  checkCanonical(bytes, s, what)
+  return bytes
 }
 
 function safeInt (value: bigint | number, field: string, min: number): number {
@@ -137,13 +154,8 @@ export function encodeEnvelope (parts: EnvelopeParts): Uint8Array {
  * (by envelope hash) would not be unique. The signed payload is never re-encoded.
  */
 export function decodeEnvelope (data: Bytes): EnvelopeParts {
-  checkFrame(data, 'envelope')
-  const bytes = data instanceof Uint8Array ? data : data.subarray()
+  const bytes = canonicalFrame(data, 'envelope', schema.ENVELOPE)
   const e = decodeWith('envelope', () => pb.Envelope.decode(bytes))
-  const canonical = pb.Envelope.encode(e)
-  if (canonical.length !== bytes.length || !canonical.every((b, i) => b === bytes[i])) {
-    throw new InvalidMessageError('envelope', 'not canonically encoded (fields out of order, unknown, repeated or mistyped)')
-  }
   return { publicKey: e.publicKey, payloadType: e.payloadType, payload: e.payload, signature: e.signature }
 }
 
@@ -179,39 +191,99 @@ export function encodeAssertion (a: Assertion): Uint8Array {
   return pb.Assertion.encode({
     signer: a.signer,
     volume: a.volume,
-    seq: a.seq,
     issuedAtNs: BigInt(a.issuedAtNs),
     receiptFor: a.receiptFor ?? 0,
     names,
-    components
+    components,
+    epoch: Uint8Array.from(Buffer.from(a.epoch, 'hex')),
+    counter: a.counter
   })
 }
 
+/** What a component filter sees of one component: the dictionary values it names. */
+export interface FilterView {
+  destination: string
+  owner: NodeId | undefined
+  label: string | undefined
+  /** origin_run 0: a withdrawn claim. */
+  tombstone: boolean
+}
+
+/**
+ * Decides, while decoding, whether a component can matter to the receiver: null keeps it, a
+ * reason drops it (counted, sampled, never built). It sees only dictionary values, so the
+ * decoder asks it once per distinct (destination, owner, label, tombstone).
+ */
+export type ComponentFilter<K extends string> = (c: FilterView) => K | null
+
+export interface FilteredComponents<K extends string> {
+  /** Components (and tombstones) the filter dropped. */
+  count: number
+  /** The first few of them, for a report. */
+  samples: Array<{ destination: string, label?: string, origin: NodeId, kind: K }>
+}
+
+export interface FilteredAssertion<K extends string> {
+  assertion: Assertion
+  filtered: FilteredComponents<K>
+}
+
 export function decodeAssertion (data: Bytes): Assertion {
+  return decodeAssertionFiltered(data, null, 0).assertion
+}
+
+const SINK_SLOTS = 24
+const textDecoder = new TextDecoder()
+
+/**
+ * Decodes and validates an assertion payload in one walk of its bytes (canonical.ts), building
+ * only the components `filter` keeps. Every component is validated the same way whether it is
+ * kept or not, so the verdict on the bytes never depends on the receiver's scope; a dropped
+ * component costs a walk of its bytes and no allocation. Call it only on payload bytes whose
+ * signature was verified.
+ */
+export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: ComponentFilter<K> | null, maxSamples: number): FilteredAssertion<K> {
   checkFrame(data, 'assertion')
-  const w = decodeWith('assertion', () => pb.Assertion.decode(data, {
-    limits: { names: MAX_NAMES_PER_ASSERTION, components: MAX_COMPONENTS_PER_ASSERTION, components$: { exceptions: MAX_EXCEPTIONS_PER_COMPONENT } }
-  }))
-  const signer = nodeIdField(w.signer, 'signer')
-  const volume = volumeName(w.volume, 'volume')
-  const seq = safeInt(w.seq, 'seq', 1)
-  const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
-  const receiptFor = w.receiptFor === 0 ? null : safeInt(w.receiptFor, 'receipt_for', 1)
+  const buf = contiguous(data)
+  const top = new Float64Array(SINK_SLOTS)
+  const nameRanges: number[] = []
+  const componentRanges: number[] = []
+  const hook = (spec: FieldSpec, _index: number, start: number, end: number): boolean => {
+    if (spec.no === 6) {
+      nameRanges.push(start, end)
+      return false
+    }
+    componentRanges.push(start, end)
+    return true
+  }
+  checkCanonical(buf, schema.ASSERTION, 'assertion', hook, top)
+  const str = (no: number): string => top[2 * no] === 0 && top[2 * no + 1] === 0 ? '' : textDecoder.decode(buf.subarray(top[2 * no], top[2 * no + 1]))
+
+  const signer = nodeIdField(str(1), 'signer')
+  const volume = volumeName(str(2), 'volume')
+  const counter = top[22] as number
+  if (counter < 1 || counter > MAX_SEQUENCE_COUNTER) throw new InvalidMessageError('counter', `expected 1..${MAX_SEQUENCE_COUNTER}, got ${counter}`)
+  if (top[21] === 0) throw new InvalidMessageError('epoch', `expected ${EPOCH_BYTES} bytes, got none`)
+  const epoch = Buffer.from(buf.buffer, buf.byteOffset + (top[20] as number), EPOCH_BYTES).toString('hex')
+  const issuedAtNs = saneTime(top[8] === 0 ? 0n : fixed64At(buf, top[8] as number), 'issued_at_ns', false) as number
+  const receiptFor = top[10] === 0 ? null : (top[10] as number)
 
   // The dictionary: each entry validated once; whether it may be an origin is decided per use.
   const seen = new Set<string>()
-  const names = w.names.map((n, i) => {
-    const field = `names[${i}]`
+  const names: string[] = []
+  for (let k = 0; k < nameRanges.length; k += 2) {
+    const n = textDecoder.decode(buf.subarray(nameRanges[k], nameRanges[k + 1]))
+    const field = `names[${k / 2}]`
     if (seen.has(n)) throw new InvalidMessageError(field, 'duplicate dictionary entry')
     seen.add(n)
-    return dictionaryEntry(n, field)
-  })
-  const originOk = new Map<number, NodeId>()
+    names.push(dictionaryEntry(n, field))
+  }
   const nameAt = (i: number, field: string): string => {
     const n = names[i]
     if (n === undefined) throw new InvalidMessageError(field, `index ${i} is outside the ${names.length}-entry name dictionary`)
     return n
   }
+  const originOk = new Map<number, NodeId>()
   const originAt = (i: number, field: string): NodeId => {
     const cached = originOk.get(i)
     if (cached !== undefined) return cached
@@ -219,51 +291,116 @@ export function decodeAssertion (data: Bytes): Assertion {
     originOk.set(i, id)
     return id
   }
+  const labelOk = new Map<number, string>()
+  const labelAt = (i: number, field: string): string => {
+    const cached = labelOk.get(i)
+    if (cached !== undefined) return cached
+    const label = labelField(nameAt(i, field), field)
+    labelOk.set(i, label)
+    return label
+  }
+  const destinationOk = new Map<number, string>()
+  const destinationAt = (i: number, field: string): string => {
+    const cached = destinationOk.get(i)
+    if (cached !== undefined) return cached
+    const destination = nameAt(i, field)
+    if (isValidName(destination)) throw new InvalidMessageError(field, `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
+    destinationOk.set(i, destination)
+    return destination
+  }
 
-  const keys = new Set<string>()
+  // one bit per (destination, origin) pair: a second component for a pair is refused
+  const n = names.length
+  const pairs = componentRanges.length === 0 ? new Uint8Array(0) : new Uint8Array(Math.ceil((n * n) / 8))
+  const verdicts = new Map<number, K | null>()
+  const filtered: FilteredComponents<K> = { count: 0, samples: [] }
   const components: AssertedComponent[] = []
   const tombstones: Tombstone[] = []
+  const c = new Float64Array(SINK_SLOTS)
   let exceptionCount = 0
-  w.components.forEach((c, i) => {
-    const destination = nameAt(c.destination, `components[${i}].destination`)
-    if (isValidName(destination)) throw new InvalidMessageError(`components[${i}].destination`, `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
-    const originNode = originAt(c.originNode, `components[${i}].origin_node`)
-    const key = `${c.destination}:${c.originNode}`
-    if (keys.has(key)) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
-    keys.add(key)
-    if (c.originRun === 0) {
-      if (c.verifyMethod !== 0 || c.verifiedAtNs !== 0n || c.exceptions.length > 0 || c.floorRun !== 0 || c.label !== 0 || c.owner !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+  for (let k = 0; k < componentRanges.length; k += 2) {
+    const i = k / 2
+    const start = componentRanges[k] as number
+    const end = componentRanges[k + 1] as number
+    c.fill(0)
+    checkCanonicalNested(buf, schema.COMPONENT, () => `components[${i}]`, start, end, c)
+    const d = c[2] as number
+    const o = c[4] as number
+    const destination = destinationAt(d, `components[${i}].destination`)
+    const originNode = originAt(o, `components[${i}].origin_node`)
+    const pair = d * n + o
+    const byte = pairs[pair >> 3] as number
+    if ((byte & (1 << (pair & 7))) !== 0) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
+    pairs[pair >> 3] = byte | (1 << (pair & 7))
+    const originRun = c[6] as number
+    const exceptionsSent = c[12] as number
+    const labelRef = c[16] as number
+    const ownerRef = c[18] as number
+    let label: string | undefined
+    let owner: NodeId | undefined
+    if (originRun === 0) {
+      if (c[8] !== 0 || c[10] !== 0 || exceptionsSent > 0 || c[14] !== 0 || labelRef !== 0 || ownerRef !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+    } else {
+      const floorRun = c[14] === 0 ? 1 : c[14] as number
+      if (floorRun > originRun) throw new InvalidMessageError(`components[${i}].floor_run`, `${floorRun} is above the component's origin_run ${originRun}`)
+      exceptionCount += exceptionsSent
+      if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
+      const directory = isDirectoryKey(destination)
+      if (directory !== (labelRef !== 0) || directory !== (ownerRef !== 0)) {
+        throw new InvalidMessageError(`components[${i}]`, directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
+      }
+      if (directory) {
+        label = labelAt(labelRef - 1, `components[${i}].label`)
+        owner = originAt(ownerRef - 1, `components[${i}].owner`)
+      }
+    }
+    const tombstone = originRun === 0
+    let kind: K | null = null
+    if (filter !== null) {
+      const key = ((d * (n + 1) + labelRef) * (n + 1) + ownerRef) * 2 + (tombstone ? 1 : 0)
+      const cached = verdicts.get(key)
+      kind = cached !== undefined ? cached : filter({ destination, owner, label, tombstone })
+      if (cached === undefined) verdicts.set(key, kind)
+    }
+    // a dropped component is still validated in full (the verdict never depends on scope)
+    const exceptions = exceptionsSent === 0 ? [] : decodeExceptions(buf, start, end, i, originRun)
+    if (kind !== null) {
+      filtered.count++
+      if (filtered.samples.length < maxSamples) filtered.samples.push({ destination, ...(label === undefined ? {} : { label }), origin: originNode, kind })
+      if (!tombstone) {
+        methodFromCode(c[8] as number, `components[${i}].verify_method`)
+        if (c[10] !== 0) saneTime(fixed64At(buf, c[10] as number), `components[${i}].verified_at_ns`, true)
+      }
+      continue
+    }
+    if (tombstone) {
       tombstones.push({ destination, originNode })
-      return
+      continue
     }
-    const originRun = safeInt(c.originRun, `components[${i}].origin_run`, 1)
-    const floorRun = c.floorRun === 0 ? 1 : safeInt(c.floorRun, `components[${i}].floor_run`, 1)
-    if (floorRun > originRun) throw new InvalidMessageError(`components[${i}].floor_run`, `${floorRun} is above the component's origin_run ${originRun}`)
-    exceptionCount += c.exceptions.length
-    if (c.exceptions.length > MAX_EXCEPTIONS_PER_COMPONENT) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_COMPONENT} exceptions`)
-    if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
-    const exceptions = c.exceptions.map((e, j) => {
-      const field = `components[${i}].exceptions[${j}]`
-      const run = safeInt(e.originRun, `${field}.origin_run`, 1)
-      if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
-      return { path: checkPlanPath(e.path, `${field}.path`), run }
-    })
-    const directory = isDirectoryKey(destination)
-    if (directory !== (c.label !== 0) || directory !== (c.owner !== 0)) {
-      throw new InvalidMessageError(`components[${i}]`, directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
-    }
+    const floorRun = c[14] === 0 ? 1 : c[14] as number
     components.push({
       destination,
-      ...(directory ? { label: labelField(nameAt(c.label - 1, `components[${i}].label`), `components[${i}].label`), owner: originAt(c.owner - 1, `components[${i}].owner`) } : {}),
+      ...(owner === undefined ? {} : { label, owner }),
       originNode,
       originRun,
-      verifyMethod: methodFromCode(c.verifyMethod, `components[${i}].verify_method`),
-      verifiedAtNs: saneTime(c.verifiedAtNs, `components[${i}].verified_at_ns`, true),
+      verifyMethod: methodFromCode(c[8] as number, `components[${i}].verify_method`),
+      verifiedAtNs: c[10] === 0 ? null : saneTime(fixed64At(buf, c[10] as number), `components[${i}].verified_at_ns`, true),
       exceptions,
       ...(floorRun > 1 ? { floorRun } : {})
     })
+  }
+  return { assertion: { signer, volume, epoch, counter, issuedAtNs, receiptFor, components, tombstones }, filtered }
+}
+
+/** The exceptions of component `i` (its bytes already walked), validated against its origin_run. */
+function decodeExceptions (buf: Uint8Array, start: number, end: number, i: number, originRun: number): Array<{ path: string, run: number }> {
+  const w = decodeWith(`components[${i}]`, () => pb.Component.decode(buf.subarray(start, end)))
+  return w.exceptions.map((e, j) => {
+    const field = `components[${i}].exceptions[${j}]`
+    const run = safeInt(e.originRun, `${field}.origin_run`, 1)
+    if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
+    return { path: checkPlanPath(e.path, `${field}.path`), run }
   })
-  return { signer, volume, seq, issuedAtNs, receiptFor, components, tombstones }
 }
 
 // ---- /cairn/durability/1.0.0 ---------------------------------------------------------------
@@ -273,8 +410,8 @@ export function encodeDurabilityRequest (r: DurabilityRequest): Uint8Array {
 }
 
 export function decodeDurabilityRequest (data: Bytes): DurabilityRequest {
-  checkFrame(data, 'durability request')
-  const w = decodeWith('durability request', () => pb.DurabilityRequest.decode(data))
+  const bytes = canonicalFrame(data, 'durability request', schema.DURABILITY_REQUEST)
+  const w = decodeWith('durability request', () => pb.DurabilityRequest.decode(bytes))
   return { volume: volumeName(w.volume, 'volume') }
 }
 
@@ -283,8 +420,8 @@ export function encodeDurabilityResponse (r: DurabilityResponse): Uint8Array {
 }
 
 export function decodeDurabilityResponse (data: Bytes): DurabilityResponse {
-  checkFrame(data, 'durability response')
-  const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(data))
+  const bytes = canonicalFrame(data, 'durability response', schema.DURABILITY_RESPONSE)
+  const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(bytes))
   const status = statusField(w.status, 'status')
   return { status, envelope: w.envelope.length === 0 ? null : w.envelope, message: message(w.message) }
 }
@@ -296,8 +433,8 @@ export function encodePushOffer (o: PushOffer): Uint8Array {
 }
 
 export function decodePushOffer (data: Bytes): PushOffer {
-  checkFrame(data, 'push offer')
-  const w = decodeWith('push offer', () => pb.PushOffer.decode(data, { limits: { origins: MAX_PUSH_ORIGINS } }))
+  const bytes = canonicalFrame(data, 'push offer', schema.PUSH_OFFER)
+  const w = decodeWith('push offer', () => pb.PushOffer.decode(bytes, { limits: { origins: MAX_PUSH_ORIGINS } }))
   if (w.entries > MAX_PLAN_ENTRIES) throw new InvalidMessageError('entries', `more than ${MAX_PLAN_ENTRIES} plan entries`)
   return {
     volume: volumeName(w.volume, 'volume'),
@@ -341,8 +478,8 @@ export function encodePlanChunk (c: PlanChunk): Uint8Array {
 }
 
 export function decodePlanChunk (data: Bytes, originCount: number): PlanChunk {
-  checkFrame(data, 'plan chunk')
-  const w = decodeWith('plan chunk', () => pb.PlanChunk.decode(data, { limits: { entries: MAX_PLAN_CHUNK_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'plan chunk', schema.PLAN_CHUNK)
+  const w = decodeWith('plan chunk', () => pb.PlanChunk.decode(bytes, { limits: { entries: MAX_PLAN_CHUNK_ENTRIES } }))
   const entries: PlanEntry[] = w.entries.map((e, i) => {
     const field = `entries[${i}]`
     if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
@@ -364,8 +501,8 @@ export function encodePlanReply (r: PlanReply): Uint8Array {
 }
 
 export function decodePlanReply (data: Bytes, planEntries: number): PlanReply {
-  checkFrame(data, 'plan reply')
-  const w = decodeWith('plan reply', () => pb.PlanReply.decode(data, { limits: { need: MAX_PLAN_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'plan reply', schema.PLAN_REPLY)
+  const w = decodeWith('plan reply', () => pb.PlanReply.decode(bytes, { limits: { need: MAX_PLAN_ENTRIES } }))
   let previous = -1
   w.need.forEach((n, i) => {
     if (n <= previous || n >= planEntries) throw new InvalidMessageError(`need[${i}]`, 'indexes must be strictly increasing plan entry numbers')
@@ -386,8 +523,8 @@ export function encodePushResult (r: PushResult): Uint8Array {
 }
 
 export function decodePushResult (data: Bytes, planEntries: number): PushResult {
-  checkFrame(data, 'push result')
-  const w = decodeWith('push result', () => pb.PushResult.decode(data, { limits: { failures: MAX_PLAN_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'push result', schema.PUSH_RESULT)
+  const w = decodeWith('push result', () => pb.PushResult.decode(bytes, { limits: { failures: MAX_PLAN_ENTRIES } }))
   const failures: FileFailure[] = w.failures.map((f, i) => {
     if (f.entry >= planEntries) throw new InvalidMessageError(`failures[${i}].entry`, 'not a plan entry')
     if (f.reason < 1 || f.reason > 4) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
@@ -443,8 +580,8 @@ export function encodeHoldRequest (r: HoldRequest): Uint8Array {
 
 /** A hold request, validated: volume name, 1..MAX_HOLD_DURATION_MS, the nonce, bounded entries with plan paths, no path twice. */
 export function decodeHoldRequest (data: Bytes): HoldRequest {
-  checkFrame(data, 'hold request')
-  const w = decodeWith('hold request', () => pb.HoldRequest.decode(data, { limits: { entries: MAX_HOLD_ENTRIES, placedAt: MAX_HOLD_DIRECTORIES } }))
+  const bytes = canonicalFrame(data, 'hold request', schema.HOLD_REQUEST)
+  const w = decodeWith('hold request', () => pb.HoldRequest.decode(bytes, { limits: { entries: MAX_HOLD_ENTRIES, placedAt: MAX_HOLD_DIRECTORIES } }))
   const volume = volumeName(w.volume, 'volume')
   const durationMs = safeInt(w.durationMs, 'duration_ms', 1)
   if (durationMs > MAX_HOLD_DURATION_MS) throw new InvalidMessageError('duration_ms', `longer than ${MAX_HOLD_DURATION_MS} ms`)
@@ -476,8 +613,8 @@ export function encodeHoldResponse (r: HoldResponse): Uint8Array {
 
 /** A hold response to a request of `requested` entries: refusals strictly increasing, known reasons. */
 export function decodeHoldResponse (data: Bytes, requested: number): HoldResponse {
-  checkFrame(data, 'hold response')
-  const w = decodeWith('hold response', () => pb.HoldResponse.decode(data, { limits: { refused: MAX_HOLD_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'hold response', schema.HOLD_RESPONSE)
+  const w = decodeWith('hold response', () => pb.HoldResponse.decode(bytes, { limits: { refused: MAX_HOLD_ENTRIES } }))
   let previous = -1
   const refused: HoldRefusal[] = w.refused.map((x, i) => {
     if (x.entry <= previous || x.entry >= requested) throw new InvalidMessageError(`refused[${i}].entry`, 'indexes must be strictly increasing request entry numbers')
@@ -503,8 +640,8 @@ export function encodeHold (h: Hold): Uint8Array {
 
 /** A signed Hold's payload, validated field by field (its meaning is checked by the requester). */
 export function decodeHold (data: Bytes): Hold {
-  checkFrame(data, 'hold')
-  const w = decodeWith('hold', () => pb.Hold.decode(data))
+  const bytes = canonicalFrame(data, 'hold', schema.HOLD)
+  const w = decodeWith('hold', () => pb.Hold.decode(bytes))
   const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
   const expiresAtNs = saneTime(w.expiresAtNs, 'expires_at_ns', false) as number
   if (expiresAtNs <= issuedAtNs) throw new InvalidMessageError('expires_at_ns', 'not after issued_at_ns')
