@@ -150,7 +150,7 @@ function walk (buf: Uint8Array, start: number, end: number, schema: Compiled, ho
     count = no === lastNo ? count + 1 : 0
     lastNo = no
     const field = repeated ? `${spec.name}[${count}]` : spec.name
-    if (repeated && spec.maxCount !== undefined && count >= spec.maxCount) throw new Violation(spec.name, `more than ${spec.maxCount} elements`)
+    if (repeated && spec.maxCount !== undefined && count >= spec.maxCount) throw new Violation(spec.name, `more elements than the limit allows (${spec.maxCount})`)
     if (wireType !== WIRE_TYPE[spec.kind]) throw new Violation(field, `wire type ${wireType}, expected ${WIRE_TYPE[spec.kind]} for a ${spec.kind}`)
     switch (spec.kind) {
       case 'uint32':

@@ -154,7 +154,7 @@ describe('wire validation', () => {
     bytes.set(head)
     bytes.set(body, head.length)
     bytes.set(tail, head.length + body.length)
-    expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components', reason: `more than ${MAX_COMPONENTS_PER_ASSERTION} elements` }))
+    expect(() => decodeAssertion(bytes)).toThrow(expect.objectContaining({ name: 'InvalidMessageError', field: 'components', reason: `more elements than the limit allows (${MAX_COMPONENTS_PER_ASSERTION})` }))
   })
 
   /**
