@@ -44,10 +44,31 @@ export interface MessageSchema {
   readonly fields: readonly FieldSpec[]
 }
 
+const KIND_CODES: Record<FieldKind, number> = { uint32: 0, uint64: 1, bool: 2, fixed64: 3, string: 4, bytes: 5, message: 6 }
+const K_BOOL = 2
+const K_FIXED64 = 3
+const K_STRING = 4
+const K_MESSAGE = 6
+const WIRE_TYPES = [0, 0, 0, 1, 2, 2, 2]
+
+/** A field as the walk reads it: every property present, one object shape (the walk is hot). */
+interface CField {
+  readonly spec: FieldSpec
+  readonly no: number
+  readonly name: string
+  readonly kind: number
+  readonly wireType: number
+  readonly repeated: boolean
+  readonly max: number
+  readonly maxCount: number
+  readonly exactBytes: number
+  schema: Compiled | null
+}
+
 /** A schema indexed by field number, built once. */
 interface Compiled {
   readonly name: string
-  readonly byNo: ReadonlyArray<FieldSpec | undefined>
+  readonly byNo: ReadonlyArray<CField | undefined>
 }
 
 const compiled = new WeakMap<MessageSchema, Compiled>()
@@ -55,17 +76,31 @@ const compiled = new WeakMap<MessageSchema, Compiled>()
 function compile (schema: MessageSchema): Compiled {
   let c = compiled.get(schema)
   if (c === undefined) {
-    const byNo: Array<FieldSpec | undefined> = []
-    for (const f of schema.fields) byNo[f.no] = f
+    const byNo: Array<CField | undefined> = []
     c = { name: schema.name, byNo }
     compiled.set(schema, c)
+    for (const f of schema.fields) {
+      const kind = KIND_CODES[f.kind]
+      byNo[f.no] = {
+        spec: f,
+        no: f.no,
+        name: f.name,
+        kind,
+        wireType: WIRE_TYPES[kind] as number,
+        repeated: f.repeated === true,
+        max: f.kind === 'bool' ? 1 : f.max ?? (f.kind === 'uint32' ? MAX_UINT32 : MAX_UINT53),
+        maxCount: f.maxCount ?? Number.POSITIVE_INFINITY,
+        exactBytes: f.exactBytes ?? -1,
+        schema: null
+      }
+    }
+    for (const f of schema.fields) if (f.schema !== undefined) (byNo[f.no] as CField).schema = compile(f.schema)
   }
   return c
 }
 
 const MAX_UINT32 = 0xffff_ffff
 const MAX_UINT53 = Number.MAX_SAFE_INTEGER
-const WIRE_TYPE: Record<FieldKind, number> = { uint32: 0, uint64: 0, bool: 0, fixed64: 1, string: 2, bytes: 2, message: 2 }
 
 /** A violation inside a nested message, before its path is known. */
 class Violation extends Error {
@@ -98,106 +133,130 @@ export function checkCanonical (buf: Uint8Array, schema: MessageSchema, what: st
 
 /**
  * The walk of one nested message, for a hook: throws InvalidMessageError with the field path
- * prefixed by `prefix` (e.g. `components[7]`). `sink`, if given, receives each scalar field's
- * value at index 2·no (a fixed64: the offset of its 8 bytes; a string or bytes field: its start
- * offset, and its end at 2·no + 1; a repeated message field: its number of elements); absent
- * fields leave it untouched.
+ * prefixed by `${name}[${index}]` (e.g. `components[7]`). `sink`, if given, receives each
+ * scalar field's value at index 2·no (a fixed64: the offset of its 8 bytes; a string or bytes
+ * field: its start offset, and its end at 2·no + 1; a repeated message field: its number of
+ * elements); absent fields leave it untouched.
  */
-export function checkCanonicalNested (buf: Uint8Array, schema: MessageSchema, prefix: string | (() => string), start: number, end: number, sink: Float64Array | null): void {
+export function checkCanonicalNested (buf: Uint8Array, schema: MessageSchema, name: string, index: number, start: number, end: number, sink: Float64Array | null): void {
   try {
     walk(buf, start, end, compile(schema), undefined, sink)
   } catch (err) {
     if (err instanceof Violation) {
-      const p = typeof prefix === 'string' ? prefix : prefix()
+      const p = `${name}[${index}]`
       throw new InvalidMessageError(err.field === '' ? p : `${p}.${err.field}`, err.reason)
     }
     throw err
   }
 }
 
+/** A Violation's field while it is still "the field being read" (named only if thrown). */
+const CURRENT = '\u0000'
+/** The walk's cursor: walks are synchronous; a nested walk ends where its message ends. */
+let at = 0
+
+/** Reads a varint at the cursor: exact up to 2^53; a larger value stays above 2^53 - 1. */
+function readVarint (buf: Uint8Array, end: number): number {
+  let value = 0
+  let mul = 1
+  let n = 0
+  let b = 0
+  do {
+    if (at >= end) throw new Violation(CURRENT, 'truncated varint')
+    b = buf[at++] as number
+    value += (b & 0x7f) * mul
+    mul *= 128
+    n++
+  } while ((b & 0x80) !== 0 && n < 10)
+  if ((b & 0x80) !== 0) throw new Violation(CURRENT, 'a varint longer than 10 bytes')
+  if (n > 1 && b === 0) throw new Violation(CURRENT, 'a varint not in its shortest form')
+  return value
+}
+
 function walk (buf: Uint8Array, start: number, end: number, schema: Compiled, hook: MessageHook | undefined, sink: Float64Array | null): void {
-  let pos = start
+  at = start
   let lastNo = 0
   let count = 0
-  // reads a varint at pos; returns its value (exact up to 2^53, larger values stay > 2^53 - 1)
-  const varint = (field: string): number => {
-    let value = 0
-    let mul = 1
-    let n = 0
-    let b = 0
-    do {
-      if (pos >= end) throw new Violation(field, 'truncated varint')
-      b = buf[pos++] as number
-      value += (b & 0x7f) * mul
-      mul *= 128
-      n++
-    } while ((b & 0x80) !== 0 && n < 10)
-    if ((b & 0x80) !== 0) throw new Violation(field, 'a varint longer than 10 bytes')
-    if (n > 1 && b === 0) throw new Violation(field, 'a varint not in its shortest form')
-    return value
-  }
-  while (pos < end) {
-    const tag = varint('')
-    if (tag > MAX_UINT32) throw new Violation('', `a field tag above 2^32 - 1 at offset ${pos}`)
+  while (at < end) {
+    let tag: number
+    try {
+      tag = readVarint(buf, end)
+    } catch (err) {
+      if (err instanceof Violation) err.field = ''
+      throw err
+    }
+    if (tag > MAX_UINT32) throw new Violation('', `a field tag above 2^32 - 1 at offset ${at}`)
     const no = Math.floor(tag / 8)
     const wireType = tag % 8
     const spec = no === 0 ? undefined : schema.byNo[no]
     if (spec === undefined) throw new Violation('', `unknown field number ${no} (wire type ${wireType})`)
-    const repeated = spec.repeated === true
+    const repeated = spec.repeated
     if (no < lastNo || (no === lastNo && !repeated)) {
       throw new Violation(spec.name, no === lastNo ? 'a singular field sent twice' : 'fields out of order (or a repeated field\'s elements not together)')
     }
     count = no === lastNo ? count + 1 : 0
     lastNo = no
-    const field = repeated ? `${spec.name}[${count}]` : spec.name
-    if (repeated && spec.maxCount !== undefined && count >= spec.maxCount) throw new Violation(spec.name, `more elements than the limit allows (${spec.maxCount})`)
-    if (wireType !== WIRE_TYPE[spec.kind]) throw new Violation(field, `wire type ${wireType}, expected ${WIRE_TYPE[spec.kind]} for a ${spec.kind}`)
-    switch (spec.kind) {
-      case 'uint32':
-      case 'uint64':
-      case 'bool': {
-        const value = varint(field)
-        const max = spec.kind === 'bool' ? 1 : spec.max ?? (spec.kind === 'uint32' ? MAX_UINT32 : MAX_UINT53)
-        if (value > max) throw new Violation(field, spec.kind === 'bool' ? 'a bool other than 1' : `${value > MAX_UINT53 ? 'a value above 2^53 - 1' : String(value)} is above the field's maximum ${max}`)
-        if (value === 0 && !repeated) throw new Violation(field, 'a default value (0) sent explicitly')
-        if (sink !== null) sink[2 * no] = value
-        break
-      }
-      case 'fixed64': {
-        if (pos + 8 > end) throw new Violation(field, 'truncated fixed64')
-        let zero = true
-        for (let i = 0; i < 8; i++) if (buf[pos + i] !== 0) { zero = false; break }
-        if (zero && !repeated) throw new Violation(field, 'a default value (0) sent explicitly')
-        if (sink !== null) sink[2 * no] = pos
-        pos += 8
-        break
-      }
-      default: {
-        const length = varint(field)
-        if (length > end - pos) throw new Violation(field, `length ${length} runs past the end of the message`)
-        const s = pos
-        pos += length
-        if (repeated && hook !== undefined && hook(spec, count, s, pos)) break
-        if (spec.kind === 'message') {
-          if (sink !== null) sink[2 * no] = count + 1
-          try {
-            walk(buf, s, pos, compile(spec.schema as MessageSchema), undefined, null)
-          } catch (err) {
-            if (err instanceof Violation) err.field = err.field === '' ? field : `${field}.${err.field}`
-            throw err
-          }
-          break
-        }
-        if (length === 0 && !repeated) throw new Violation(field, 'a default value (empty) sent explicitly')
-        if (spec.exactBytes !== undefined && length !== spec.exactBytes) throw new Violation(field, `expected ${spec.exactBytes} bytes, got ${length}`)
-        if (spec.kind === 'string' && !wellFormedUtf8(buf, s, pos)) throw new Violation(field, 'not well-formed UTF-8')
-        if (sink !== null) {
-          sink[2 * no] = s
-          sink[2 * no + 1] = pos
-        }
-      }
+    if (count >= spec.maxCount) throw new Violation(spec.name, `more elements than the limit allows (${spec.maxCount})`)
+    try {
+      field(buf, end, spec, wireType, count, hook, sink)
+    } catch (err) {
+      if (err instanceof Violation && err.field === CURRENT) err.field = repeated ? `${spec.name}[${count}]` : spec.name
+      throw err
     }
   }
+}
+
+const KIND_NAMES = ['uint32', 'uint64', 'bool', 'fixed64', 'string', 'bytes', 'message']
+
+function field (buf: Uint8Array, end: number, spec: CField, wireType: number, count: number, hook: MessageHook | undefined, sink: Float64Array | null): void {
+  if (wireType !== spec.wireType) throw new Violation(CURRENT, `wire type ${wireType}, expected ${spec.wireType} for a ${KIND_NAMES[spec.kind] as string}`)
+  const kind = spec.kind
+  if (kind <= K_BOOL) {
+    const value = readVarint(buf, end)
+    if (value > spec.max) throw new Violation(CURRENT, kind === K_BOOL ? 'a bool other than 1' : `${value > MAX_UINT53 ? 'a value above 2^53 - 1' : String(value)} is above the field's maximum ${spec.max}`)
+    if (value === 0 && !spec.repeated) throw new Violation(CURRENT, 'a default value (0) sent explicitly')
+    if (sink !== null) sink[2 * spec.no] = value
+    return
+  }
+  if (kind === K_FIXED64) {
+    if (at + 8 > end) throw new Violation(CURRENT, 'truncated fixed64')
+    if (!spec.repeated && buf[at] === 0 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0 && buf[at + 4] === 0 && buf[at + 5] === 0 && buf[at + 6] === 0 && buf[at + 7] === 0) {
+      throw new Violation(CURRENT, 'a default value (0) sent explicitly')
+    }
+    if (sink !== null) sink[2 * spec.no] = at
+    at += 8
+    return
+  }
+  const length = readVarint(buf, end)
+  if (length > end - at) throw new Violation(CURRENT, `length ${length} runs past the end of the message`)
+  const s = at
+  const e = at + length
+  if (spec.repeated && hook !== undefined && hook(spec.spec, count, s, e)) {
+    at = e
+    return
+  }
+  if (kind === K_MESSAGE) {
+    if (sink !== null) sink[2 * spec.no] = count + 1
+    try {
+      walk(buf, s, e, spec.schema as Compiled, undefined, null)
+    } catch (err) {
+      if (err instanceof Violation) {
+        const name = spec.repeated ? `${spec.name}[${count}]` : spec.name
+        err.field = err.field === '' ? name : `${name}.${err.field}`
+      }
+      throw err
+    }
+    at = e
+    return
+  }
+  if (length === 0 && !spec.repeated) throw new Violation(CURRENT, 'a default value (empty) sent explicitly')
+  if (spec.exactBytes >= 0 && length !== spec.exactBytes) throw new Violation(CURRENT, `expected ${spec.exactBytes} bytes, got ${length}`)
+  if (kind === K_STRING && !wellFormedUtf8(buf, s, e)) throw new Violation(CURRENT, 'not well-formed UTF-8')
+  if (sink !== null) {
+    sink[2 * spec.no] = s
+    sink[2 * spec.no + 1] = e
+  }
+  at = e
 }
 
 /** Well-formed UTF-8 (shortest forms, no surrogates, at most U+10FFFF). */
@@ -223,13 +282,15 @@ export function wellFormedUtf8 (b: Uint8Array, start: number, end: number): bool
   return true
 }
 
+/** The low and high 32 bits of a fixed64 at `offset` (little-endian), as numbers. */
+export function fixed64Words (buf: Uint8Array, offset: number): [lo: number, hi: number] {
+  const lo = ((buf[offset] as number) | (buf[offset + 1] as number) << 8 | (buf[offset + 2] as number) << 16 | (buf[offset + 3] as number) << 24) >>> 0
+  const hi = ((buf[offset + 4] as number) | (buf[offset + 5] as number) << 8 | (buf[offset + 6] as number) << 16 | (buf[offset + 7] as number) << 24) >>> 0
+  return [lo, hi]
+}
+
 /** The exact value of a fixed64 at `offset` (little-endian). */
 export function fixed64At (buf: Uint8Array, offset: number): bigint {
-  let lo = 0
-  let hi = 0
-  for (let i = 3; i >= 0; i--) {
-    lo = lo * 256 + (buf[offset + i] as number)
-    hi = hi * 256 + (buf[offset + 4 + i] as number)
-  }
+  const [lo, hi] = fixed64Words(buf, offset)
   return (BigInt(hi) << 32n) | BigInt(lo)
 }

@@ -81,6 +81,25 @@ function saneTime (value: bigint, field: string, allowZero: boolean): number | n
   return Number(value)
 }
 
+const WORD = 2 ** 32
+const MIN_TIME_WORDS = [MIN_SANE_TIME_NS % WORD, Math.floor(MIN_SANE_TIME_NS / WORD)] as const
+const MAX_TIME_WORDS = [MAX_SANE_TIME_NS % WORD, Math.floor(MAX_SANE_TIME_NS / WORD)] as const
+
+/**
+ * saneTime for a fixed64 read in place (`offset` 0 = absent) of component `component` (-1: the
+ * assertion's issued_at_ns): compares the exact value word by word, no BigInt per component.
+ */
+function saneTimeAt (buf: Uint8Array, offset: number, component: number, allowZero: boolean): number | null {
+  const field = (): string => component < 0 ? 'issued_at_ns' : `components[${component}].verified_at_ns`
+  if (offset === 0) return saneTime(0n, field(), allowZero)
+  const lo = ((buf[offset] as number) | (buf[offset + 1] as number) << 8 | (buf[offset + 2] as number) << 16 | (buf[offset + 3] as number) << 24) >>> 0
+  const hi = ((buf[offset + 4] as number) | (buf[offset + 5] as number) << 8 | (buf[offset + 6] as number) << 16 | (buf[offset + 7] as number) << 24) >>> 0
+  const below = hi < MIN_TIME_WORDS[1] || (hi === MIN_TIME_WORDS[1] && lo < MIN_TIME_WORDS[0])
+  const above = hi > MAX_TIME_WORDS[1] || (hi === MAX_TIME_WORDS[1] && lo >= MAX_TIME_WORDS[0])
+  if (below || above) return saneTime(fixed64At(buf, offset), field(), allowZero)
+  return hi * WORD + lo
+}
+
 /** A timestamp that may be zero (a file's mtime): ns precision beyond 2^53 is not kept. */
 function timeOrZero (value: bigint, field: string): number {
   if (value < 0n || value >= BigInt(MAX_SANE_TIME_NS)) throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 0..2100`)
@@ -265,7 +284,7 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
   if (counter < 1 || counter > MAX_SEQUENCE_COUNTER) throw new InvalidMessageError('counter', `expected 1..${MAX_SEQUENCE_COUNTER}, got ${counter}`)
   if (top[21] === 0) throw new InvalidMessageError('epoch', `expected ${EPOCH_BYTES} bytes, got none`)
   const epoch = Buffer.from(buf.buffer, buf.byteOffset + (top[20] as number), EPOCH_BYTES).toString('hex')
-  const issuedAtNs = saneTime(top[8] === 0 ? 0n : fixed64At(buf, top[8] as number), 'issued_at_ns', false) as number
+  const issuedAtNs = saneTimeAt(buf, top[8] as number, -1, false) as number
   const receiptFor = top[10] === 0 ? null : (top[10] as number)
 
   // The dictionary: each entry validated once; whether it may be an origin is decided per use.
@@ -278,41 +297,46 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
     seen.add(n)
     names.push(dictionaryEntry(n, field))
   }
-  const nameAt = (i: number, field: string): string => {
-    const n = names[i]
-    if (n === undefined) throw new InvalidMessageError(field, `index ${i} is outside the ${names.length}-entry name dictionary`)
+  // field names are built only for an error: `components[${i}]${suffix}`
+  const cf = (i: number, suffix: string): string => `components[${i}]${suffix}`
+  const nameAt = (index: number, i: number, suffix: string): string => {
+    const n = names[index]
+    if (n === undefined) throw new InvalidMessageError(cf(i, suffix), `index ${index} is outside the ${names.length}-entry name dictionary`)
     return n
   }
   const originOk = new Map<number, NodeId>()
-  const originAt = (i: number, field: string): NodeId => {
-    const cached = originOk.get(i)
+  const originAt = (index: number, i: number, suffix: string): NodeId => {
+    const cached = originOk.get(index)
     if (cached !== undefined) return cached
-    const id = nodeIdField(nameAt(i, field), field)
-    originOk.set(i, id)
+    const id = nodeIdField(nameAt(index, i, suffix), cf(i, suffix))
+    originOk.set(index, id)
     return id
   }
   const labelOk = new Map<number, string>()
-  const labelAt = (i: number, field: string): string => {
-    const cached = labelOk.get(i)
+  const labelAt = (index: number, i: number): string => {
+    const cached = labelOk.get(index)
     if (cached !== undefined) return cached
-    const label = labelField(nameAt(i, field), field)
-    labelOk.set(i, label)
+    const label = labelField(nameAt(index, i, '.label'), cf(i, '.label'))
+    labelOk.set(index, label)
     return label
   }
-  const destinationOk = new Map<number, string>()
-  const destinationAt = (i: number, field: string): string => {
-    const cached = destinationOk.get(i)
-    if (cached !== undefined) return cached
-    const destination = nameAt(i, field)
-    if (isValidName(destination)) throw new InvalidMessageError(field, `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
-    destinationOk.set(i, destination)
+  // per dictionary index: 0 unchecked, 1 a node id, 2 a directory key
+  const destinationKind = new Uint8Array(names.length)
+  const destinationAt = (index: number, i: number): string => {
+    const destination = nameAt(index, i, '.destination')
+    if (destinationKind[index] !== 0) return destination
+    if (isValidName(destination)) throw new InvalidMessageError(cf(i, '.destination'), `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
+    destinationKind[index] = isDirectoryKey(destination) ? 2 : 1
     return destination
   }
+  const methodAt = (code: number, i: number): VerifyMethod | null => code === 0 ? null : VERIFY_METHODS[code - 1] ?? methodFromCode(code, cf(i, '.verify_method'))
 
   // one bit per (destination, origin) pair: a second component for a pair is refused
   const n = names.length
   const pairs = componentRanges.length === 0 ? new Uint8Array(0) : new Uint8Array(Math.ceil((n * n) / 8))
   const verdicts = new Map<number, K | null>()
+  const seenKey = new Float64Array(n)
+  const seenVerdict: Array<K | null> = new Array<K | null>(n).fill(null)
   const filtered: FilteredComponents<K> = { count: 0, samples: [] }
   const components: AssertedComponent[] = []
   const tombstones: Tombstone[] = []
@@ -323,14 +347,14 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
     const start = componentRanges[k] as number
     const end = componentRanges[k + 1] as number
     c.fill(0)
-    checkCanonicalNested(buf, schema.COMPONENT, () => `components[${i}]`, start, end, c)
+    checkCanonicalNested(buf, schema.COMPONENT, 'components', i, start, end, c)
     const d = c[2] as number
     const o = c[4] as number
-    const destination = destinationAt(d, `components[${i}].destination`)
-    const originNode = originAt(o, `components[${i}].origin_node`)
+    const destination = destinationAt(d, i)
+    const originNode = originAt(o, i, '.origin_node')
     const pair = d * n + o
     const byte = pairs[pair >> 3] as number
-    if ((byte & (1 << (pair & 7))) !== 0) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
+    if ((byte & (1 << (pair & 7))) !== 0) throw new InvalidMessageError(cf(i, ''), 'a second component for the same destination and origin')
     pairs[pair >> 3] = byte | (1 << (pair & 7))
     const originRun = c[6] as number
     const exceptionsSent = c[12] as number
@@ -339,37 +363,45 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
     let label: string | undefined
     let owner: NodeId | undefined
     if (originRun === 0) {
-      if (c[8] !== 0 || c[10] !== 0 || exceptionsSent > 0 || c[14] !== 0 || labelRef !== 0 || ownerRef !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+      if (c[8] !== 0 || c[10] !== 0 || exceptionsSent > 0 || c[14] !== 0 || labelRef !== 0 || ownerRef !== 0) throw new InvalidMessageError(cf(i, ''), 'a tombstone (origin_run 0) carries nothing else')
     } else {
       const floorRun = c[14] === 0 ? 1 : c[14] as number
-      if (floorRun > originRun) throw new InvalidMessageError(`components[${i}].floor_run`, `${floorRun} is above the component's origin_run ${originRun}`)
+      if (floorRun > originRun) throw new InvalidMessageError(cf(i, '.floor_run'), `${floorRun} is above the component's origin_run ${originRun}`)
       exceptionCount += exceptionsSent
-      if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
-      const directory = isDirectoryKey(destination)
+      if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(cf(i, '.exceptions'), `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
+      const directory = destinationKind[d] === 2
       if (directory !== (labelRef !== 0) || directory !== (ownerRef !== 0)) {
-        throw new InvalidMessageError(`components[${i}]`, directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
+        throw new InvalidMessageError(cf(i, ''), directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
       }
       if (directory) {
-        label = labelAt(labelRef - 1, `components[${i}].label`)
-        owner = originAt(ownerRef - 1, `components[${i}].owner`)
+        label = labelAt(labelRef - 1, i)
+        owner = originAt(ownerRef - 1, i, '.owner')
       }
     }
     const tombstone = originRun === 0
     let kind: K | null = null
     if (filter !== null) {
-      const key = ((d * (n + 1) + labelRef) * (n + 1) + ownerRef) * 2 + (tombstone ? 1 : 0)
-      const cached = verdicts.get(key)
-      kind = cached !== undefined ? cached : filter({ destination, owner, label, tombstone })
-      if (cached === undefined) verdicts.set(key, kind)
+      // the filter sees dictionary values only: ask it once per (destination, label, owner, tombstone)
+      const key = (labelRef * (n + 1) + ownerRef) * 2 + (tombstone ? 1 : 0)
+      if (seenKey[d] === key + 1) {
+        kind = seenVerdict[d] as K | null
+      } else {
+        const mapKey = d * 2 ** 28 + key
+        const cached = verdicts.get(mapKey)
+        kind = cached !== undefined ? cached : filter({ destination, owner, label, tombstone })
+        if (cached === undefined) verdicts.set(mapKey, kind)
+        seenKey[d] = key + 1
+        seenVerdict[d] = kind
+      }
     }
     // a dropped component is still validated in full (the verdict never depends on scope)
-    const exceptions = exceptionsSent === 0 ? [] : decodeExceptions(buf, start, end, i, originRun)
+    const exceptions = exceptionsSent === 0 ? null : decodeExceptions(buf, start, end, i, originRun)
     if (kind !== null) {
       filtered.count++
       if (filtered.samples.length < maxSamples) filtered.samples.push({ destination, ...(label === undefined ? {} : { label }), origin: originNode, kind })
       if (!tombstone) {
-        methodFromCode(c[8] as number, `components[${i}].verify_method`)
-        if (c[10] !== 0) saneTime(fixed64At(buf, c[10] as number), `components[${i}].verified_at_ns`, true)
+        methodAt(c[8] as number, i)
+        if (c[10] !== 0) saneTimeAt(buf, c[10] as number, i, true)
       }
       continue
     }
@@ -383,9 +415,9 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
       ...(owner === undefined ? {} : { label, owner }),
       originNode,
       originRun,
-      verifyMethod: methodFromCode(c[8] as number, `components[${i}].verify_method`),
-      verifiedAtNs: c[10] === 0 ? null : saneTime(fixed64At(buf, c[10] as number), `components[${i}].verified_at_ns`, true),
-      exceptions,
+      verifyMethod: methodAt(c[8] as number, i),
+      verifiedAtNs: saneTimeAt(buf, c[10] as number, i, true),
+      exceptions: exceptions ?? [],
       ...(floorRun > 1 ? { floorRun } : {})
     })
   }

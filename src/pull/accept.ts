@@ -17,6 +17,7 @@ import type { NodeId } from '../identity/node-id.js'
 import { openAssertion, type OpenedAssertion } from '../protocol/envelope.js'
 import type { ScopedComponent } from '../evidence/scope.js'
 import type { AssertedComponent } from '../protocol/messages.js'
+import type { ComponentFilter } from '../protocol/wire.js'
 import { isDirectoryKey } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 import { cappedVerifiedAt, type ClaimWrite, type ReplaceResult } from '../store/vector.js'
@@ -28,6 +29,8 @@ export interface AcceptContext {
   volume: string
   /** For a receipt, the pusher's run id it must answer; null for a pulled assertion. */
   receiptFor: number | null
+  /** Drops components while decoding (the receiver's scope, src/evidence/scope.ts `scopeFilter`). */
+  filter?: ComponentFilter<string>
 }
 
 export interface VerifiedAssertion {
@@ -38,7 +41,7 @@ export interface VerifiedAssertion {
 }
 
 export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: AcceptContext): VerifiedAssertion {
-  const opened = openAssertion(envelope)
+  const opened = openAssertion(envelope, ctx.filter ?? null)
   const node = store.nodes.byNodeId(opened.signer)
   if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new UnknownSignerError(opened.signer)
   if (node.revokedAtNs !== null) throw new PeerRevokedError(node.nodeId, node.revokedAtNs)

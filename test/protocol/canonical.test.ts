@@ -148,7 +148,7 @@ function reference (codec: Codec, s: MessageSchema, bytes: Uint8Array): boolean 
     if (f.maxCount !== undefined && values.length > f.maxCount) return false
     return values.every(x => {
       if (f.kind === 'message') return inRange(x as Record<string, unknown>, f.schema as MessageSchema)
-      if (f.kind === 'string') return (x as string).isWellFormed()
+      if (f.kind === 'string') return Buffer.from(x as string, 'utf8').toString('utf8') === x
       if (f.kind === 'bytes') return f.exactBytes === undefined || (x as Uint8Array).length === 0 || (x as Uint8Array).length === f.exactBytes
       if (f.kind === 'uint32' || f.kind === 'uint64') return (x as number) <= (f.max ?? (f.kind === 'uint32' ? 0xffff_ffff : Number.MAX_SAFE_INTEGER))
       return true
