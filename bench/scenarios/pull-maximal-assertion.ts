@@ -45,7 +45,7 @@ function build (file: string): void {
       const holes: Array<{ path: string, run: number }> = components.length < withHoles
         ? Array.from({ length: MAX_EXCEPTIONS_PER_COMPONENT }, (_, k) => ({ path: `${'p'.repeat(pathBytes)}/${d}-${o}-${k}.jpg`, run: 1 }))
         : []
-      components.push({ destination: `dir:${d.toString(16).padStart(32, 'b')}`, label: `l${d}`, owner: peerKey.nodeId, originNode: origins[o] as NodeId, originRun: 1e12 + o, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - 1e9, exceptions: holes, floorRun: 2 })
+      components.push({ destination: `dir:${d.toString(16).padStart(32, '0')}`, label: `l${d}`, owner: peerKey.nodeId, originNode: origins[o] as NodeId, originRun: 1e12 + o, verifyMethod: 'sha256-readback' as const, verifiedAtNs: now - 1e9, exceptions: holes, floorRun: 2 })
     }
   }
   const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', epoch: 'b2b2b2b2b2b2b2b2', counter: 1, issuedAtNs: now, receiptFor: null, components, tombstones: [] })

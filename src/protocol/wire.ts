@@ -10,7 +10,7 @@ import { isValidName } from '../names.js'
 import { DIR_KEY_PREFIX, isDirectoryKey } from '../store/destinations.js'
 import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
 import {
-  MAX_EXCEPTIONS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_PATH_BYTES,
+  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_PATH_BYTES,
   MAX_PATH_SEGMENT_BYTES, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SANE_TIME_NS, MAX_STATUS_MESSAGE_CHARS,
   MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from './limits.js'
@@ -266,13 +266,16 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
   const buf = contiguous(data)
   const top = new Float64Array(SINK_SLOTS)
   const nameRanges: number[] = []
-  const componentRanges: number[] = []
+  // [start, end) of each component: at most MAX_COMPONENTS_PER_ASSERTION, each at least 2 bytes
+  const componentRanges = new Int32Array(Math.min(2 * MAX_COMPONENTS_PER_ASSERTION, buf.length + 2))
+  let rangesUsed = 0
   const hook = (spec: FieldSpec, _index: number, start: number, end: number): boolean => {
     if (spec.no === 6) {
       nameRanges.push(start, end)
       return false
     }
-    componentRanges.push(start, end)
+    componentRanges[rangesUsed++] = start
+    componentRanges[rangesUsed++] = end
     return true
   }
   checkCanonical(buf, schema.ASSERTION, 'assertion', hook, top)
@@ -304,20 +307,21 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
     if (n === undefined) throw new InvalidMessageError(cf(i, suffix), `index ${index} is outside the ${names.length}-entry name dictionary`)
     return n
   }
-  const originOk = new Map<number, NodeId>()
+  // per dictionary index, once checked: as an origin or owner node id, as a label
+  const originOk: Array<NodeId | undefined> = new Array<NodeId | undefined>(names.length)
   const originAt = (index: number, i: number, suffix: string): NodeId => {
-    const cached = originOk.get(index)
+    const cached = originOk[index]
     if (cached !== undefined) return cached
     const id = nodeIdField(nameAt(index, i, suffix), cf(i, suffix))
-    originOk.set(index, id)
+    originOk[index] = id
     return id
   }
-  const labelOk = new Map<number, string>()
+  const labelOk: Array<string | undefined> = new Array<string | undefined>(names.length)
   const labelAt = (index: number, i: number): string => {
-    const cached = labelOk.get(index)
+    const cached = labelOk[index]
     if (cached !== undefined) return cached
     const label = labelField(nameAt(index, i, '.label'), cf(i, '.label'))
-    labelOk.set(index, label)
+    labelOk[index] = label
     return label
   }
   // per dictionary index: 0 unchecked, 1 a node id, 2 a directory key
@@ -333,7 +337,7 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
 
   // one bit per (destination, origin) pair: a second component for a pair is refused
   const n = names.length
-  const pairs = componentRanges.length === 0 ? new Uint8Array(0) : new Uint8Array(Math.ceil((n * n) / 8))
+  const pairs = rangesUsed === 0 ? new Uint8Array(0) : new Uint8Array(Math.ceil((n * n) / 8))
   const verdicts = new Map<number, K | null>()
   const seenKey = new Float64Array(n)
   const seenVerdict: Array<K | null> = new Array<K | null>(n).fill(null)
@@ -342,7 +346,7 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
   const tombstones: Tombstone[] = []
   const c = new Float64Array(SINK_SLOTS)
   let exceptionCount = 0
-  for (let k = 0; k < componentRanges.length; k += 2) {
+  for (let k = 0; k < rangesUsed; k += 2) {
     const i = k / 2
     const start = componentRanges[k] as number
     const end = componentRanges[k + 1] as number
@@ -425,14 +429,65 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
 }
 
 /** The exceptions of component `i` (its bytes already walked), validated against its origin_run. */
+/** Reads a varint of bytes already walked (canonical, in range). */
+function walkedVarint (buf: Uint8Array, pos: number): [value: number, next: number] {
+  let value = 0
+  let mul = 1
+  let b = 0
+  do {
+    b = buf[pos++] as number
+    value += (b & 0x7f) * mul
+    mul *= 128
+  } while ((b & 0x80) !== 0)
+  return [value, pos]
+}
+
+/**
+ * The exceptions of component `i`, from its bytes already walked (so well-formed and
+ * canonical), validated against its origin_run. Paths are decoded natively (protons' UTF-8
+ * reader is several times slower on the long paths a maximal assertion carries).
+ */
 function decodeExceptions (buf: Uint8Array, start: number, end: number, i: number, originRun: number): Array<{ path: string, run: number }> {
-  const w = decodeWith(`components[${i}]`, () => pb.Component.decode(buf.subarray(start, end)))
-  return w.exceptions.map((e, j) => {
-    const field = `components[${i}].exceptions[${j}]`
-    const run = safeInt(e.originRun, `${field}.origin_run`, 1)
-    if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
-    return { path: checkPlanPath(e.path, `${field}.path`), run }
-  })
+  const out: Array<{ path: string, run: number }> = []
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  let pos = start
+  while (pos < end) {
+    const [tag, afterTag] = walkedVarint(buf, pos)
+    pos = afterTag
+    const wireType = tag % 8
+    if (wireType === 0) {
+      pos = walkedVarint(buf, pos)[1]
+      continue
+    }
+    if (wireType === 1) {
+      pos += 8
+      continue
+    }
+    const [length, body] = walkedVarint(buf, pos)
+    pos = body + length
+    if (Math.floor(tag / 8) !== 6) continue
+    // an Exception: path (1), origin_run (2); both absent mean '' and 0
+    let path = ''
+    let run = 0
+    let q = body
+    while (q < pos) {
+      const [t, afterT] = walkedVarint(buf, q)
+      if (t === 10) {
+        const [len, s] = walkedVarint(buf, afterT)
+        path = bytes.toString('utf8', s, s + len)
+        q = s + len
+      } else {
+        const [v, next] = walkedVarint(buf, afterT)
+        run = v
+        q = next
+      }
+    }
+    const field = (): string => `components[${i}].exceptions[${out.length}]`
+    if (run < 1) throw new InvalidMessageError(`${field()}.origin_run`, `expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got ${run}`)
+    if (run > originRun) throw new InvalidMessageError(`${field()}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
+    out.push({ path: checkPlanPath(path, `${field()}.path`), run })
+  }
+  return out
 }
 
 // ---- /cairn/durability/1.0.0 ---------------------------------------------------------------
