@@ -157,6 +157,7 @@ let at = 0
 
 /** Reads a varint at the cursor: exact up to 2^53; a larger value stays above 2^53 - 1. */
 function readVarint (buf: Uint8Array, end: number): number {
+  if (at < end && (buf[at] as number) < 0x80) return buf[at++] as number
   let value = 0
   let mul = 1
   let n = 0
@@ -178,12 +179,16 @@ function walk (buf: Uint8Array, start: number, end: number, schema: Compiled, ho
   let lastNo = 0
   let count = 0
   while (at < end) {
-    let tag: number
-    try {
-      tag = readVarint(buf, end)
-    } catch (err) {
-      if (err instanceof Violation) err.field = ''
-      throw err
+    let tag = buf[at] as number
+    if (tag < 0x80) {
+      at++ // the common one-byte tag
+    } else {
+      try {
+        tag = readVarint(buf, end)
+      } catch (err) {
+        if (err instanceof Violation) err.field = ''
+        throw err
+      }
     }
     if (tag > MAX_UINT32) throw new Violation('', `a field tag above 2^32 - 1 at offset ${at}`)
     const no = Math.floor(tag / 8)
