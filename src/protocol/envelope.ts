@@ -12,7 +12,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, InvalidSignatureError, UnknownPayloadTypeError } from '../errors.js'
 import { nodeIdFromPublicKey, type NodeId } from '../identity/node-id.js'
 import type { NodeKey } from '../identity/node-key.js'
-import { ED25519_SIGNATURE_BYTES, verifySignature } from '../identity/signing.js'
+import { ED25519_SIGNATURE_BYTES, verifySignatureParts } from '../identity/signing.js'
 import type { Assertion, EnvelopeParts } from './messages.js'
 import { uvarint } from './varint.js'
 import { decodeAssertionFiltered, decodeEnvelope, encodeAssertion, encodeEnvelope, type ComponentFilter, type FilteredComponents } from './wire.js'
@@ -73,7 +73,9 @@ export function openSignedEnvelope (envelopeBytes: Uint8Array, domain: Uint8Arra
   } catch (err) {
     throw new InvalidMessageError('public_key', err instanceof Error ? err.message : String(err))
   }
-  if (!verifySignature(parts.publicKey, signingBuffer(domain, parts.payloadType, parts.payload), parts.signature)) {
+  // the signing buffer's parts, hashed in place: a large payload is never copied to verify it
+  const signed = [uvarint(domain.length), domain, uvarint(parts.payloadType.length), parts.payloadType, uvarint(parts.payload.length), parts.payload]
+  if (!verifySignatureParts(parts.publicKey, signed, parts.signature)) {
     throw new InvalidSignatureError(signer)
   }
   return { parts, signer }
