@@ -4,8 +4,8 @@
  * with long paths, so the envelope is close to MAX_FRAME_BYTES, of which the puller's volume
  * requires one directory (256 components). Measured: applyPulledEnvelope into a fresh database
  * (signature over the exact bytes, canonical walk, scoping while decoding, merge), wall time
- * and CPU time, and the process's peak RSS over its RSS before the first pull. Baseline: the
- * signature verification alone over the same bytes, the floor any pull pays.
+ * and CPU time, and how far the first pull raises the process's peak RSS. Baseline:
+ * the signature verification alone over the same bytes, the floor any pull pays.
  *
  * The envelope is built in a child process (encoding it costs far more memory than pulling
  * it), so this process's peak RSS is the pull's.
@@ -14,12 +14,15 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
-import { verifySignature } from '../../src/identity/signing.js'
+import { verifySignatureParts } from '../../src/identity/signing.js'
 import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
 import type { AssertedComponent } from '../../src/protocol/messages.js'
-import { ASSERTION_DOMAIN, sealAssertion, signingBuffer } from '../../src/protocol/envelope.js'
+import { ASSERTION_DOMAIN, sealAssertion } from '../../src/protocol/envelope.js'
+import { uvarint } from '../../src/protocol/varint.js'
 import { MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES } from '../../src/protocol/limits.js'
 import { decodeEnvelope } from '../../src/protocol/wire.js'
 import { applyPulledEnvelope } from '../../src/pull/pull.js'
@@ -74,9 +77,11 @@ try {
   const base: number[] = []
   let kept = 0
   let dropped = 0
-  const rssBefore = process.memoryUsage().rss
-  let peakRss = rssBefore
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 5)
+  // RSS growth: the first pull's rise of the process's peak RSS over the RSS before it
+  setFlagsFromString('--expose_gc')
+  const gc = runInNewContext('gc') as () => void
+  const rssStart = process.memoryUsage().rss
+  let growth = 0
   for (let i = -1; i < RUNS; i++) {
     const d = join(dir, `run-${i}`)
     mkdirSync(d)
@@ -84,11 +89,16 @@ try {
     const peer = store.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
     const vol = store.volumes.ensure('photos', volume.path)
     const run = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
+    gc()
+    const maxRssBefore = process.resourceUsage().maxRSS * 1024
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     const counts = applyPulledEnvelope({ store, config, volume, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false })
     const ms = performance.now() - t0
     const c1 = process.cpuUsage(c0)
+    // the pull is synchronous: its peak shows in the process's high-water mark (the first pull
+    // raises it; later ones only if they need more)
+    if (i === -1) growth = process.resourceUsage().maxRSS * 1024 - Math.max(maxRssBefore, rssStart)
     store.runs.finish(run.id, 'success')
     kept = counts.changed
     dropped = counts.dropped
@@ -96,7 +106,8 @@ try {
     // the floor: verifying the signature over the same bytes
     const parts = decodeEnvelope(envelope)
     const b0 = performance.now()
-    if (!verifySignature(parts.publicKey, signingBuffer(domain, parts.payloadType, parts.payload), parts.signature)) throw new Error('bad signature')
+    const signed = [uvarint(domain.length), domain, uvarint(parts.payloadType.length), parts.payloadType, uvarint(parts.payload.length), parts.payload]
+    if (!verifySignatureParts(parts.publicKey, signed, parts.signature)) throw new Error('bad signature')
     const floorMs = performance.now() - b0
     if (i >= 0) {
       ours.push(ms)
@@ -104,9 +115,7 @@ try {
       base.push(floorMs)
     }
     store.close()
-    peakRss = Math.max(peakRss, process.memoryUsage().rss)
   }
-  clearInterval(sampler)
   report({
     scenario: 'pull-maximal-assertion',
     what: `pull (verify, canonical walk, scope while decoding, merge) of one assertion of ${DESTS * ORIGINS} components and ${quick ? 'a few' : MAX_EXCEPTIONS_PER_ASSERTION} exceptions (${envelope.length} bytes), ${kept} in scope, into a fresh database`,
@@ -116,7 +125,7 @@ try {
     baseline_name: 'ed25519 verification alone over the same envelope (the floor of any pull)',
     baseline_median: round(median(base)),
     ratio: round(median(base) / median(ours), 3),
-    goal: '< 500 ms, < 64 MiB over the RSS before the pull',
+    goal: '< 500 ms, < 64 MiB RSS growth per pull',
     params: {
       components: DESTS * ORIGINS,
       max_components: MAX_COMPONENTS_PER_ASSERTION,
@@ -124,8 +133,9 @@ try {
       kept,
       dropped,
       cpu_ms_median: round(median(cpu)),
-      rss_before_mb: Math.round(rssBefore / 1048576),
-      rss_growth_mb: Math.round((peakRss - rssBefore) / 1048576),
+      rss_at_start_mb: Math.round(rssStart / 1048576),
+      // the first pull's rise of the peak RSS over the RSS before it (the envelope stored in SQLite included)
+      rss_growth_mb: Math.round(growth / 1048576),
       load_average_1m: round((await import('node:os')).loadavg()[0] ?? 0)
     }
   })
