@@ -302,6 +302,29 @@ export class ReplayedAssertionError extends CairnError {
   }
 }
 
+/**
+ * A signer's assertion carries a sequence epoch other than the one this node pinned for it: the
+ * signer was rebuilt (a new home, same key) or someone replays another home's assertions. Its
+ * assertions stay refused until the operator checks the node and re-enrolls it (`cairn peer
+ * revoke NAME`, then `cairn peer add NAME NODE_ID --re-enroll`), which resets its watermarks.
+ */
+export class EpochChangedError extends CairnError {
+  override name = 'EpochChangedError' as const
+  constructor (readonly signer: string, readonly volume: string, readonly pinnedEpoch: string, readonly epoch: string) {
+    super(`refused an assertion from ${signer} for ${volume}: it is signed in sequence epoch ${epoch}, but this node accepted epoch ${pinnedEpoch} from that key; ` +
+      'the node was rebuilt (or its assertions are replayed from another home). If it was rebuilt, re-enroll it: `cairn peer revoke NAME`, then `cairn peer add NAME NODE_ID --re-enroll`')
+  }
+}
+
+/** This node's sequence counter for a volume reached MAX_SEQUENCE_COUNTER: it refuses to sign rather than wrap. */
+export class SequenceExhaustedError extends CairnError {
+  override name = 'SequenceExhaustedError' as const
+  constructor (readonly volume: string, readonly counter: number) {
+    super(`refusing to sign another assertion for ${volume}: its sequence counter is at its maximum ${counter} (2^53 - 1) and never wraps; ` +
+      'a counter grows by one per assertion, so the database was altered. Start a new home (a new epoch) and re-enroll this node at its peers')
+  }
+}
+
 export class TooManyOriginsError extends CairnError {
   override name = 'TooManyOriginsError' as const
   constructor (readonly peer: string, readonly newOrigins: number, readonly limit: number) {

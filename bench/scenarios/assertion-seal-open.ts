@@ -20,7 +20,8 @@ const now = 1_760_000_000 * 1e9
 const assertion: Assertion = {
   signer: key.nodeId,
   volume: 'photos',
-  seq: 1,
+  epoch: 'a1a1a1a1a1a1a1a1',
+  counter: 1,
   issuedAtNs: now,
   receiptFor: null,
   // claims about the signer's own directories: each keyed by its marker, with its owner and label

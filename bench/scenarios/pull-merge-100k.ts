@@ -37,7 +37,7 @@ try {
     const store = benchStore(d)
     const peer = store.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
     const vol = store.volumes.ensure('photos', volume.path)
-    const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', seq: seq++, issuedAtNs: now, receiptFor: null, components, tombstones: [] })
+    const envelope = sealAssertion(peerKey, { signer: peerKey.nodeId, volume: 'photos', epoch: 'a1a1a1a1a1a1a1a1', counter: seq++, issuedAtNs: now, receiptFor: null, components, tombstones: [] })
     const run = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
     let applied = 0
     const ms = await timeMs(() => { applied = applyPulledEnvelope({ store, config, volume, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false }).changed })

@@ -6,7 +6,7 @@ import { PeerAlreadyEnrolledError, UnknownNodeError, UsageError } from '../error
 import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName, NAME_RULE } from '../names.js'
 import { decodeInvite, looksLikeInvite, validateAddr } from '../p2p/invite.js'
-import { PeerAlreadyRevokedError, revokeSource } from '../store/revocation.js'
+import { enrollSigner, PeerAlreadyRevokedError, revokeSource } from '../store/revocation.js'
 import type { NodeRow } from '../store/nodes.js'
 import { revocationImpact } from '../offload/impact.js'
 
@@ -63,13 +63,8 @@ export function registerPeer (program: Command): void {
         verb = 'updated'
       } else {
         const reEnroll = opts.reEnroll === true && existing?.revokedAtNs != null
-        const tx = store.db.transaction((): NodeRow => {
-          const r = reEnroll ? store.nodes.reEnrollPeer(nodeId, name, addrs) : store.nodes.enrollPeer(nodeId, name, addrs)
-          const run = store.runs.begin({ kind: 'enroll', peerNodeId: r.id, detail: { name, re_enroll: reEnroll } })
-          store.runs.finish(run.id, 'success')
-          return r
-        })
-        row = tx.immediate()
+        // a re-enrollment also resets the peer's sequence watermarks (audited in the run)
+        row = enrollSigner(store, nodeId, name, addrs, reEnroll).row
         if (reEnroll) verb = 're-enrolled'
       }
       if (opts.json === true) {

@@ -14,6 +14,7 @@
 import type { VolumeConfig } from '../config/types.js'
 import { isNodeId } from '../identity/node-id.js'
 import type { AssertedComponent } from '../protocol/messages.js'
+import type { ComponentFilter, FilterView } from '../protocol/wire.js'
 import { isDirectoryKey } from '../store/destinations.js'
 import type { NodeRow } from '../store/nodes.js'
 
@@ -42,27 +43,42 @@ function requiresDirectory (volume: VolumeConfig, peer: NodeRow, label: string):
   return peer.name !== null && volume.offloadRequires.includes(`${peer.name}/${label}`)
 }
 
+/** Why one claim is dropped, or null when this node keeps it (the rules in the header). */
+function classify (volume: VolumeConfig, signer: NodeRow, ownerOf: OwnerLookup, receipt: boolean, c: Pick<AssertedComponent, 'destination' | 'owner' | 'label'>): DropKind | null {
+  if (c.destination === signer.nodeId) return receipt || careAboutPeer(volume, signer) ? null : 'component'
+  if (isNodeId(c.destination)) return 'third-party'
+  if (isDirectoryKey(c.destination) && c.owner === signer.nodeId && c.label !== undefined) {
+    const owner = ownerOf(c.destination)
+    if (owner === 'self') return 'own-destination'
+    if (owner !== undefined && owner !== signer.id) return 'third-party'
+    return requiresDirectory(volume, signer, c.label) ? null : 'component'
+  }
+  return 'third-party'
+}
+
 /** `receipt`: the assertion answers this node's push to the signer, whose custody it always keeps. */
 export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, components: readonly AssertedComponent[], ownerOf: OwnerLookup, receipt = false): Scoped {
   const out: Scoped = { kept: [], drops: [] }
-  const drop = (c: AssertedComponent, kind: DropKind): void => { out.drops.push({ destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), origin: c.originNode, kind }) }
   for (const c of components) {
-    if (c.destination === signer.nodeId) {
-      if (receipt || careAboutPeer(volume, signer)) out.kept.push({ ...c, key: signer.nodeId })
-      else drop(c, 'component')
-    } else if (isNodeId(c.destination)) {
-      drop(c, 'third-party')
-    } else if (isDirectoryKey(c.destination) && c.owner === signer.nodeId && c.label !== undefined) {
-      const owner = ownerOf(c.destination)
-      if (owner === 'self') drop(c, 'own-destination')
-      else if (owner !== undefined && owner !== signer.id) drop(c, 'third-party')
-      else if (requiresDirectory(volume, signer, c.label)) out.kept.push({ ...c, key: c.destination })
-      else drop(c, 'component')
-    } else {
-      drop(c, 'third-party')
-    }
+    const kind = classify(volume, signer, ownerOf, receipt, c)
+    if (kind === null) out.kept.push({ ...c, key: isDirectoryKey(c.destination) ? c.destination : signer.nodeId })
+    else out.drops.push({ destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), origin: c.originNode, kind })
   }
   return out
+}
+
+/**
+ * The same rules as a filter the decoder applies while it reads the assertion (after the
+ * signature verified), so a claim this node would drop is never built: an assertion of half a
+ * million components for destinations the volume does not care about costs a walk of its
+ * bytes. A tombstone is kept for the signer's custody when that is kept, and for a directory
+ * whose marker the registry records as the signer's (only then can it withdraw anything here).
+ */
+export function scopeFilter (volume: VolumeConfig, signer: NodeRow, ownerOf: OwnerLookup, receipt = false): ComponentFilter<DropKind> {
+  return (c: FilterView): DropKind | null => {
+    if (!c.tombstone || c.destination === signer.nodeId || isNodeId(c.destination)) return classify(volume, signer, ownerOf, receipt, c)
+    return isDirectoryKey(c.destination) && ownerOf(c.destination) === signer.id ? null : 'component'
+  }
 }
 
 /** The registry lookup scoping needs, from the store. */

@@ -12,10 +12,10 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, InvalidSignatureError, UnknownPayloadTypeError } from '../errors.js'
 import { nodeIdFromPublicKey, type NodeId } from '../identity/node-id.js'
 import type { NodeKey } from '../identity/node-key.js'
-import { ED25519_SIGNATURE_BYTES, verifySignature } from '../identity/signing.js'
+import { ED25519_SIGNATURE_BYTES, verifySignatureParts } from '../identity/signing.js'
 import type { Assertion, EnvelopeParts } from './messages.js'
 import { uvarint } from './varint.js'
-import { decodeAssertion, decodeEnvelope, encodeAssertion, encodeEnvelope } from './wire.js'
+import { decodeAssertionFiltered, decodeEnvelope, encodeAssertion, encodeEnvelope, type ComponentFilter, type FilteredComponents } from './wire.js'
 
 export const ASSERTION_DOMAIN = 'cairn-assertion-v2'
 export const ASSERTION_PAYLOAD_TYPE = '/cairn/assertion/2'
@@ -46,7 +46,10 @@ export function sealAssertion (key: NodeKey, assertion: Assertion): Uint8Array {
 
 export interface OpenedAssertion {
   signer: NodeId
+  /** The components the opener's filter kept (all of them without a filter). */
   assertion: Assertion
+  /** What the filter dropped while decoding: a count and the first few (never built otherwise). */
+  filtered: FilteredComponents<string>
   /** The payload bytes the signature covers, as received. */
   payloadBytes: Uint8Array
   /** The whole envelope, as received: what gets stored as proof. */
@@ -70,26 +73,34 @@ export function openSignedEnvelope (envelopeBytes: Uint8Array, domain: Uint8Arra
   } catch (err) {
     throw new InvalidMessageError('public_key', err instanceof Error ? err.message : String(err))
   }
-  if (!verifySignature(parts.publicKey, signingBuffer(domain, parts.payloadType, parts.payload), parts.signature)) {
+  // the signing buffer's parts, hashed in place: a large payload is never copied to verify it
+  const signed = [uvarint(domain.length), domain, uvarint(parts.payloadType.length), parts.payloadType, uvarint(parts.payload.length), parts.payload]
+  if (!verifySignatureParts(parts.publicKey, signed, parts.signature)) {
     throw new InvalidSignatureError(signer)
   }
   return { parts, signer }
 }
 
+/** Dropped components an opened assertion keeps as examples for a report. */
+export const MAX_FILTERED_SAMPLES = 16
+
 /**
  * Opens an envelope: checks its type, verifies the signature over the received payload
- * bytes, decodes and validates the assertion, and checks the signer field names the signing
- * key. Throws only typed errors: UnknownPayloadTypeError, InvalidSignatureError,
+ * bytes, then decodes and validates the assertion — building only the components `filter`
+ * keeps (every component is validated either way) — and checks the signer field names the
+ * signing key. Throws only typed errors: UnknownPayloadTypeError, InvalidSignatureError,
  * InvalidMessageError (with the field), OversizeMessageError.
  */
-export function openAssertion (data: Uint8Array | Uint8ArrayList): OpenedAssertion {
+export function openAssertion (data: Uint8Array | Uint8ArrayList, filter: ComponentFilter<string> | null = null): OpenedAssertion {
   const envelopeBytes = data instanceof Uint8Array ? data : data.subarray()
   const { parts, signer } = openSignedEnvelope(envelopeBytes, DOMAIN_BYTES, PAYLOAD_TYPE_BYTES)
-  const assertion = decodeAssertion(parts.payload)
+  // nothing in the payload is read before the signature over its exact bytes verified
+  const { assertion, filtered } = decodeAssertionFiltered(parts.payload, filter, MAX_FILTERED_SAMPLES)
   if (assertion.signer !== signer) throw new InvalidMessageError('signer', `names ${assertion.signer}, but the envelope is signed by ${signer}`)
   return {
     signer,
     assertion,
+    filtered,
     payloadBytes: parts.payload,
     envelopeBytes,
     envelopeSha256: new Uint8Array(createHash('sha256').update(envelopeBytes).digest())

@@ -14,6 +14,14 @@ export const MAX_DATA_FRAME_BYTES = 1024 * 1024
  * thousand.)
  */
 export const MAX_COMPONENTS_PER_ASSERTION = 524_288
+/** Bytes of a sequence epoch: random per home, changed only by an audited act (DESIGN invariant 9). */
+export const EPOCH_BYTES = 8
+/**
+ * Largest sequence counter (2^53 - 1): decoders refuse a larger one; a node whose counter
+ * reached it refuses to sign (never wraps). One per signed assertion, so it is never reached
+ * by counting.
+ */
+export const MAX_SEQUENCE_COUNTER = Number.MAX_SAFE_INTEGER
 /** Directories one hold request may name in `placed_at`. */
 export const MAX_HOLD_DIRECTORIES = 16
 /** Exceptions (holes) one component may carry; past it the signer caps the claim instead. */

@@ -32,7 +32,10 @@ export interface Tombstone {
 export interface Assertion {
   signer: NodeId
   volume: string
-  seq: number
+  /** The signer's sequence epoch: EPOCH_BYTES random bytes as lowercase hex (DESIGN invariant 9). */
+  epoch: string
+  /** The sequence counter within the epoch: 1..MAX_SEQUENCE_COUNTER, strictly increasing per volume. */
+  counter: number
   issuedAtNs: number
   /** The pusher's run id a receipt answers; null for a plain assertion. */
   receiptFor: number | null

@@ -10,9 +10,9 @@ import { isValidName } from '../names.js'
 import { DIR_KEY_PREFIX, isDirectoryKey } from '../store/destinations.js'
 import { VERIFY_METHODS, type VerifyMethod } from '../verify-method.js'
 import {
-  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_FRAME_BYTES, MAX_NAMES_PER_ASSERTION, MAX_PATH_BYTES,
+  MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_FRAME_BYTES, MAX_PATH_BYTES,
   MAX_PATH_SEGMENT_BYTES, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SANE_TIME_NS, MAX_STATUS_MESSAGE_CHARS,
-  MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS
+  MAX_VOLUME_NAME_CHARS, MAX_WIRE_NAME_CHARS, MIN_SANE_TIME_NS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from './limits.js'
 import {
   FailureReason, Status, type AssertedComponent, type Assertion, type Tombstone, type DurabilityRequest, type DurabilityResponse,
@@ -20,6 +20,8 @@ import {
   type PushResult, type StatusCode
 } from './messages.js'
 import * as pb from './pb/cairn.js'
+import { checkCanonical, checkCanonicalNested, fixed64At, type FieldSpec, type MessageSchema } from './canonical.js'
+import * as schema from './schema.js'
 // the hold section (end of file)
 import { createHash } from 'node:crypto'
 import { MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS, MAX_HOLD_ENTRIES } from './limits.js'
@@ -50,6 +52,21 @@ function checkFrame (data: Bytes, what: string): void {
   if (byteLength(data) > MAX_FRAME_BYTES) throw new OversizeMessageError(what, byteLength(data), MAX_FRAME_BYTES)
 }
 
+function contiguous (data: Bytes): Uint8Array {
+  return data instanceof Uint8Array ? data : data.subarray()
+}
+
+/**
+ * The edge of every decoder: bounded, then canonical (src/protocol/canonical.ts: the bytes are
+ * exactly the re-encoding of what they decode to, every varint within its field's range).
+ */
+function canonicalFrame (data: Bytes, what: string, s: MessageSchema): Uint8Array {
+  checkFrame(data, what)
+  const bytes = contiguous(data)
+  checkCanonical(bytes, s, what)
+  return bytes
+}
+
 function safeInt (value: bigint | number, field: string, min: number): number {
   const n = typeof value === 'bigint' ? (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n ? Number.NaN : Number(value)) : value
   if (!Number.isSafeInteger(n) || n < min) throw new InvalidMessageError(field, `expected a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`)
@@ -62,6 +79,25 @@ function saneTime (value: bigint, field: string, allowZero: boolean): number | n
     throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 2020..2100`)
   }
   return Number(value)
+}
+
+const WORD = 2 ** 32
+const MIN_TIME_WORDS = [MIN_SANE_TIME_NS % WORD, Math.floor(MIN_SANE_TIME_NS / WORD)] as const
+const MAX_TIME_WORDS = [MAX_SANE_TIME_NS % WORD, Math.floor(MAX_SANE_TIME_NS / WORD)] as const
+
+/**
+ * saneTime for a fixed64 read in place (`offset` 0 = absent) of component `component` (-1: the
+ * assertion's issued_at_ns): compares the exact value word by word, no BigInt per component.
+ */
+function saneTimeAt (buf: Uint8Array, offset: number, component: number, allowZero: boolean): number | null {
+  const field = (): string => component < 0 ? 'issued_at_ns' : `components[${component}].verified_at_ns`
+  if (offset === 0) return saneTime(0n, field(), allowZero)
+  const lo = ((buf[offset] as number) | (buf[offset + 1] as number) << 8 | (buf[offset + 2] as number) << 16 | (buf[offset + 3] as number) << 24) >>> 0
+  const hi = ((buf[offset + 4] as number) | (buf[offset + 5] as number) << 8 | (buf[offset + 6] as number) << 16 | (buf[offset + 7] as number) << 24) >>> 0
+  const below = hi < MIN_TIME_WORDS[1] || (hi === MIN_TIME_WORDS[1] && lo < MIN_TIME_WORDS[0])
+  const above = hi > MAX_TIME_WORDS[1] || (hi === MAX_TIME_WORDS[1] && lo >= MAX_TIME_WORDS[0])
+  if (below || above) return saneTime(fixed64At(buf, offset), field(), allowZero)
+  return hi * WORD + lo
 }
 
 /** A timestamp that may be zero (a file's mtime): ns precision beyond 2^53 is not kept. */
@@ -137,13 +173,8 @@ export function encodeEnvelope (parts: EnvelopeParts): Uint8Array {
  * (by envelope hash) would not be unique. The signed payload is never re-encoded.
  */
 export function decodeEnvelope (data: Bytes): EnvelopeParts {
-  checkFrame(data, 'envelope')
-  const bytes = data instanceof Uint8Array ? data : data.subarray()
+  const bytes = canonicalFrame(data, 'envelope', schema.ENVELOPE)
   const e = decodeWith('envelope', () => pb.Envelope.decode(bytes))
-  const canonical = pb.Envelope.encode(e)
-  if (canonical.length !== bytes.length || !canonical.every((b, i) => b === bytes[i])) {
-    throw new InvalidMessageError('envelope', 'not canonically encoded (fields out of order, unknown, repeated or mistyped)')
-  }
   return { publicKey: e.publicKey, payloadType: e.payloadType, payload: e.payload, signature: e.signature }
 }
 
@@ -179,91 +210,284 @@ export function encodeAssertion (a: Assertion): Uint8Array {
   return pb.Assertion.encode({
     signer: a.signer,
     volume: a.volume,
-    seq: a.seq,
     issuedAtNs: BigInt(a.issuedAtNs),
     receiptFor: a.receiptFor ?? 0,
     names,
-    components
+    components,
+    epoch: Uint8Array.from(Buffer.from(a.epoch, 'hex')),
+    counter: a.counter
   })
 }
 
+/** What a component filter sees of one component: the dictionary values it names. */
+export interface FilterView {
+  destination: string
+  owner: NodeId | undefined
+  label: string | undefined
+  /** origin_run 0: a withdrawn claim. */
+  tombstone: boolean
+}
+
+/**
+ * Decides, while decoding, whether a component can matter to the receiver: null keeps it, a
+ * reason drops it (counted, sampled, never built). It sees only dictionary values, so the
+ * decoder asks it once per distinct (destination, owner, label, tombstone).
+ */
+export type ComponentFilter<K extends string> = (c: FilterView) => K | null
+
+export interface FilteredComponents<K extends string> {
+  /** Components (and tombstones) the filter dropped. */
+  count: number
+  /** The first few of them, for a report. */
+  samples: Array<{ destination: string, label?: string, origin: NodeId, kind: K }>
+}
+
+export interface FilteredAssertion<K extends string> {
+  assertion: Assertion
+  filtered: FilteredComponents<K>
+}
+
 export function decodeAssertion (data: Bytes): Assertion {
+  return decodeAssertionFiltered(data, null, 0).assertion
+}
+
+const SINK_SLOTS = 24
+const textDecoder = new TextDecoder()
+
+/**
+ * Decodes and validates an assertion payload in one walk of its bytes (canonical.ts), building
+ * only the components `filter` keeps. Every component is validated the same way whether it is
+ * kept or not, so the verdict on the bytes never depends on the receiver's scope; a dropped
+ * component costs a walk of its bytes and no allocation. Call it only on payload bytes whose
+ * signature was verified.
+ */
+export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: ComponentFilter<K> | null, maxSamples: number): FilteredAssertion<K> {
   checkFrame(data, 'assertion')
-  const w = decodeWith('assertion', () => pb.Assertion.decode(data, {
-    limits: { names: MAX_NAMES_PER_ASSERTION, components: MAX_COMPONENTS_PER_ASSERTION, components$: { exceptions: MAX_EXCEPTIONS_PER_COMPONENT } }
-  }))
-  const signer = nodeIdField(w.signer, 'signer')
-  const volume = volumeName(w.volume, 'volume')
-  const seq = safeInt(w.seq, 'seq', 1)
-  const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
-  const receiptFor = w.receiptFor === 0 ? null : safeInt(w.receiptFor, 'receipt_for', 1)
+  const buf = contiguous(data)
+  const top = new Float64Array(SINK_SLOTS)
+  const nameRanges: number[] = []
+  // [start, end) of each component: at most MAX_COMPONENTS_PER_ASSERTION, each at least 2 bytes
+  const componentRanges = new Int32Array(Math.min(2 * MAX_COMPONENTS_PER_ASSERTION, buf.length + 2))
+  let rangesUsed = 0
+  const hook = (spec: FieldSpec, _index: number, start: number, end: number): boolean => {
+    if (spec.no === 6) {
+      nameRanges.push(start, end)
+      return false
+    }
+    componentRanges[rangesUsed++] = start
+    componentRanges[rangesUsed++] = end
+    return true
+  }
+  checkCanonical(buf, schema.ASSERTION, 'assertion', hook, top)
+  const str = (no: number): string => top[2 * no] === 0 && top[2 * no + 1] === 0 ? '' : textDecoder.decode(buf.subarray(top[2 * no], top[2 * no + 1]))
+
+  const signer = nodeIdField(str(1), 'signer')
+  const volume = volumeName(str(2), 'volume')
+  const counter = top[22] as number
+  if (counter < 1 || counter > MAX_SEQUENCE_COUNTER) throw new InvalidMessageError('counter', `expected 1..${MAX_SEQUENCE_COUNTER}, got ${counter}`)
+  if (top[21] === 0) throw new InvalidMessageError('epoch', `expected ${EPOCH_BYTES} bytes, got none`)
+  const epoch = Buffer.from(buf.buffer, buf.byteOffset + (top[20] as number), EPOCH_BYTES).toString('hex')
+  const issuedAtNs = saneTimeAt(buf, top[8] as number, -1, false) as number
+  const receiptFor = top[10] === 0 ? null : (top[10] as number)
 
   // The dictionary: each entry validated once; whether it may be an origin is decided per use.
   const seen = new Set<string>()
-  const names = w.names.map((n, i) => {
-    const field = `names[${i}]`
+  const names: string[] = []
+  for (let k = 0; k < nameRanges.length; k += 2) {
+    const n = textDecoder.decode(buf.subarray(nameRanges[k], nameRanges[k + 1]))
+    const field = `names[${k / 2}]`
     if (seen.has(n)) throw new InvalidMessageError(field, 'duplicate dictionary entry')
     seen.add(n)
-    return dictionaryEntry(n, field)
-  })
-  const originOk = new Map<number, NodeId>()
-  const nameAt = (i: number, field: string): string => {
-    const n = names[i]
-    if (n === undefined) throw new InvalidMessageError(field, `index ${i} is outside the ${names.length}-entry name dictionary`)
+    names.push(dictionaryEntry(n, field))
+  }
+  // field names are built only for an error: `components[${i}]${suffix}`
+  const cf = (i: number, suffix: string): string => `components[${i}]${suffix}`
+  const nameAt = (index: number, i: number, suffix: string): string => {
+    const n = names[index]
+    if (n === undefined) throw new InvalidMessageError(cf(i, suffix), `index ${index} is outside the ${names.length}-entry name dictionary`)
     return n
   }
-  const originAt = (i: number, field: string): NodeId => {
-    const cached = originOk.get(i)
+  // per dictionary index, once checked: as an origin or owner node id, as a label
+  const originOk: Array<NodeId | undefined> = new Array<NodeId | undefined>(names.length)
+  const originAt = (index: number, i: number, suffix: string): NodeId => {
+    const cached = originOk[index]
     if (cached !== undefined) return cached
-    const id = nodeIdField(nameAt(i, field), field)
-    originOk.set(i, id)
+    const id = nodeIdField(nameAt(index, i, suffix), cf(i, suffix))
+    originOk[index] = id
     return id
   }
+  const labelOk: Array<string | undefined> = new Array<string | undefined>(names.length)
+  const labelAt = (index: number, i: number): string => {
+    const cached = labelOk[index]
+    if (cached !== undefined) return cached
+    const label = labelField(nameAt(index, i, '.label'), cf(i, '.label'))
+    labelOk[index] = label
+    return label
+  }
+  // per dictionary index: 0 unchecked, 1 a node id, 2 a directory key
+  const destinationKind = new Uint8Array(names.length)
+  const destinationAt = (index: number, i: number): string => {
+    const destination = nameAt(index, i, '.destination')
+    if (destinationKind[index] !== 0) return destination
+    if (isValidName(destination)) throw new InvalidMessageError(cf(i, '.destination'), `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
+    destinationKind[index] = isDirectoryKey(destination) ? 2 : 1
+    return destination
+  }
+  const methodAt = (code: number, i: number): VerifyMethod | null => code === 0 ? null : VERIFY_METHODS[code - 1] ?? methodFromCode(code, cf(i, '.verify_method'))
 
-  const keys = new Set<string>()
+  // one bit per (destination, origin) pair: a second component for a pair is refused
+  const n = names.length
+  const pairs = rangesUsed === 0 ? new Uint8Array(0) : new Uint8Array(Math.ceil((n * n) / 8))
+  const verdicts = new Map<number, K | null>()
+  const seenKey = new Float64Array(n)
+  const seenVerdict: Array<K | null> = new Array<K | null>(n).fill(null)
+  const filtered: FilteredComponents<K> = { count: 0, samples: [] }
   const components: AssertedComponent[] = []
   const tombstones: Tombstone[] = []
+  const c = new Float64Array(SINK_SLOTS)
   let exceptionCount = 0
-  w.components.forEach((c, i) => {
-    const destination = nameAt(c.destination, `components[${i}].destination`)
-    if (isValidName(destination)) throw new InvalidMessageError(`components[${i}].destination`, `${JSON.stringify(destination)} is a label, not a destination key (a node id or "dir:<marker id>")`)
-    const originNode = originAt(c.originNode, `components[${i}].origin_node`)
-    const key = `${c.destination}:${c.originNode}`
-    if (keys.has(key)) throw new InvalidMessageError(`components[${i}]`, 'a second component for the same destination and origin')
-    keys.add(key)
-    if (c.originRun === 0) {
-      if (c.verifyMethod !== 0 || c.verifiedAtNs !== 0n || c.exceptions.length > 0 || c.floorRun !== 0 || c.label !== 0 || c.owner !== 0) throw new InvalidMessageError(`components[${i}]`, 'a tombstone (origin_run 0) carries nothing else')
+  for (let k = 0; k < rangesUsed; k += 2) {
+    const i = k / 2
+    const start = componentRanges[k] as number
+    const end = componentRanges[k + 1] as number
+    c.fill(0)
+    checkCanonicalNested(buf, schema.COMPONENT, 'components', i, start, end, c)
+    const d = c[2] as number
+    const o = c[4] as number
+    const destination = destinationAt(d, i)
+    const originNode = originAt(o, i, '.origin_node')
+    const pair = d * n + o
+    const byte = pairs[pair >> 3] as number
+    if ((byte & (1 << (pair & 7))) !== 0) throw new InvalidMessageError(cf(i, ''), 'a second component for the same destination and origin')
+    pairs[pair >> 3] = byte | (1 << (pair & 7))
+    const originRun = c[6] as number
+    const exceptionsSent = c[12] as number
+    const labelRef = c[16] as number
+    const ownerRef = c[18] as number
+    let label: string | undefined
+    let owner: NodeId | undefined
+    if (originRun === 0) {
+      if (c[8] !== 0 || c[10] !== 0 || exceptionsSent > 0 || c[14] !== 0 || labelRef !== 0 || ownerRef !== 0) throw new InvalidMessageError(cf(i, ''), 'a tombstone (origin_run 0) carries nothing else')
+    } else {
+      const floorRun = c[14] === 0 ? 1 : c[14] as number
+      if (floorRun > originRun) throw new InvalidMessageError(cf(i, '.floor_run'), `${floorRun} is above the component's origin_run ${originRun}`)
+      exceptionCount += exceptionsSent
+      if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(cf(i, '.exceptions'), `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
+      const directory = destinationKind[d] === 2
+      if (directory !== (labelRef !== 0) || directory !== (ownerRef !== 0)) {
+        throw new InvalidMessageError(cf(i, ''), directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
+      }
+      if (directory) {
+        label = labelAt(labelRef - 1, i)
+        owner = originAt(ownerRef - 1, i, '.owner')
+      }
+    }
+    const tombstone = originRun === 0
+    let kind: K | null = null
+    if (filter !== null) {
+      // the filter sees dictionary values only: ask it once per (destination, label, owner, tombstone)
+      const key = (labelRef * (n + 1) + ownerRef) * 2 + (tombstone ? 1 : 0)
+      if (seenKey[d] === key + 1) {
+        kind = seenVerdict[d] as K | null
+      } else {
+        const mapKey = d * 2 ** 28 + key
+        const cached = verdicts.get(mapKey)
+        kind = cached !== undefined ? cached : filter({ destination, owner, label, tombstone })
+        if (cached === undefined) verdicts.set(mapKey, kind)
+        seenKey[d] = key + 1
+        seenVerdict[d] = kind
+      }
+    }
+    // a dropped component is still validated in full (the verdict never depends on scope)
+    const exceptions = exceptionsSent === 0 ? null : decodeExceptions(buf, start, end, i, originRun)
+    if (kind !== null) {
+      filtered.count++
+      if (filtered.samples.length < maxSamples) filtered.samples.push({ destination, ...(label === undefined ? {} : { label }), origin: originNode, kind })
+      if (!tombstone) {
+        methodAt(c[8] as number, i)
+        if (c[10] !== 0) saneTimeAt(buf, c[10] as number, i, true)
+      }
+      continue
+    }
+    if (tombstone) {
       tombstones.push({ destination, originNode })
-      return
+      continue
     }
-    const originRun = safeInt(c.originRun, `components[${i}].origin_run`, 1)
-    const floorRun = c.floorRun === 0 ? 1 : safeInt(c.floorRun, `components[${i}].floor_run`, 1)
-    if (floorRun > originRun) throw new InvalidMessageError(`components[${i}].floor_run`, `${floorRun} is above the component's origin_run ${originRun}`)
-    exceptionCount += c.exceptions.length
-    if (c.exceptions.length > MAX_EXCEPTIONS_PER_COMPONENT) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_COMPONENT} exceptions`)
-    if (exceptionCount > MAX_EXCEPTIONS_PER_ASSERTION) throw new InvalidMessageError(`components[${i}].exceptions`, `more than ${MAX_EXCEPTIONS_PER_ASSERTION} exceptions in one assertion`)
-    const exceptions = c.exceptions.map((e, j) => {
-      const field = `components[${i}].exceptions[${j}]`
-      const run = safeInt(e.originRun, `${field}.origin_run`, 1)
-      if (run > originRun) throw new InvalidMessageError(`${field}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
-      return { path: checkPlanPath(e.path, `${field}.path`), run }
-    })
-    const directory = isDirectoryKey(destination)
-    if (directory !== (c.label !== 0) || directory !== (c.owner !== 0)) {
-      throw new InvalidMessageError(`components[${i}]`, directory ? 'a directory component carries its label and owner' : 'a node-id component carries no label or owner')
-    }
+    const floorRun = c[14] === 0 ? 1 : c[14] as number
     components.push({
       destination,
-      ...(directory ? { label: labelField(nameAt(c.label - 1, `components[${i}].label`), `components[${i}].label`), owner: originAt(c.owner - 1, `components[${i}].owner`) } : {}),
+      ...(owner === undefined ? {} : { label, owner }),
       originNode,
       originRun,
-      verifyMethod: methodFromCode(c.verifyMethod, `components[${i}].verify_method`),
-      verifiedAtNs: saneTime(c.verifiedAtNs, `components[${i}].verified_at_ns`, true),
-      exceptions,
+      verifyMethod: methodAt(c[8] as number, i),
+      verifiedAtNs: saneTimeAt(buf, c[10] as number, i, true),
+      exceptions: exceptions ?? [],
       ...(floorRun > 1 ? { floorRun } : {})
     })
-  })
-  return { signer, volume, seq, issuedAtNs, receiptFor, components, tombstones }
+  }
+  return { assertion: { signer, volume, epoch, counter, issuedAtNs, receiptFor, components, tombstones }, filtered }
+}
+
+/** The exceptions of component `i` (its bytes already walked), validated against its origin_run. */
+/** Reads a varint of bytes already walked (canonical, in range). */
+function walkedVarint (buf: Uint8Array, pos: number): [value: number, next: number] {
+  let value = 0
+  let mul = 1
+  let b = 0
+  do {
+    b = buf[pos++] as number
+    value += (b & 0x7f) * mul
+    mul *= 128
+  } while ((b & 0x80) !== 0)
+  return [value, pos]
+}
+
+/**
+ * The exceptions of component `i`, from its bytes already walked (so well-formed and
+ * canonical), validated against its origin_run. Paths are decoded natively (protons' UTF-8
+ * reader is several times slower on the long paths a maximal assertion carries).
+ */
+function decodeExceptions (buf: Uint8Array, start: number, end: number, i: number, originRun: number): Array<{ path: string, run: number }> {
+  const out: Array<{ path: string, run: number }> = []
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  let pos = start
+  while (pos < end) {
+    const [tag, afterTag] = walkedVarint(buf, pos)
+    pos = afterTag
+    const wireType = tag % 8
+    if (wireType === 0) {
+      pos = walkedVarint(buf, pos)[1]
+      continue
+    }
+    if (wireType === 1) {
+      pos += 8
+      continue
+    }
+    const [length, body] = walkedVarint(buf, pos)
+    pos = body + length
+    if (Math.floor(tag / 8) !== 6) continue
+    // an Exception: path (1), origin_run (2); both absent mean '' and 0
+    let path = ''
+    let run = 0
+    let q = body
+    while (q < pos) {
+      const [t, afterT] = walkedVarint(buf, q)
+      if (t === 10) {
+        const [len, s] = walkedVarint(buf, afterT)
+        path = bytes.toString('utf8', s, s + len)
+        q = s + len
+      } else {
+        const [v, next] = walkedVarint(buf, afterT)
+        run = v
+        q = next
+      }
+    }
+    const field = (): string => `components[${i}].exceptions[${out.length}]`
+    if (run < 1) throw new InvalidMessageError(`${field()}.origin_run`, `expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got ${run}`)
+    if (run > originRun) throw new InvalidMessageError(`${field()}.origin_run`, `${run} is above the component's origin_run ${originRun}`)
+    out.push({ path: checkPlanPath(path, `${field()}.path`), run })
+  }
+  return out
 }
 
 // ---- /cairn/durability/1.0.0 ---------------------------------------------------------------
@@ -273,8 +497,8 @@ export function encodeDurabilityRequest (r: DurabilityRequest): Uint8Array {
 }
 
 export function decodeDurabilityRequest (data: Bytes): DurabilityRequest {
-  checkFrame(data, 'durability request')
-  const w = decodeWith('durability request', () => pb.DurabilityRequest.decode(data))
+  const bytes = canonicalFrame(data, 'durability request', schema.DURABILITY_REQUEST)
+  const w = decodeWith('durability request', () => pb.DurabilityRequest.decode(bytes))
   return { volume: volumeName(w.volume, 'volume') }
 }
 
@@ -283,8 +507,8 @@ export function encodeDurabilityResponse (r: DurabilityResponse): Uint8Array {
 }
 
 export function decodeDurabilityResponse (data: Bytes): DurabilityResponse {
-  checkFrame(data, 'durability response')
-  const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(data))
+  const bytes = canonicalFrame(data, 'durability response', schema.DURABILITY_RESPONSE)
+  const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(bytes))
   const status = statusField(w.status, 'status')
   return { status, envelope: w.envelope.length === 0 ? null : w.envelope, message: message(w.message) }
 }
@@ -296,8 +520,8 @@ export function encodePushOffer (o: PushOffer): Uint8Array {
 }
 
 export function decodePushOffer (data: Bytes): PushOffer {
-  checkFrame(data, 'push offer')
-  const w = decodeWith('push offer', () => pb.PushOffer.decode(data, { limits: { origins: MAX_PUSH_ORIGINS } }))
+  const bytes = canonicalFrame(data, 'push offer', schema.PUSH_OFFER)
+  const w = decodeWith('push offer', () => pb.PushOffer.decode(bytes, { limits: { origins: MAX_PUSH_ORIGINS } }))
   if (w.entries > MAX_PLAN_ENTRIES) throw new InvalidMessageError('entries', `more than ${MAX_PLAN_ENTRIES} plan entries`)
   return {
     volume: volumeName(w.volume, 'volume'),
@@ -342,8 +566,8 @@ export function encodePlanChunk (c: PlanChunk): Uint8Array {
 }
 
 export function decodePlanChunk (data: Bytes, originCount: number): PlanChunk {
-  checkFrame(data, 'plan chunk')
-  const w = decodeWith('plan chunk', () => pb.PlanChunk.decode(data, { limits: { entries: MAX_PLAN_CHUNK_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'plan chunk', schema.PLAN_CHUNK)
+  const w = decodeWith('plan chunk', () => pb.PlanChunk.decode(bytes, { limits: { entries: MAX_PLAN_CHUNK_ENTRIES } }))
   const entries: PlanEntry[] = w.entries.map((e, i) => {
     const field = `entries[${i}]`
     if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
@@ -367,8 +591,8 @@ export function encodePlanReply (r: PlanReply): Uint8Array {
 }
 
 export function decodePlanReply (data: Bytes, planEntries: number): PlanReply {
-  checkFrame(data, 'plan reply')
-  const w = decodeWith('plan reply', () => pb.PlanReply.decode(data, { limits: { need: MAX_PLAN_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'plan reply', schema.PLAN_REPLY)
+  const w = decodeWith('plan reply', () => pb.PlanReply.decode(bytes, { limits: { need: MAX_PLAN_ENTRIES } }))
   let previous = -1
   w.need.forEach((n, i) => {
     if (n <= previous || n >= planEntries) throw new InvalidMessageError(`need[${i}]`, 'indexes must be strictly increasing plan entry numbers')
@@ -391,8 +615,8 @@ export function encodePushResult (r: PushResult): Uint8Array {
 }
 
 export function decodePushResult (data: Bytes, planEntries: number): PushResult {
-  checkFrame(data, 'push result')
-  const w = decodeWith('push result', () => pb.PushResult.decode(data, { limits: { failures: MAX_PLAN_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'push result', schema.PUSH_RESULT)
+  const w = decodeWith('push result', () => pb.PushResult.decode(bytes, { limits: { failures: MAX_PLAN_ENTRIES } }))
   const failures: FileFailure[] = w.failures.map((f, i) => {
     if (f.entry >= planEntries) throw new InvalidMessageError(`failures[${i}].entry`, 'not a plan entry')
     if (!FAILURE_REASONS.has(f.reason)) throw new InvalidMessageError(`failures[${i}].reason`, `unknown reason code ${f.reason}`)
@@ -448,8 +672,8 @@ export function encodeHoldRequest (r: HoldRequest): Uint8Array {
 
 /** A hold request, validated: volume name, 1..MAX_HOLD_DURATION_MS, the nonce, bounded entries with plan paths, no path twice. */
 export function decodeHoldRequest (data: Bytes): HoldRequest {
-  checkFrame(data, 'hold request')
-  const w = decodeWith('hold request', () => pb.HoldRequest.decode(data, { limits: { entries: MAX_HOLD_ENTRIES, placedAt: MAX_HOLD_DIRECTORIES } }))
+  const bytes = canonicalFrame(data, 'hold request', schema.HOLD_REQUEST)
+  const w = decodeWith('hold request', () => pb.HoldRequest.decode(bytes, { limits: { entries: MAX_HOLD_ENTRIES, placedAt: MAX_HOLD_DIRECTORIES } }))
   const volume = volumeName(w.volume, 'volume')
   const durationMs = safeInt(w.durationMs, 'duration_ms', 1)
   if (durationMs > MAX_HOLD_DURATION_MS) throw new InvalidMessageError('duration_ms', `longer than ${MAX_HOLD_DURATION_MS} ms`)
@@ -481,8 +705,8 @@ export function encodeHoldResponse (r: HoldResponse): Uint8Array {
 
 /** A hold response to a request of `requested` entries: refusals strictly increasing, known reasons. */
 export function decodeHoldResponse (data: Bytes, requested: number): HoldResponse {
-  checkFrame(data, 'hold response')
-  const w = decodeWith('hold response', () => pb.HoldResponse.decode(data, { limits: { refused: MAX_HOLD_ENTRIES } }))
+  const bytes = canonicalFrame(data, 'hold response', schema.HOLD_RESPONSE)
+  const w = decodeWith('hold response', () => pb.HoldResponse.decode(bytes, { limits: { refused: MAX_HOLD_ENTRIES } }))
   let previous = -1
   const refused: HoldRefusal[] = w.refused.map((x, i) => {
     if (x.entry <= previous || x.entry >= requested) throw new InvalidMessageError(`refused[${i}].entry`, 'indexes must be strictly increasing request entry numbers')
@@ -508,8 +732,8 @@ export function encodeHold (h: Hold): Uint8Array {
 
 /** A signed Hold's payload, validated field by field (its meaning is checked by the requester). */
 export function decodeHold (data: Bytes): Hold {
-  checkFrame(data, 'hold')
-  const w = decodeWith('hold', () => pb.Hold.decode(data))
+  const bytes = canonicalFrame(data, 'hold', schema.HOLD)
+  const w = decodeWith('hold', () => pb.Hold.decode(bytes))
   const issuedAtNs = saneTime(w.issuedAtNs, 'issued_at_ns', false) as number
   const expiresAtNs = saneTime(w.expiresAtNs, 'expires_at_ns', false) as number
   if (expiresAtNs <= issuedAtNs) throw new InvalidMessageError('expires_at_ns', 'not after issued_at_ns')

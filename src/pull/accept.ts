@@ -4,18 +4,20 @@
  *  1. `verifyAssertion` — no writes. The signature verifies over the received bytes; the
  *     signer is an enrolled, non-revoked peer; it is the node the context expects (the peer on
  *     the other end of the authenticated connection, or the push target for a receipt); the
- *     volume and receipt_for match the request; the sequence is higher than the last one
- *     accepted from that signer for that volume (an identical re-send is a no-op).
+ *     volume and receipt_for match the request; the sequence is in the epoch pinned for the
+ *     signer (another epoch is EpochChangedError: re-enroll it) and its counter is higher than
+ *     the last one accepted from that signer for that volume (an identical re-send is a no-op).
  *  2. `recordAssertion` — one transaction: re-checks revocation and the watermark (so racing
  *     pulls and a revoke that lands mid-pull both win), creates rows for new origin nodes,
  *     stores the envelope when it changes the live vector, and replaces the signer's whole
  *     set of components (a lower or absent one is a retraction, never a refused rewind).
  */
-import { AssertionContextError, PeerRevokedError, ReplayedAssertionError, SignerMismatchError, UnknownSignerError } from '../errors.js'
+import { AssertionContextError, EpochChangedError, PeerRevokedError, ReplayedAssertionError, SignerMismatchError, UnknownSignerError } from '../errors.js'
 import type { NodeId } from '../identity/node-id.js'
 import { openAssertion, type OpenedAssertion } from '../protocol/envelope.js'
 import type { ScopedComponent } from '../evidence/scope.js'
 import type { AssertedComponent } from '../protocol/messages.js'
+import type { ComponentFilter } from '../protocol/wire.js'
 import { isDirectoryKey } from '../store/destinations.js'
 import type { Store } from '../store/store.js'
 import { cappedVerifiedAt, type ClaimWrite, type ReplaceResult } from '../store/vector.js'
@@ -27,6 +29,8 @@ export interface AcceptContext {
   volume: string
   /** For a receipt, the pusher's run id it must answer; null for a pulled assertion. */
   receiptFor: number | null
+  /** Drops components while decoding (the receiver's scope, src/evidence/scope.ts `scopeFilter`). */
+  filter?: ComponentFilter<string>
 }
 
 export interface VerifiedAssertion {
@@ -37,7 +41,7 @@ export interface VerifiedAssertion {
 }
 
 export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: AcceptContext): VerifiedAssertion {
-  const opened = openAssertion(envelope)
+  const opened = openAssertion(envelope, ctx.filter ?? null)
   const node = store.nodes.byNodeId(opened.signer)
   if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new UnknownSignerError(opened.signer)
   if (node.revokedAtNs !== null) throw new PeerRevokedError(node.nodeId, node.revokedAtNs)
@@ -45,8 +49,11 @@ export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: Accept
   const a = opened.assertion
   if (a.volume !== ctx.volume) throw new AssertionContextError('volume', a.volume, ctx.volume)
   if (a.receiptFor !== ctx.receiptFor) throw new AssertionContextError('receipt_for', String(a.receiptFor), String(ctx.receiptFor))
-  const seq = store.assertions.checkSeq(node.id, a.volume, a.seq, opened.envelopeSha256)
-  if (typeof seq === 'object') throw new ReplayedAssertionError(opened.signer, a.volume, a.seq, seq.replayedAfter)
+  const seq = store.assertions.checkSeq(node.id, a.volume, a, opened.envelopeSha256)
+  if (typeof seq === 'object') {
+    if ('pinnedEpoch' in seq) throw new EpochChangedError(opened.signer, a.volume, seq.pinnedEpoch, a.epoch)
+    throw new ReplayedAssertionError(opened.signer, a.volume, a.counter, seq.replayedAfter)
+  }
   return { opened, signerRowId: node.id, duplicate: seq === 'duplicate' }
 }
 
@@ -93,7 +100,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
       // An identical re-send of the last accepted assertion: nothing to do.
       return { merge: { applied: init.components.length, changed: 0, retracted: 0, notOwned: 0 }, assertionId: null, ownerRaceDrops: 0 }
     }
-    store.assertions.advanceWatermark(verified.signerRowId, verified.opened.signer, a.volume, a.seq, verified.opened.envelopeSha256)
+    store.assertions.advanceWatermark(verified.signerRowId, verified.opened.signer, a.volume, a, verified.opened.envelopeSha256)
     const originRow = new Map<string, number>()
     const rowOf = (id: NodeId): number => {
       let row = originRow.get(id)
@@ -118,7 +125,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
     }))
     const changes = store.vector.previewReplace(init.volumeId, verified.signerRowId, claims)
     const assertionId = changes > 0
-      ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a.seq, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
+      ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
       : null
     const merge = store.vector.replaceFromSource(init.volumeId, verified.signerRowId, claims, assertionId, init.runId)
     return { merge, assertionId, ownerRaceDrops: init.components.length - mine.length }

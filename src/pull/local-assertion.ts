@@ -58,7 +58,7 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
   return {
     signer,
     volume,
-    seq: store.assertions.nextLocalSeq(volume),
+    ...store.assertions.nextLocalSeq(volume),
     issuedAtNs: store.clock.nowNs(),
     receiptFor: init.receiptFor ?? null,
     components,

@@ -11,7 +11,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError, PeerStatusError, TooManyOriginsError, UnknownVolumeError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { scopeAssertion, storeOwnerLookup, type DropKind } from '../evidence/scope.js'
+import { scopeAssertion, scopeFilter, storeOwnerLookup, type DropKind } from '../evidence/scope.js'
 import { MAX_NEW_ORIGINS_PER_PULL } from '../protocol/limits.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -95,11 +95,16 @@ export function applyPulledEnvelope (init: PulledEnvelopeInit): PullCounts {
   const { store, peer } = init
   const peerLabel = peer.name ?? peer.nodeId
   const counts: PullCounts = { fetched: 0, applied: 0, changed: 0, retracted: 0, dropped: 0, rewinds: [], rewound: 0, drops: [], assertionId: null }
-  const verified = verifyAssertion(store, init.envelope, { expectedSigner: peer.nodeId, volume: init.volume.name, receiptFor: null })
+  const ownerOf = storeOwnerLookup(store)
+  // scoped while decoding: a claim this node would drop is counted, never built (invariant 8)
+  const verified = verifyAssertion(store, init.envelope, { expectedSigner: peer.nodeId, volume: init.volume.name, receiptFor: null, filter: scopeFilter(init.volume, peer, ownerOf) })
   const a = verified.opened.assertion
-  counts.fetched = a.components.length + a.tombstones.length
-  const scoped = scopeAssertion(init.volume, peer, a.components, storeOwnerLookup(store))
-  for (const d of scoped.drops) {
+  const filtered = verified.opened.filtered
+  counts.fetched = a.components.length + a.tombstones.length + filtered.count
+  const scoped = scopeAssertion(init.volume, peer, a.components, ownerOf)
+  const samples = filtered.samples as Array<{ destination: string, label?: string, origin: string, kind: DropKind }>
+  counts.dropped += filtered.count - samples.length
+  for (const d of [...samples, ...scoped.drops]) {
     counts.dropped++
     if (counts.drops.length < MAX_DROP_SAMPLES) counts.drops.push({ destination: d.label === undefined ? label(store, d.destination) : `${d.label} (${peerLabel}'s, ${d.destination})`, origin: label(store, d.origin), kind: d.kind })
   }

@@ -26,7 +26,7 @@ import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_CHUNK_ENTRIES, PUSH_FIN
 import { FailureReason, Status, statusName, type FailureReasonCode, type PlanEntry } from '../protocol/messages.js'
 import { decodePlanReply, decodePushResult, encodePlanChunk, encodePushOffer } from '../protocol/wire.js'
 import { claimCovers } from '../evidence/claims.js'
-import { scopeAssertion, storeOwnerLookup } from '../evidence/scope.js'
+import { scopeAssertion, scopeFilter, storeOwnerLookup } from '../evidence/scope.js'
 import { recordAssertion, verifyAssertion } from '../pull/accept.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
@@ -152,8 +152,9 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
 
   if (receiptBytes === null) return finish('failed', `${label} sent no receipt`)
   try {
-    const verified = verifyAssertion(store, receiptBytes, { expectedSigner: peer.nodeId, volume: volume.name, receiptFor: run.id })
-    const scoped = scopeAssertion(volume, peer, verified.opened.assertion.components, storeOwnerLookup(store), true)
+    const ownerOf = storeOwnerLookup(store)
+    const verified = verifyAssertion(store, receiptBytes, { expectedSigner: peer.nodeId, volume: volume.name, receiptFor: run.id, filter: scopeFilter(volume, peer, ownerOf, true) })
+    const scoped = scopeAssertion(volume, peer, verified.opened.assertion.components, ownerOf, true)
     const recorded = recordAssertion(store, verified, { volumeId: volRow.id, runId: run.id, components: scoped.kept })
     // per path: what the peer accepted (its custody is about exactly these versions)
     const custody = new Map(scoped.kept.filter(c => c.key === peer.nodeId).map(c => [c.originNode, c]))

@@ -7,8 +7,15 @@
  *    key is refused from then on (connection gate, assertions, receipts).
  *  - resetDestination: a destination the operator re-established. Drops every live component
  *    and freshness row for it (whoever asserted them) and forgets its identity marker.
+ *
+ * And the one audited act that lets a key back in: reEnrollSigner trusts a revoked peer again
+ * and resets its sequence watermarks (DESIGN invariant 9), so a rebuilt node (a new epoch) or a
+ * key pinned by one huge counter is recovered; it restores no evidence.
  */
+import { crashPoint } from '../crash-point.js'
 import { CairnError } from '../errors.js'
+import type { NodeId } from '../identity/node-id.js'
+import type { NodeRow } from './nodes.js'
 import type { Store } from './store.js'
 
 export class PeerAlreadyRevokedError extends CairnError {
@@ -67,6 +74,36 @@ export function resetDestination (store: Store, destination: string): ResetResul
       detail: { components_dropped: counts.components, freshness_dropped: counts.freshness, marker_forgotten: marker, key: row?.key ?? null }
     })
     return { runId: run.id, components: counts.components, freshness: counts.freshness, markerForgotten: marker }
+  })
+  return tx.immediate()
+}
+
+export interface ReEnrollResult {
+  row: NodeRow
+  runId: number
+  /** Sequence watermarks of the signer that were reset (its next assertion pins its epoch afresh). */
+  watermarksReset: number
+}
+
+/**
+ * Enrolls a peer in one transaction, recorded as an `enroll` run. With `reEnroll` and a
+ * revoked node id it trusts that node again (the operator's `peer add --re-enroll`) and resets
+ * every sequence watermark of it, audited by a `sequence_resets` row in the run: the only way a
+ * watermark is removed. Nothing it asserted before comes back.
+ */
+export function enrollSigner (store: Store, nodeId: NodeId, name: string, addrs: string[], reEnroll: boolean): ReEnrollResult {
+  const tx = store.db.transaction((): ReEnrollResult => {
+    const existing = store.nodes.byNodeId(nodeId)
+    const again = reEnroll && existing?.revokedAtNs != null
+    const row = again ? store.nodes.reEnrollPeer(nodeId, name, addrs) : store.nodes.enrollPeer(nodeId, name, addrs)
+    const run = store.runs.begin({ kind: 'enroll', peerNodeId: row.id, detail: { name, re_enroll: again } })
+    let watermarksReset = 0
+    if (again) {
+      crashPoint('enroll:reset-watermarks')
+      watermarksReset = store.assertions.resetSigner(row.id, run.id)
+    }
+    store.runs.finish(run.id, 'success', again ? { detail: { watermarks_reset: watermarksReset } } : {})
+    return { row, runId: run.id, watermarksReset }
   })
   return tx.immediate()
 }

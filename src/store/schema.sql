@@ -1,15 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 10
-
-CREATE TABLE assertion_watermarks (
-  signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
-  volume          TEXT NOT NULL CHECK (length(volume) BETWEEN 1 AND 64),
-  seq             INTEGER NOT NULL CHECK (seq > 0),
-  envelope_sha256 BLOB NOT NULL CHECK (length(envelope_sha256) = 32),
-  accepted_at_ns  INTEGER NOT NULL,
-  PRIMARY KEY (signer_node_id, volume)
-) STRICT;
+-- user_version = 11
 
 CREATE TABLE assertions (
   id              INTEGER PRIMARY KEY,
@@ -21,7 +12,7 @@ CREATE TABLE assertions (
   receipt_for     INTEGER CHECK (receipt_for IS NULL OR receipt_for > 0),
   envelope        BLOB NOT NULL,
   envelope_sha256 BLOB NOT NULL CHECK (length(envelope_sha256) = 32),
-  received_at_ns  INTEGER NOT NULL,
+  received_at_ns  INTEGER NOT NULL, epoch TEXT CHECK (epoch IS NULL OR (length(epoch) = 16 AND epoch NOT GLOB '*[^0-9a-f]*')), counter INTEGER CHECK (counter IS NULL OR counter BETWEEN 1 AND 9007199254740991),
   UNIQUE (signer_node_id, volume, seq)
 ) STRICT;
 
@@ -76,9 +67,15 @@ CREATE TABLE holds (
   CHECK ((kind = 'intent') = (peer_node_id IS NULL))
 ) STRICT;
 
-CREATE TABLE local_seqs (
-  volume TEXT PRIMARY KEY CHECK (length(volume) BETWEEN 1 AND 64),
-  seq    INTEGER NOT NULL CHECK (seq > 0)
+CREATE TABLE local_counters (
+  volume  TEXT PRIMARY KEY CHECK (length(volume) BETWEEN 1 AND 64),
+  counter INTEGER NOT NULL CHECK (counter BETWEEN 1 AND 9007199254740991)
+) STRICT;
+
+CREATE TABLE local_epoch (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch         TEXT NOT NULL CHECK (length(epoch) = 16 AND epoch NOT GLOB '*[^0-9a-f]*'),
+  created_at_ns INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE nodes (
@@ -170,6 +167,24 @@ CREATE TABLE schema_migrations (
   version       INTEGER PRIMARY KEY,
   applied_at_ns INTEGER NOT NULL,
   app_version   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE sequence_resets (
+  id                 INTEGER PRIMARY KEY,
+  signer_node_id     INTEGER NOT NULL REFERENCES nodes(id),
+  run_id             INTEGER NOT NULL REFERENCES runs(id),
+  watermarks_cleared INTEGER NOT NULL CHECK (watermarks_cleared >= 0),
+  at_ns              INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sequence_watermarks (
+  signer_node_id  INTEGER NOT NULL REFERENCES nodes(id),
+  volume          TEXT NOT NULL CHECK (length(volume) BETWEEN 1 AND 64),
+  epoch           TEXT CHECK (epoch IS NULL OR (length(epoch) = 16 AND epoch NOT GLOB '*[^0-9a-f]*')),
+  counter         INTEGER NOT NULL CHECK (counter BETWEEN 1 AND 9007199254740991),
+  envelope_sha256 BLOB NOT NULL CHECK (length(envelope_sha256) = 32),
+  accepted_at_ns  INTEGER NOT NULL,
+  PRIMARY KEY (signer_node_id, volume)
 ) STRICT;
 
 CREATE TABLE unlink_journal (
@@ -312,17 +327,6 @@ CREATE UNIQUE INDEX uniq_receive_conflicts_pusher_path ON receive_conflicts(volu
 
 CREATE UNIQUE INDEX uniq_volumes_marker_id ON volumes(marker_id) WHERE marker_id IS NOT NULL;
 
-CREATE TRIGGER assertion_watermarks_monotone BEFORE UPDATE OF seq ON assertion_watermarks
-WHEN NEW.seq <= OLD.seq
-BEGIN
-  SELECT RAISE(ABORT, 'assertion_watermarks: a sequence only moves forward');
-END;
-
-CREATE TRIGGER assertion_watermarks_no_delete BEFORE DELETE ON assertion_watermarks
-BEGIN
-  SELECT RAISE(ABORT, 'assertion_watermarks: rows are never deleted');
-END;
-
 CREATE TRIGGER assertions_no_delete BEFORE DELETE ON assertions
 BEGIN
   SELECT RAISE(ABORT, 'assertions: insert-only');
@@ -389,10 +393,25 @@ BEGIN
   SELECT RAISE(ABORT, 'files: a superseded row is history and never changes');
 END;
 
-CREATE TRIGGER local_seqs_monotone BEFORE UPDATE OF seq ON local_seqs
-WHEN NEW.seq <= OLD.seq
+CREATE TRIGGER local_counters_monotone BEFORE UPDATE OF counter ON local_counters
+WHEN NEW.counter <= OLD.counter
 BEGIN
-  SELECT RAISE(ABORT, 'local_seqs: a sequence only moves forward');
+  SELECT RAISE(ABORT, 'local_counters: a counter only moves forward');
+END;
+
+CREATE TRIGGER local_counters_no_delete BEFORE DELETE ON local_counters
+BEGIN
+  SELECT RAISE(ABORT, 'local_counters: rows are never deleted');
+END;
+
+CREATE TRIGGER local_epoch_immutable BEFORE UPDATE ON local_epoch
+BEGIN
+  SELECT RAISE(ABORT, 'local_epoch: the epoch never changes (a rebuilt node is a new home)');
+END;
+
+CREATE TRIGGER local_epoch_no_delete BEFORE DELETE ON local_epoch
+BEGIN
+  SELECT RAISE(ABORT, 'local_epoch: the epoch never changes (a rebuilt node is a new home)');
 END;
 
 CREATE TRIGGER nodes_enrolled_name_fixed BEFORE UPDATE OF name ON nodes
@@ -453,6 +472,37 @@ END;
 CREATE TRIGGER runs_terminal_immutable BEFORE UPDATE ON runs WHEN OLD.status <> 'running'
 BEGIN
   SELECT RAISE(ABORT, 'runs: a finished run is immutable');
+END;
+
+CREATE TRIGGER sequence_resets_no_delete BEFORE DELETE ON sequence_resets
+BEGIN
+  SELECT RAISE(ABORT, 'sequence_resets: insert-only');
+END;
+
+CREATE TRIGGER sequence_resets_no_update BEFORE UPDATE ON sequence_resets
+BEGIN
+  SELECT RAISE(ABORT, 'sequence_resets: insert-only');
+END;
+
+CREATE TRIGGER sequence_watermarks_epoch_pinned BEFORE UPDATE OF epoch ON sequence_watermarks
+WHEN OLD.epoch IS NOT NULL AND NEW.epoch IS NOT OLD.epoch
+BEGIN
+  SELECT RAISE(ABORT, 'sequence_watermarks: an epoch changes only by re-enrolling the signer');
+END;
+
+CREATE TRIGGER sequence_watermarks_monotone BEFORE UPDATE ON sequence_watermarks
+WHEN NEW.counter <= OLD.counter OR NEW.signer_node_id <> OLD.signer_node_id OR NEW.volume <> OLD.volume
+BEGIN
+  SELECT RAISE(ABORT, 'sequence_watermarks: a counter only moves forward');
+END;
+
+CREATE TRIGGER sequence_watermarks_reset_only BEFORE DELETE ON sequence_watermarks
+WHEN NOT EXISTS (
+  SELECT 1 FROM sequence_resets r JOIN runs ON runs.id = r.run_id
+  WHERE r.id = (SELECT max(id) FROM sequence_resets) AND r.signer_node_id = OLD.signer_node_id AND runs.status = 'running'
+)
+BEGIN
+  SELECT RAISE(ABORT, 'sequence_watermarks: removed only by re-enrolling the signer (an audited reset)');
 END;
 
 CREATE TRIGGER unlink_journal_identity_immutable BEFORE UPDATE OF id, run_id, volume_id, file_id, root, path, quarantine_name,

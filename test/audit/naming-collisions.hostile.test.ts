@@ -55,7 +55,7 @@ function fixture (volume: VolumeConfig, dirs: string[] = []) {
   const pull = (peer: typeof nas, components: Array<Partial<AssertedComponent> & { destination: string, run: number }>) => {
     clock.advanceNs(1e9)
     const env = sealAssertion(peer, {
-      signer: peer.nodeId, volume: 'photos', seq: seq++, issuedAtNs: clock.nowNs(), receiptFor: null, tombstones: [],
+      signer: peer.nodeId, volume: 'photos', epoch: 'e0e0e0e0e0e0e0e0', counter: seq++, issuedAtNs: clock.nowNs(), receiptFor: null, tombstones: [],
       components: components.map(c => ({ originNode: self.nodeId, originRun: c.run, verifyMethod: c.verifyMethod ?? 'sha256-readback', verifiedAtNs: c.verifiedAtNs ?? clock.nowNs() - 1, exceptions: [], destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), ...(c.owner === undefined ? {} : { owner: c.owner }) }))
     })
     const r = store.runs.begin({ kind: 'pull', volumeId: vol, peerNodeId: peer.rowId, detail: { allow_rewind: 0 } }).id

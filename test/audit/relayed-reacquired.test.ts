@@ -61,7 +61,7 @@ function fixture () {
   // carries its whole set: its custody and its claim about offsite (computed after the custody)
   clock.advanceNs(1e9)
   const env = sealAssertion(nas, wire({
-    signer: nas.nodeId, volume: 'photos', seq: 11, issuedAtNs: clock.nowNs(), receiptFor: null,
+    signer: nas.nodeId, volume: 'photos', epoch: 'e0e0e0e0e0e0e0e0', counter: 11, issuedAtNs: clock.nowNs(), receiptFor: null,
     components: [
       { destination: nas.nodeId, originNode: self.nodeId, originRun: run1, verifyMethod: 'peer-sha256', verifiedAtNs: custodyAt },
       { destination: OFFSITE, owner: nas.nodeId, label: 'offsite', originNode: self.nodeId, originRun: run1, verifyMethod: 'sha256-readback', verifiedAtNs: clock.nowNs() - 1 }

@@ -65,7 +65,7 @@ describe('a hostile peer squatting another peer\'s marker key', () => {
     const pull = (peer: typeof nas, components: Array<Partial<AssertedComponent> & { destination: string }>) => {
       clock.advanceNs(1e9)
       const env = sealAssertion(peer, {
-        signer: peer.nodeId, volume: 'photos', seq: seq++, issuedAtNs: clock.nowNs(), receiptFor: null, tombstones: [],
+        signer: peer.nodeId, volume: 'photos', epoch: 'e0e0e0e0e0e0e0e0', counter: seq++, issuedAtNs: clock.nowNs(), receiptFor: null, tombstones: [],
         components: components.map(c => ({ originNode: self.nodeId, originRun: run1, verifyMethod: 'sha256-readback', verifiedAtNs: clock.nowNs() - 1, exceptions: [], ...c }))
       })
       const run = store.runs.begin({ kind: 'pull', volumeId: vol, peerNodeId: peer.rowId, detail: { allow_rewind: 0 } }).id

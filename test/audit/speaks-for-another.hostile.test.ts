@@ -72,7 +72,7 @@ async function fleet () {
       const laptopId = laptop.key.nodeId
       const lie = wire({
         ...assertion(deskKey.nodeId),
-        seq: ++seq,
+        epoch: 'e0e0e0e0e0e0e0e0', counter: ++seq,
         issuedAtNs: now,
         components: [
           { destination: nasKey.nodeId, originNode: laptopId, originRun: FAR, verifyMethod: 'peer-sha256', verifiedAtNs: now - 1e9 },

@@ -10,9 +10,11 @@ import { VERIFY_METHODS } from '../../src/verify-method.js'
 import { testKey } from './nodes.js'
 
 export const T0 = 1_760_000_000 * 1e9
+/** The sequence epoch test assertions are signed in (one home per test key). */
+export const TEST_EPOCH = 'e0e0e0e0e0e0e0e0'
 
 export function assertion (signer: NodeId, overrides: Partial<Assertion> = {}): Assertion {
-  return { signer, volume: 'photos', seq: 1, issuedAtNs: T0, receiptFor: null, components: [], tombstones: [], ...overrides }
+  return { signer, volume: 'photos', epoch: TEST_EPOCH, counter: 1, issuedAtNs: T0, receiptFor: null, components: [], tombstones: [], ...overrides }
 }
 
 export function component (destination: string, originNode: NodeId, originRun: number, overrides: Partial<AssertedComponent> = {}): AssertedComponent {
@@ -50,7 +52,8 @@ const timeArb = fc.integer({ min: 1_600_000_000, max: 4_000_000_000 }).map(s => 
 export const assertionArb: fc.Arbitrary<Assertion> = fc.record({
   signer: fc.constantFrom(...nodeIds),
   volume: nameArb,
-  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  epoch: fc.stringMatching(/^[0-9a-f]{16}$/),
+  counter: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   issuedAtNs: timeArb,
   receiptFor: fc.option(fc.integer({ min: 1, max: 1e12 }), { nil: null }),
   components: fc.uniqueArray(fc.record({

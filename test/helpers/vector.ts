@@ -44,8 +44,8 @@ export function snapshotEvidence (store: Store): string {
     vector: dump('SELECT * FROM vector ORDER BY volume_id, destination, origin_node_id'),
     history: dump('SELECT * FROM vector_history ORDER BY id'),
     freshness: dump('SELECT * FROM push_freshness ORDER BY volume_id, destination, origin_node_id, source_node_id'),
-    assertions: dump('SELECT id, signer_node_id, volume, seq, hex(envelope_sha256) FROM assertions ORDER BY id'),
-    watermarks: dump('SELECT signer_node_id, volume, seq, hex(envelope_sha256) FROM assertion_watermarks ORDER BY signer_node_id, volume'),
+    assertions: dump('SELECT id, signer_node_id, volume, seq, epoch, counter, hex(envelope_sha256) FROM assertions ORDER BY id'),
+    watermarks: dump('SELECT signer_node_id, volume, epoch, counter, hex(envelope_sha256) FROM sequence_watermarks ORDER BY signer_node_id, volume'),
     nodes: dump('SELECT id, node_id, name, enrolled_at_ns, revoked_at_ns FROM nodes ORDER BY id'),
     // the destination registry: an accepted directory claim records its marker's owner
     destinations: dump('SELECT * FROM destinations ORDER BY key')

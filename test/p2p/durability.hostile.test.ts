@@ -151,7 +151,7 @@ describe('durability protocol against a hostile peer', () => {
 
   it('refuses a forged signature', async () => {
     respond = async (s) => {
-      const payload = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [component(hostileKey.nodeId, laptopId(), 9, { verifyMethod: 'peer-sha256' })] }))
+      const payload = encodeAssertion(assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [component(hostileKey.nodeId, laptopId(), 9, { verifyMethod: 'peer-sha256' })] }))
       const env = encodeEnvelope({ publicKey: hostileKey.publicKey, payloadType: te.encode(ASSERTION_PAYLOAD_TYPE), payload, signature: revokedKey.sign(payload) })
       await sendFramed(s, ok(env))
     }
@@ -159,23 +159,23 @@ describe('durability protocol against a hostile peer', () => {
   })
 
   it('refuses a valid envelope signed by another enrolled peer', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(good.key, assertion(good.key.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(good.key, 'offsite', 50)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(good.key, assertion(good.key.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [dirClaim(good.key, 'offsite', 50)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^SignerMismatchError/) })
   })
 
   it('refuses a replayed sequence', async () => {
-    const first = sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 5_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 4, { verifiedAtNs: now() - 1e9 })] }))
+    const first = sealAssertion(hostileKey, assertion(hostileKey.nodeId, { counter: 5_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 4, { verifiedAtNs: now() - 1e9 })] }))
     respond = async (s) => { await sendFramed(s, ok(first)) }
     const accepted = await pullVolume({ store: laptop.store, config: laptop.config, host: laptop.node!.host, peer: nasRow, volume: 'photos', allowRewind: false, logger: laptop.logger })
     expect(accepted.status).toBe('success')
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: 4_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 99)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { counter: 4_000, issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 99)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^ReplayedAssertionError/) })
     seq = 6_000
   })
 
   it('refuses an unknown verify method', async () => {
     respond = async (s) => {
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 77, { verifiedAtNs: null })] }))
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 77, { verifiedAtNs: null })] }))
       const at = bytes.findIndex((b, i) => b === ((4 << 3) | 0) && bytes[i + 1] === 1)
       const patched = Uint8Array.from(bytes)
       patched[at + 1] = 9
@@ -186,7 +186,7 @@ describe('durability protocol against a hostile peer', () => {
 
   it('refuses a negative run', async () => {
     respond = async (s) => {
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 5, { verifiedAtNs: null })] }))
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 5, { verifiedAtNs: null })] }))
       const at = bytes.findIndex((b, i) => b === ((3 << 3) | 0) && bytes[i + 1] === 5)
       const before = Array.from(bytes.subarray(0, at + 1))
       const compAt = before.lastIndexOf((7 << 3) | 2)
@@ -198,7 +198,7 @@ describe('durability protocol against a hostile peer', () => {
 
   it('refuses a million empty components', async () => {
     respond = async (s) => {
-      const head = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now() }))
+      const head = encodeAssertion(assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now() }))
       const body = new Uint8Array(1_000_000 * 2)
       for (let i = 0; i < body.length; i += 2) body[i] = (7 << 3) | 2
       const payload = new Uint8Array(head.length + body.length)
@@ -210,19 +210,19 @@ describe('durability protocol against a hostile peer', () => {
   })
 
   it('refuses a response for a different volume', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { volume: 'music', seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 60)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { volume: 'music', counter: nextSeq(), issuedAtNs: now(), components: [dirClaim(hostileKey, 'offsite', 60)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^AssertionContextError/) })
   })
 
   it('refuses an assertion signed by a revoked key', async () => {
-    respond = async (s) => { await sendFramed(s, ok(sealAssertion(revokedKey, assertion(revokedKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [dirClaim(revokedKey, 'offsite', 60)] })))) }
+    respond = async (s) => { await sendFramed(s, ok(sealAssertion(revokedKey, assertion(revokedKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [dirClaim(revokedKey, 'offsite', 60)] })))) }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^PeerRevokedError/) })
   })
 
   it('refuses the whole pull when it would create 257 new origins', async () => {
     respond = async (s) => {
       const origins = Array.from({ length: 257 }, (_, i) => nodeKeyFromSeed(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i & 0xff : j === 1 ? i >> 8 : 0xa5)).nodeId)
-      await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: origins.map(o => dirComponent('offsite', hostileKey.nodeId, o, 1)) }))))
+      await sendFramed(s, ok(sealAssertion(hostileKey, assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: origins.map(o => dirComponent('offsite', hostileKey.nodeId, o, 1)) }))))
     }
     expect(await pullFromNas()).toMatchObject({ status: 'refused', error: expect.stringMatching(/^TooManyOriginsError/) })
   })
@@ -230,7 +230,7 @@ describe('durability protocol against a hostile peer', () => {
   it('leaves the database exactly as before when one component anywhere is invalid', async () => {
     respond = async (s) => {
       const valid = [dirClaim(hostileKey, 'offsite', 70), dirClaim(hostileKey, 'good', 70)]
-      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { seq: nextSeq(), issuedAtNs: now(), components: [...valid, component(hostileKey.nodeId, laptopId(), 70, { verifyMethod: 'presence+size' })] }))
+      const bytes = encodeAssertion(assertion(hostileKey.nodeId, { counter: nextSeq(), issuedAtNs: now(), components: [...valid, component(hostileKey.nodeId, laptopId(), 70, { verifyMethod: 'presence+size' })] }))
       // the last component's method becomes unknown (3 → 9): the only presence+size, so the last tag 4 followed by 3
       const methodTag = (4 << 3) | 0
       let at = -1

@@ -45,7 +45,7 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
       payload: {
         signer,
         volume: 'photos',
-        seq: 1_760_000_000_000_001,
+        epoch: 'e0e0e0e0e0e0e0e0', counter: 1_760_000_000_000_001,
         issuedAtNs: 1_760_000_000_000_000_000,
         receiptFor: null,
         components: [
@@ -63,7 +63,7 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
       payload: {
         signer,
         volume: 'photos',
-        seq: 1_760_000_000_000_002,
+        epoch: 'e0e0e0e0e0e0e0e0', counter: 1_760_000_000_000_002,
         issuedAtNs: 1_760_000_000_500_000_000,
         receiptFor: 17,
         components: [{ destination: signer, originNode: origin as NodeId, originRun: 3, verifyMethod: 'peer-sha256', verifiedAtNs: 1_760_000_000_400_000_000, exceptions: [] }],
@@ -74,7 +74,7 @@ function definitions (): Array<Omit<Vector, 'payload_hex' | 'envelope_hex'> & { 
       file: 'assertion-empty.json',
       description: 'an assertion with no evidence yet',
       seed_hex: seed,
-      payload: { signer, volume: 'music', seq: 1, issuedAtNs: 1_600_000_000_000_000_000, receiptFor: null, components: [], tombstones: [] }
+      payload: { signer, volume: 'music', epoch: 'e0e0e0e0e0e0e0e0', counter: 1, issuedAtNs: 1_600_000_000_000_000_000, receiptFor: null, components: [], tombstones: [] }
     }
   ]
 }

@@ -25,7 +25,7 @@ function setup (): Fixture {
   const f = vectorFixture()
   const ctx: AcceptContext = { expectedSigner: f.a.nodeId, volume: 'photos', receiptFor: null }
   const seal = (seq: number, run = 3, overrides = {}): Uint8Array => sealAssertion(f.a, assertion(f.a.nodeId, {
-    seq,
+    counter: seq,
     issuedAtNs: f.clock.nowNs(),
     components: [
       component(f.a.nodeId, f.self.nodeId, run, { verifyMethod: 'peer-sha256', verifiedAtNs: f.clock.nowNs() - 2e9 }),
@@ -89,7 +89,7 @@ describe('accepting an assertion', () => {
   it('refuses a valid signature by a key that is not enrolled', () => {
     const f = setup()
     const stranger = testKey(77)
-    const env = sealAssertion(stranger, assertion(stranger.nodeId, { seq: 1, issuedAtNs: f.clock.nowNs() }))
+    const env = sealAssertion(stranger, assertion(stranger.nodeId, { counter: 1, issuedAtNs: f.clock.nowNs() }))
     expect(() => verifyAssertion(f.store, env, { ...f.ctx, expectedSigner: stranger.nodeId })).toThrow(expect.objectContaining({ name: 'UnknownSignerError', signer: stranger.nodeId }))
   })
 
@@ -105,7 +105,7 @@ describe('accepting an assertion', () => {
 
   it('refuses a valid assertion signed by another enrolled peer than the one connected', () => {
     const f = setup()
-    const env = sealAssertion(f.b, assertion(f.b.nodeId, { seq: 1, issuedAtNs: f.clock.nowNs() }))
+    const env = sealAssertion(f.b, assertion(f.b.nodeId, { counter: 1, issuedAtNs: f.clock.nowNs() }))
     expect(() => verifyAssertion(f.store, env, f.ctx)).toThrow(expect.objectContaining({ name: 'SignerMismatchError', signer: f.b.nodeId, expected: f.a.nodeId }))
   })
 
@@ -148,7 +148,7 @@ describe('accepting an assertion', () => {
     const r = accept(f, f.seal(11))
     expect(r.assertionId).toBeNull()
     expect(f.store.assertions.count()).toBe(count)
-    expect(f.store.assertions.watermark(f.a.rowId, 'photos')?.seq).toBe(11)
+    expect(f.store.assertions.watermark(f.a.rowId, 'photos')?.counter).toBe(11)
   })
 
   it('lets a revocation that lands between verification and merge win: nothing is written', () => {
@@ -342,12 +342,24 @@ describe('scoping an assertion before it is recorded', () => {
 })
 
 describe('local sequence numbers', () => {
-  it('start from the clock in microseconds and only grow, even when the clock steps back', () => {
+  it('are (this home\'s epoch, a counter that grows by one whatever the clock does)', () => {
     const f = vectorFixture()
     const first = f.store.assertions.nextLocalSeq('photos')
-    expect(first).toBe(Math.floor(f.clock.nowNs() / 1000))
+    expect(first.epoch).toMatch(/^[0-9a-f]{16}$/)
+    expect(first.counter).toBe(1)
     f.clock.advanceNs(-1e12)
-    expect(f.store.assertions.nextLocalSeq('photos')).toBe(first + 1)
-    expect(f.store.assertions.nextLocalSeq('music')).toBeLessThan(first)
+    expect(f.store.assertions.nextLocalSeq('photos')).toEqual({ epoch: first.epoch, counter: 2 })
+    f.clock.advanceNs(1e18)
+    expect(f.store.assertions.nextLocalSeq('photos')).toEqual({ epoch: first.epoch, counter: 3 })
+    expect(f.store.assertions.nextLocalSeq('music')).toEqual({ epoch: first.epoch, counter: 1 })
+  })
+
+  it('refuse to sign at the maximum counter instead of wrapping, and SQL refuses a counter going back', () => {
+    const f = vectorFixture()
+    f.store.assertions.nextLocalSeq('photos')
+    f.store.db.prepare('UPDATE local_counters SET counter = ? WHERE volume = ?').run(Number.MAX_SAFE_INTEGER, 'photos')
+    expect(() => f.store.assertions.nextLocalSeq('photos')).toThrow(expect.objectContaining({ name: 'SequenceExhaustedError', volume: 'photos', counter: Number.MAX_SAFE_INTEGER }))
+    expect(() => f.store.db.prepare('UPDATE local_counters SET counter = 5 WHERE volume = ?').run('photos')).toThrow(/only moves forward/)
+    expect(() => f.store.db.prepare('UPDATE local_epoch SET epoch = ?').run('0000000000000000')).toThrow(/never changes/)
   })
 })

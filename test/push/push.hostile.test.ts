@@ -181,7 +181,7 @@ describe('pushing to a hostile receiver', () => {
   const receipt = (key: NodeKey, over: Partial<{ destination: string, run: number, receiptFor: number, method: 'peer-sha256' | 'sha256-readback' | 'presence+size' }> = {}, extra: (offer: ReturnType<typeof decodePushOffer>) => Component[] = () => []): ReceiptMaker => (offer, plan) => sealAssertion(key, {
     signer: key.nodeId,
     volume: 'photos',
-    seq: 100,
+    epoch: 'e0e0e0e0e0e0e0e0', counter: 100,
     issuedAtNs: systemClock.nowNs(),
     receiptFor: over.receiptFor ?? offer.pusherRun,
     components: [{ destination: over.destination ?? hostileKey.nodeId, originNode: offer.origins[0]!, originRun: over.run ?? plan[0]!.originRun, verifyMethod: over.method ?? 'peer-sha256', verifiedAtNs: systemClock.nowNs(), exceptions: [] }, ...extra(offer)],

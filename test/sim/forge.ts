@@ -60,8 +60,8 @@ async function pullForgery (fleet: Fleet, signer: NodeName, victim: NodeName, cl
   const v = fleet.nodes[victim]
   const row = fleet.peerRow(victim, signer)
   const now = systemClock.nowNs()
-  const seq = (v.n.store.assertions.watermark(row.id, 'photos')?.seq ?? 0) + 1
-  const envelope = sealAssertion(liar.key, assertion(liar.key.nodeId, { issuedAtNs: now, seq, components: forgedComponents(fleet, signer, victim, claims, now, posing) }))
+  const seq = (v.n.store.assertions.watermark(row.id, 'photos')?.counter ?? 0) + 1
+  const envelope = sealAssertion(liar.key, assertion(liar.key.nodeId, { issuedAtNs: now, counter: seq, components: forgedComponents(fleet, signer, victim, claims, now, posing) }))
   const host = await createHost({ key: liar.key, listen: ['/ip4/127.0.0.1/tcp/0'], gate: { allows: () => true }, logger: createLogger([], systemClock) })
   await host.handle(DURABILITY_PROTOCOL, async (stream: Stream) => {
     try {

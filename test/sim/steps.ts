@@ -21,7 +21,7 @@ import { pushToDirectory } from '../../src/push/directory-push.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
 import { verifyDirectory } from '../../src/push/verify-directory.js'
 import { pullVolume } from '../../src/pull/pull.js'
-import { resetDestination, revokeSource } from '../../src/store/revocation.js'
+import { enrollSigner, resetDestination, revokeSource } from '../../src/store/revocation.js'
 import { openStore } from '../../src/store/store.js'
 import { DIR_LABEL, DIR_OWNER, DIRS, dirNamed, NODES, peerName, peerNamed, PUSH_TO, type DirName, type Fleet, type Location, type NodeName } from './fleet.js'
 import { forgedPull } from './forge.js'
@@ -445,11 +445,7 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         if (row.revokedAtNs === null) return { note: 'not revoked' }
         const store = f.nodes[step.node].n.store
         const peer = f.nodes[step.peer].n
-        store.db.transaction(() => {
-          const r = store.nodes.reEnrollPeer(peer.key.nodeId, peerName(step.node, step.peer), peer.node?.addrs() ?? [])
-          const run = store.runs.begin({ kind: 'enroll', peerNodeId: r.id, detail: { name: step.peer, re_enroll: true } })
-          store.runs.finish(run.id, 'success')
-        }).immediate()
+        enrollSigner(store, peer.key.nodeId, peerName(step.node, step.peer), peer.node?.addrs() ?? [], true)
         return { note: 're-enrolled' }
       }
       case 'sleep':

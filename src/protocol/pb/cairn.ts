@@ -168,11 +168,12 @@ export namespace Envelope {
 export interface Assertion {
   signer: string
   volume: string
-  seq: number
   issuedAtNs: bigint
   receiptFor: number
   names: string[]
   components: Component[]
+  epoch: Uint8Array<ArrayBuffer>
+  counter: number
 }
 
 export namespace Assertion {
@@ -193,11 +194,6 @@ export namespace Assertion {
         if ((obj.volume != null && obj.volume !== '')) {
           w.uint32(18)
           w.string(obj.volume)
-        }
-
-        if ((obj.seq != null && obj.seq !== 0)) {
-          w.uint32(24)
-          w.uint64Number(obj.seq)
         }
 
         if ((obj.issuedAtNs != null && obj.issuedAtNs !== 0n)) {
@@ -224,6 +220,16 @@ export namespace Assertion {
           }
         }
 
+        if ((obj.epoch != null && obj.epoch.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.epoch)
+        }
+
+        if ((obj.counter != null && obj.counter !== 0)) {
+          w.uint32(88)
+          w.uint64Number(obj.counter)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -231,11 +237,12 @@ export namespace Assertion {
         const obj: any = {
           signer: '',
           volume: '',
-          seq: 0,
           issuedAtNs: 0n,
           receiptFor: 0,
           names: [],
-          components: []
+          components: [],
+          epoch: uint8ArrayAlloc(0),
+          counter: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -250,10 +257,6 @@ export namespace Assertion {
             }
             case 2: {
               obj.volume = reader.string()
-              break
-            }
-            case 3: {
-              obj.seq = reader.uint64Number()
               break
             }
             case 4: {
@@ -280,6 +283,14 @@ export namespace Assertion {
               obj.components.push(Component.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.components$
               }))
+              break
+            }
+            case 10: {
+              obj.epoch = reader.bytes()
+              break
+            }
+            case 11: {
+              obj.counter = reader.uint64Number()
               break
             }
             default: {
@@ -313,13 +324,6 @@ export namespace Assertion {
               yield {
                 field: `${prefix}.volume`,
                 value: reader.string()
-              }
-              break
-            }
-            case 3: {
-              yield {
-                field: `${prefix}.seq`,
-                value: reader.uint64Number()
               }
               break
             }
@@ -370,6 +374,20 @@ export namespace Assertion {
 
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.epoch`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.counter`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -390,11 +408,6 @@ export namespace Assertion {
   export interface AssertionVolumeFieldEvent {
     field: '$.volume'
     value: string
-  }
-
-  export interface AssertionSeqFieldEvent {
-    field: '$.seq'
-    value: number
   }
 
   export interface AssertionIssuedAtNsFieldEvent {
@@ -473,6 +486,16 @@ export namespace Assertion {
     index: number
   }
 
+  export interface AssertionEpochFieldEvent {
+    field: '$.epoch'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface AssertionCounterFieldEvent {
+    field: '$.counter'
+    value: number
+  }
+
   export function encode (obj: Partial<Assertion>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Assertion.codec())
   }
@@ -481,7 +504,7 @@ export namespace Assertion {
     return decodeMessage(buf, Assertion.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionSeqFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionComponentsExceptionsPathFieldEvent | AssertionComponentsExceptionsOriginRunFieldEvent | AssertionComponentsFloorRunFieldEvent | AssertionComponentsLabelFieldEvent | AssertionComponentsOwnerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Assertion>): Generator<AssertionSignerFieldEvent | AssertionVolumeFieldEvent | AssertionIssuedAtNsFieldEvent | AssertionReceiptForFieldEvent | AssertionNamesFieldEvent | AssertionComponentsDestinationFieldEvent | AssertionComponentsOriginNodeFieldEvent | AssertionComponentsOriginRunFieldEvent | AssertionComponentsVerifyMethodFieldEvent | AssertionComponentsVerifiedAtNsFieldEvent | AssertionComponentsExceptionsPathFieldEvent | AssertionComponentsExceptionsOriginRunFieldEvent | AssertionComponentsFloorRunFieldEvent | AssertionComponentsLabelFieldEvent | AssertionComponentsOwnerFieldEvent | AssertionEpochFieldEvent | AssertionCounterFieldEvent> {
     return streamMessage(buf, Assertion.codec(), opts)
   }
 }
