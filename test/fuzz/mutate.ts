@@ -312,3 +312,31 @@ export function mutateBytes (r: FuzzRng, buf: Uint8Array): Uint8Array {
 export function randomBytes (r: FuzzRng): Uint8Array {
   return r.bytes(r.chance(0.8) ? r.int(0, 64) : r.int(0, 2048))
 }
+
+/**
+ * A repeated field with a large limit (components, need, failures) filled to the limit or one
+ * past it with minimal elements, appended at the wire level (values 0, 1, 2.. for a uint32, an
+ * empty message otherwise). Costs up to ~2 MB and a few hundred ms: the fuzzer uses it rarely.
+ */
+export function oversize (r: FuzzRng, buf: Uint8Array, spec: RuleMessage): Uint8Array {
+  const big = spec.fields.filter(f => f.repeated === true && (f.maxCount ?? 0) > 70_000)
+  if (big.length === 0) return buf
+  const f = r.pick(big)
+  const n = (f.maxCount as number) + r.int(0, 1)
+  const tag = uvarint(f.no * 8 + (f.type === 'uint32' ? 0 : 2))
+  const rest = tokenize(buf).filter(t => t.no !== f.no)
+  const before = join(rest.filter(t => t.no < f.no))
+  const after = join(rest.filter(t => t.no > f.no))
+  const out = new Uint8Array(before.length + n * (tag.length + 3) + after.length)
+  out.set(before, 0)
+  let pos = before.length
+  for (let i = 0; i < n; i++) {
+    for (const b of tag) out[pos++] = b
+    if (f.type !== 'uint32') { out[pos++] = 0; continue }
+    let v = i
+    while (v >= 0x80) { out[pos++] = (v & 0x7f) | 0x80; v >>>= 7 }
+    out[pos++] = v
+  }
+  out.set(after, pos)
+  return out.subarray(0, pos + after.length)
+}

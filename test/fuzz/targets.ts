@@ -7,7 +7,7 @@ import { ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, openAssertion } from '../../s
 import { HOLD_DOMAIN, HOLD_PAYLOAD_TYPE, openHold } from '../../src/protocol/hold-envelope.js'
 import * as wire from '../../src/protocol/wire.js'
 import * as corpus from './corpus.js'
-import { mutateBytes, mutateValue, mutateWire, randomBytes } from './mutate.js'
+import { mutateBytes, mutateValue, mutateWire, oversize, randomBytes } from './mutate.js'
 import type { FuzzRng } from './prng.js'
 import * as T from './reference/tables.js'
 import { envelopeVerdict, protoVerdict, type ReferenceOptions, type Verdict } from './reference/verdict.js'
@@ -46,6 +46,7 @@ function context (r: FuzzRng): T.Ctx {
 /** Mutates a valid encoding of `spec`: values (re-encoded canonically), then wire structure, then bytes. */
 export function mutateMessage (r: FuzzRng, bytes: Uint8Array, spec: T.RuleMessage): Uint8Array {
   let out = bytes
+  if (r.chance(0.0005)) return oversize(r, out, spec)
   if (r.chance(0.5)) {
     try {
       let d = readMessage(out, spec as T.TopMessage, false)
