@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import { replayFinding, TARGET_NAMES, type Finding, type FuzzStats } from './engine.js'
+import { MAX_FINDINGS, replayFinding, TARGET_NAMES, type Finding, type FuzzStats } from './engine.js'
 
 /** The fuzzing worker's heap cap (V8 old generation), in MiB. */
 export const HEAP_CAP_MB = 256
@@ -28,6 +28,15 @@ const { values } = parseArgs({
 })
 
 const out = (line: string): void => { process.stdout.write(`${line}\n`) }
+
+function findingFile (f: Finding): string {
+  return join(values.findings, `${f.target}-${f.seed}-${f.index}.json`)
+}
+
+function writeFinding (f: Finding): void {
+  mkdirSync(values.findings, { recursive: true })
+  writeFileSync(findingFile(f), `${JSON.stringify(f, null, 2)}\n`)
+}
 
 async function replay (dir: string): Promise<number> {
   let bad = 0
@@ -50,8 +59,12 @@ function runWorker (): Promise<FuzzStats> {
     resourceLimits: { maxOldGenerationSizeMb: HEAP_CAP_MB }
   })
   return new Promise((resolve, reject) => {
-    worker.on('message', (m: { type: string, done: number, elapsedMs: number, peakHeapBytes: number, findings: number, stats: FuzzStats }) => {
-      if (m.type === 'progress') out(`${m.done} inputs, ${Math.round(m.done / (m.elapsedMs / 1000))}/s, peak heap ${(m.peakHeapBytes / 2 ** 20).toFixed(1)} MiB, ${m.findings} findings`)
+    let written = 0
+    worker.on('message', (m: { type: string, done: number, elapsedMs: number, peakHeapBytes: number, findings: number, stats: FuzzStats, finding: Finding }) => {
+      if (m.type === 'finding') {
+        // written as found, so a run that dies later keeps them
+        if (written++ < MAX_FINDINGS) writeFinding(m.finding)
+      } else if (m.type === 'progress') out(`${m.done} inputs, ${Math.round(m.done / (m.elapsedMs / 1000))}/s, peak heap ${(m.peakHeapBytes / 2 ** 20).toFixed(1)} MiB, ${m.findings} findings`)
       else resolve(m.stats)
     })
     worker.on('error', reject)
@@ -71,18 +84,13 @@ async function main (): Promise<number> {
   }
   const wall = (performance.now() - t0) / 1000
   out(`seed ${stats.seed}: ${stats.inputs} inputs in ${wall.toFixed(1)} s (${Math.round(stats.inputs / wall)}/s), peak heap ${(stats.peakHeapBytes / 2 ** 20).toFixed(1)} MiB of a ${HEAP_CAP_MB} MiB cap${values.canonical ? ', canonical rule on for every message' : ''}`)
-  out('decoder               inputs  accepted   refused  indeterminate  inconclusive  max ms')
+  out('decoder               inputs  accepted   refused  indeterminate  inconclusive  max ms (CPU; frames: wall)')
   for (const [name, s] of Object.entries(stats.targets)) {
     out(`${name.padEnd(20)} ${String(s.inputs).padStart(7)} ${String(s.accepted).padStart(9)} ${String(s.refused).padStart(9)} ${String(s.indeterminate).padStart(14)} ${String(s.inconclusive).padStart(13)} ${s.maxMs.toFixed(1).padStart(7)}`)
   }
   if (stats.findingCount === 0) { out('no findings'); return 0 }
-  mkdirSync(values.findings, { recursive: true })
-  for (const f of stats.findings) {
-    const file = join(values.findings, `${f.target}-${f.seed}-${f.index}.json`)
-    writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`)
-    out(`FINDING ${f.kind} ${f.target} seed ${f.seed} index ${f.index}: ${f.detail} → ${file}`)
-  }
-  out(`${stats.findingCount} findings (${stats.findings.length} written)`)
+  for (const f of stats.findings) out(`FINDING ${f.kind} ${f.target} seed ${f.seed} index ${f.index}: ${f.detail} → ${findingFile(f)}`)
+  out(`${stats.findingCount} findings (${stats.findings.length} written to ${values.findings})`)
   return 1
 }
 

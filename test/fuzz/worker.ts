@@ -6,6 +6,7 @@ const opts = workerData as Omit<FuzzOptions, 'onProgress'>
 const stats = await runFuzz({
   ...opts,
   progressEvery: 50_000,
+  onFinding: (finding) => parentPort?.postMessage({ type: 'finding', finding }),
   onProgress: (done, s) => parentPort?.postMessage({ type: 'progress', done, elapsedMs: s.elapsedMs, peakHeapBytes: s.peakHeapBytes, findings: s.findingCount })
 })
 parentPort?.postMessage({ type: 'done', stats })
