@@ -117,14 +117,36 @@ function repeatedValue (r: FuzzRng, f: RuleField, xs: unknown[]): unknown[] {
   }
 }
 
+const NUMERIC = new Set(['uint32', 'uint64', 'fixed64'])
+
+/** One number set next to another of the same message (floor_run vs origin_run, expires vs issued, label vs owner): where cross-field rules live. */
+function neighbour (r: FuzzRng, d: Decoded, spec: RuleMessage): Decoded | null {
+  const nums = spec.fields.filter(f => f.repeated !== true && NUMERIC.has(f.type))
+  if (nums.length < 2) return null
+  const a = r.pick(nums)
+  const b = r.pick(nums.filter(f => f !== a))
+  const delta = r.int(-1, 1)
+  const v = d[b.name]
+  const next = typeof v === 'bigint' ? v + BigInt(delta) : (v as number) + delta
+  const ok = a.type === 'fixed64' ? BigInt(next) >= 0n && BigInt(next) < 2n ** 64n : Number(next) >= 0 && Number(next) <= (a.type === 'uint32' ? 2 ** 32 - 1 : Number.MAX_SAFE_INTEGER)
+  if (!ok) return null
+  return { ...d, [a.name]: a.type === 'fixed64' ? BigInt(next) : Number(next) }
+}
+
 /** Returns a copy of `d` with one field (possibly nested) changed. */
 export function mutateValue (r: FuzzRng, d: Decoded, spec: RuleMessage): Decoded {
+  if (r.chance(0.2)) {
+    const n = neighbour(r, d, spec)
+    if (n !== null) return n
+  }
   const out: Decoded = { ...d }
-  const f = r.pick(spec.fields)
+  // nested messages (components, entries, exceptions) hold most of the rules: half the picks
+  const nested = spec.fields.filter(x => x.type === 'message' && (d[x.name] as unknown[]).length > 0)
+  const f = nested.length > 0 && r.chance(0.5) ? r.pick(nested) : r.pick(spec.fields)
   const v = out[f.name]
   if (f.repeated === true) {
     const xs = v as unknown[]
-    if (f.type === 'message' && xs.length > 0 && r.chance(0.6)) {
+    if (f.type === 'message' && xs.length > 0 && r.chance(0.75)) {
       const i = r.int(0, xs.length - 1)
       const copy = [...xs]
       copy[i] = mutateValue(r, xs[i] as Decoded, (f.message as () => RuleMessage)())
