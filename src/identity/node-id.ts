@@ -39,7 +39,10 @@ export function parseNodeId (value: string): ParsedNodeId {
   if (peerId.type !== 'Ed25519' || peerId.publicKey === undefined) {
     throw new InvalidNodeIdError(value, `expected an Ed25519 peer id, got ${peerId.type}`)
   }
-  const canonical = peerId.toString()
+  // Derived from the key, not echoed from the input: libp2p's toString() returns the multihash
+  // it was given, so a key protobuf with its fields swapped ({data, type}) would otherwise be a
+  // second, accepted node id for the same key.
+  const canonical = peerIdFromPublicKey(peerId.publicKey).toString()
   if (canonical !== value) {
     throw new InvalidNodeIdError(value, `not in canonical form (expected ${canonical})`)
   }

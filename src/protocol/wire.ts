@@ -73,37 +73,43 @@ function safeInt (value: bigint | number, field: string, min: number): number {
   return n
 }
 
+/**
+ * An instant, as the domain keeps it: the nearest double (ns precision beyond 2^53 is not
+ * kept). The range is checked on that value, so what is accepted still is after a re-encoding
+ * (a fixed64 a few ns below 2100 rounds up to 2100 itself).
+ */
 function saneTime (value: bigint, field: string, allowZero: boolean): number | null {
   if (value === 0n && allowZero) return null
-  if (value < BigInt(MIN_SANE_TIME_NS) || value >= BigInt(MAX_SANE_TIME_NS)) {
+  const n = Number(value)
+  if (n < MIN_SANE_TIME_NS || n >= MAX_SANE_TIME_NS) {
     throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 2020..2100`)
   }
-  return Number(value)
+  return n
 }
 
 const WORD = 2 ** 32
-const MIN_TIME_WORDS = [MIN_SANE_TIME_NS % WORD, Math.floor(MIN_SANE_TIME_NS / WORD)] as const
-const MAX_TIME_WORDS = [MAX_SANE_TIME_NS % WORD, Math.floor(MAX_SANE_TIME_NS / WORD)] as const
 
 /**
  * saneTime for a fixed64 read in place (`offset` 0 = absent) of component `component` (-1: the
- * assertion's issued_at_ns): compares the exact value word by word, no BigInt per component.
+ * assertion's issued_at_ns): reads the two words, no BigInt per component.
  */
 function saneTimeAt (buf: Uint8Array, offset: number, component: number, allowZero: boolean): number | null {
   const field = (): string => component < 0 ? 'issued_at_ns' : `components[${component}].verified_at_ns`
   if (offset === 0) return saneTime(0n, field(), allowZero)
   const lo = ((buf[offset] as number) | (buf[offset + 1] as number) << 8 | (buf[offset + 2] as number) << 16 | (buf[offset + 3] as number) << 24) >>> 0
   const hi = ((buf[offset + 4] as number) | (buf[offset + 5] as number) << 8 | (buf[offset + 6] as number) << 16 | (buf[offset + 7] as number) << 24) >>> 0
-  const below = hi < MIN_TIME_WORDS[1] || (hi === MIN_TIME_WORDS[1] && lo < MIN_TIME_WORDS[0])
-  const above = hi > MAX_TIME_WORDS[1] || (hi === MAX_TIME_WORDS[1] && lo >= MAX_TIME_WORDS[0])
-  if (below || above) return saneTime(fixed64At(buf, offset), field(), allowZero)
-  return hi * WORD + lo
+  // the range is checked on the double kept, like saneTime (a value a few ns below 2100 rounds to it)
+  const n = hi * WORD + lo
+  if (n < MIN_SANE_TIME_NS || n >= MAX_SANE_TIME_NS) return saneTime(fixed64At(buf, offset), field(), allowZero)
+  return n
 }
 
-/** A timestamp that may be zero (a file's mtime): ns precision beyond 2^53 is not kept. */
+/** A timestamp that may be zero (a file's mtime), as a double like saneTime. */
 function timeOrZero (value: bigint, field: string): number {
-  if (value < 0n || value >= BigInt(MAX_SANE_TIME_NS)) throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 0..2100`)
-  return Number(value)
+  const n = Number(value)
+  // protons reads a fixed64 of 2^63 or more as a negative bigint
+  if (n < 0 || n >= MAX_SANE_TIME_NS) throw new InvalidMessageError(field, `timestamp ${String(value)} ns is outside 0..2100`)
+  return n
 }
 
 function volumeName (value: string, field: string): string {
@@ -144,8 +150,24 @@ function statusField (value: number, field: string): StatusCode {
   return value as StatusCode
 }
 
+/** A lone surrogate (only in a string decoded from bytes that are not UTF-8). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** A string decoded from a peer's bytes must be well-formed Unicode: what is not UTF-8 decodes to lone surrogates that do not survive re-encoding (a path would name a different file). */
+function wellFormed (value: string, field: string): string {
+  if (LONE_SURROGATE.test(value)) throw new InvalidMessageError(field, 'not valid UTF-8')
+  return value
+}
+
+/** A status message, cut to MAX_STATUS_MESSAGE_CHARS without splitting a surrogate pair. */
 function message (value: string): string {
-  return value.length > MAX_STATUS_MESSAGE_CHARS ? value.slice(0, MAX_STATUS_MESSAGE_CHARS) : value
+  if (value.length <= MAX_STATUS_MESSAGE_CHARS) return value
+  const high = value.charCodeAt(MAX_STATUS_MESSAGE_CHARS - 1)
+  return value.slice(0, high >= 0xd800 && high <= 0xdbff ? MAX_STATUS_MESSAGE_CHARS - 1 : MAX_STATUS_MESSAGE_CHARS)
+}
+
+function receivedMessage (value: string): string {
+  return message(wellFormed(value, 'message'))
 }
 
 function decodeWith<T> (what: string, fn: () => T): T {
@@ -510,7 +532,7 @@ export function decodeDurabilityResponse (data: Bytes): DurabilityResponse {
   const bytes = canonicalFrame(data, 'durability response', schema.DURABILITY_RESPONSE)
   const w = decodeWith('durability response', () => pb.DurabilityResponse.decode(bytes))
   const status = statusField(w.status, 'status')
-  return { status, envelope: w.envelope.length === 0 ? null : w.envelope, message: message(w.message) }
+  return { status, envelope: w.envelope.length === 0 ? null : w.envelope, message: receivedMessage(w.message) }
 }
 
 // ---- /cairn/push/1.0.0 -------------------------------------------------------------------------
@@ -538,6 +560,7 @@ export function decodePushOffer (data: Bytes): PushOffer {
  */
 export function checkPlanPath (path: string, field: string): string {
   if (path.length === 0) throw new InvalidMessageError(field, 'empty path')
+  wellFormed(path, field)
   if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) throw new InvalidMessageError(field, `longer than ${MAX_PATH_BYTES} bytes`)
   if (path.includes('\0')) throw new InvalidMessageError(field, 'contains a NUL byte')
   if (path.includes('\\')) throw new InvalidMessageError(field, 'contains a backslash')
@@ -598,7 +621,7 @@ export function decodePlanReply (data: Bytes, planEntries: number): PlanReply {
     if (n <= previous || n >= planEntries) throw new InvalidMessageError(`need[${i}]`, 'indexes must be strictly increasing plan entry numbers')
     previous = n
   })
-  return { status: statusField(w.status, 'status'), need: w.need, message: message(w.message) }
+  return { status: statusField(w.status, 'status'), need: w.need, message: receivedMessage(w.message) }
 }
 
 const FAILURE_REASONS: ReadonlySet<number> = new Set(Object.values(FailureReason))
@@ -626,7 +649,7 @@ export function decodePushResult (data: Bytes, planEntries: number): PushResult 
     status: statusField(w.status, 'status'),
     receipt: w.receipt.length === 0 ? null : w.receipt,
     failures,
-    message: message(w.message),
+    message: receivedMessage(w.message),
     filesWritten: w.filesWritten,
     bytesWritten: safeInt(w.bytesWritten, 'bytes_written', 0)
   }
@@ -714,7 +737,7 @@ export function decodeHoldResponse (data: Bytes, requested: number): HoldRespons
     if (!HOLD_REASONS.has(x.reason)) throw new InvalidMessageError(`refused[${i}].reason`, `unknown reason code ${x.reason}`)
     return { entry: x.entry, reason: x.reason as HoldRefusalReasonCode }
   })
-  return { status: statusField(w.status, 'status'), envelope: w.envelope.length === 0 ? null : w.envelope, refused, message: message(w.message) }
+  return { status: statusField(w.status, 'status'), envelope: w.envelope.length === 0 ? null : w.envelope, refused, message: receivedMessage(w.message) }
 }
 
 export function encodeHold (h: Hold): Uint8Array {

@@ -1,0 +1,59 @@
+/**
+ * What the fuzzer (test/fuzz) found in the decoders, each pinned by the guarantee it broke.
+ * The raw inputs are built with the fuzzer's table-driven reference writer, which can write
+ * what cairn's encoders never would (invalid UTF-8, a fixed64 that is not a double).
+ */
+import { describe, expect, it } from 'vitest'
+import { InvalidMessageError, InvalidNodeIdError } from '../../src/errors.js'
+import { isNodeId, nodeIdFromPublicKey, parseNodeId } from '../../src/identity/node-id.js'
+import { decodeDurabilityResponse, decodeHold, decodePlanChunk, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
+import { base58Decode, base58Encode, MAX_TIME, MIN_TIME } from '../fuzz/reference/rules.js'
+import { HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
+import { encodeDecoded } from '../fuzz/reference/wire-reader.js'
+import { testKey } from '../helpers/nodes.js'
+
+describe('decoders, from fuzz findings', () => {
+  it('refuses a second spelling of a node id (the key protobuf with its fields swapped): one key, one node id', () => {
+    const key = testKey(1)
+    const raw = base58Decode(key.nodeId) as Uint8Array
+    // identity multihash of { data: key, type: Ed25519 } instead of { type: Ed25519, data: key }
+    const alias = base58Encode(Uint8Array.from([0x00, 0x24, 0x12, 0x20, ...raw.subarray(6), 0x08, 0x01]))
+    expect(alias).not.toBe(key.nodeId)
+    expect(() => parseNodeId(alias)).toThrow(InvalidNodeIdError)
+    expect(isNodeId(alias)).toBe(false)
+    expect(nodeIdFromPublicKey(key.publicKey)).toBe(key.nodeId)
+  })
+
+  it('refuses a plan path whose bytes are not UTF-8 (it decodes to a lone surrogate, which no file name can hold)', () => {
+    const entry = { path: Uint8Array.from([0x61, 0x2f, 0xed, 0xa0, 0x80]), hash: new Uint8Array(32), size: 1, mtime_ns: 0n, origin_node: 0, origin_run: 1 }
+    const bytes = encodeDecoded({ entries: [entry], last: true }, PLAN_CHUNK)
+    expect(() => decodePlanChunk(bytes, 1)).toThrow(InvalidMessageError)
+    try { decodePlanChunk(bytes, 1) } catch (err) { expect((err as InvalidMessageError).field).toBe('entries[0].path') }
+  })
+
+  it('cuts a long status message without splitting a surrogate pair, so the peer can decode what it is sent', () => {
+    const sent = encodeDurabilityResponse({ status: 3, envelope: null, message: `${'x'.repeat(255)}\u{1F4F7}and more` })
+    const got = decodeDurabilityResponse(sent)
+    expect(got.message).toBe('x'.repeat(255))
+    expect(decodeDurabilityResponse(encodeDurabilityResponse(got))).toEqual(got)
+  })
+
+  it('checks an instant as the double it is kept as: a hold expiring a few ns before 2100 is refused, not accepted as 2100 itself', () => {
+    const hold = { signer: testKey(1).nodeId, holder: testKey(2).nodeId, volume: 'photos', issued_at_ns: MIN_TIME, expires_at_ns: MAX_TIME - 1n, nonce: new Uint8Array(16), granted: 1, granted_sha256: new Uint8Array(32) }
+    const bytes = encodeDecoded(hold, HOLD)
+    try {
+      const decoded = decodeHold(bytes)
+      // whatever is accepted must be accepted again once re-encoded
+      expect(() => decodeHold(encodeHold(decoded))).not.toThrow()
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidMessageError)
+      expect((err as InvalidMessageError).field).toBe('expires_at_ns')
+    }
+    expect(() => decodeHold(bytes)).toThrow(InvalidMessageError)
+  })
+
+  it('refuses a file mtime of 2^63 ns or more (protons reads such a fixed64 as negative)', () => {
+    const entry = { path: 'a', hash: new Uint8Array(32), size: 1, mtime_ns: 2n ** 63n, origin_node: 0, origin_run: 1 }
+    expect(() => decodePlanChunk(encodeDecoded({ entries: [entry], last: true }, PLAN_CHUNK), 1)).toThrow(InvalidMessageError)
+  })
+})
