@@ -10,6 +10,7 @@ import { constants } from 'node:fs'
 import { lstat, open, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { HASH_BUFFER_BYTES } from '../index/hash-file.js'
+import { crashPoint } from '../crash-point.js'
 
 export type UnlinkOutcome = { outcome: 'offloaded' } | { outcome: 'drift', reason: string }
 
@@ -65,7 +66,9 @@ export async function verifyAndUnlink (root: string, f: ExpectedFile, hooks: Unl
     if (now === undefined || now.ino !== st.ino || now.dev !== st.dev || now.size !== st.size || now.mtimeNs !== st.mtimeNs || now.isSymbolicLink()) {
       return { outcome: 'drift', reason: 'the file was replaced during the check' }
     }
+    crashPoint('unlink:unlink')
     await unlink(abs)
+    crashPoint('unlink:unlinked')
     return { outcome: 'offloaded' }
   } finally {
     await fh.close()

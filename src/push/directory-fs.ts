@@ -5,6 +5,7 @@
 import { copyFile, link, lstat, mkdir, open, readFile, rename, rm, unlink, utimes } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hashFile } from '../index/hash-file.js'
+import { crashPoint } from '../crash-point.js'
 
 export interface FileInfo {
   kind: 'file' | 'dir' | 'link' | 'other'
@@ -57,11 +58,11 @@ async function syncPath (path: string, flags: number): Promise<void> {
 }
 
 export const nodeDirectoryFs: DirectoryFs = {
-  copyFile: async (src, dst) => { await copyFile(src, dst, constants.COPYFILE_EXCL) },
-  syncFile: async (path) => { await syncPath(path, constants.O_RDONLY) },
-  syncDir: async (path) => { await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
-  rename: async (from, to) => { await rename(from, to) },
-  mkdirp: async (path) => { await mkdir(path, { recursive: true }) },
+  copyFile: async (src, dst) => { crashPoint('dirfs:copy-file'); await copyFile(src, dst, constants.COPYFILE_EXCL) },
+  syncFile: async (path) => { crashPoint('dirfs:sync-file'); await syncPath(path, constants.O_RDONLY) },
+  syncDir: async (path) => { crashPoint('dirfs:sync-dir'); await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
+  rename: async (from, to) => { crashPoint('dirfs:rename'); await rename(from, to); crashPoint('dirfs:renamed') },
+  mkdirp: async (path) => { crashPoint('dirfs:mkdirp'); await mkdir(path, { recursive: true }) },
   lstat: async (path) => {
     try {
       const st = await lstat(path, { bigint: true })
@@ -76,6 +77,7 @@ export const nodeDirectoryFs: DirectoryFs = {
     return { hash: h.hash, size: h.size }
   },
   setMtime: async (path, mtimeNs) => {
+    crashPoint('dirfs:set-mtime')
     const seconds = mtimeNs / 1e9
     await utimes(path, seconds, seconds)
   },
@@ -89,6 +91,7 @@ export const nodeDirectoryFs: DirectoryFs = {
   },
   writeTextAtomic: async (path, text) => {
     const tmp = `${path}.tmp-${process.pid}`
+    crashPoint('dirfs:write-text-temp')
     const fh = await open(tmp, 'wx', 0o644)
     try {
       await fh.writeFile(text)
@@ -96,17 +99,21 @@ export const nodeDirectoryFs: DirectoryFs = {
     } finally {
       await fh.close()
     }
+    crashPoint('dirfs:write-text-rename')
     await rename(tmp, path)
+    crashPoint('dirfs:write-text-sync-dir')
     await syncPath(path.slice(0, path.lastIndexOf('/')) || '/', constants.O_RDONLY | constants.O_DIRECTORY)
   },
-  removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) },
+  removeStaging: async (path) => { crashPoint('dirfs:remove-staging'); await rm(path, { recursive: true, force: true }) },
   moveNoReplace: async (from, to) => {
+    crashPoint('dirfs:move-link')
     try {
       await link(from, to)
     } catch (err) {
       if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
       // claim the name exclusively (EEXIST when taken), then replace only our own placeholder
       await (await open(to, 'wx', 0o600)).close()
+      crashPoint('dirfs:move-placeholder-rename')
       try {
         await rename(from, to)
       } catch (renameErr) {
@@ -115,10 +122,13 @@ export const nodeDirectoryFs: DirectoryFs = {
       }
       return
     }
+    crashPoint('dirfs:move-unlink-source')
     await unlink(from)
+    crashPoint('dirfs:moved')
   },
-  createProbe: async (path) => { await (await open(path, 'wx', 0o600)).close() },
+  createProbe: async (path) => { crashPoint('dirfs:create-probe'); await (await open(path, 'wx', 0o600)).close() },
   removeProbe: async (path) => {
+    crashPoint('dirfs:remove-probe')
     try {
       await unlink(path)
     } catch (err) {

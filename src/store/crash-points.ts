@@ -1,0 +1,58 @@
+/**
+ * Crash points at every store write (test/crash/), installed only when crash injection is on
+ * (src/crash-point.ts), so an ordinary run pays nothing: every outermost transaction gets a
+ * point just before it begins and just after it commits, and every write statement run outside
+ * a transaction (autocommit) the same. The label names the method that opened the transaction
+ * (`store:tx:RunStore.begin`, `store:committed:RunStore.begin`), read from the stack.
+ */
+import type Database from 'better-sqlite3'
+import { crashPoint } from '../crash-point.js'
+
+type Fn = (...args: unknown[]) => unknown
+
+/** The first stack frame outside this file and better-sqlite3: `Class.method` or the file name. */
+function callerLabel (): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1)
+  for (const line of lines) {
+    if (line.includes('crash-points.') || line.includes('better-sqlite3')) continue
+    const m = /at (?:async )?(\S+) \((?:.*\/)?([^/:]+)\.[jt]s:\d+:\d+\)/.exec(line) ?? /at (?:.*\/)?([^/:]+)\.[jt]s:\d+:\d+/.exec(line)
+    if (m === null) continue
+    const fn = m.length === 3 ? (m[1] ?? '') : ''
+    const file = m.length === 3 ? (m[2] ?? '') : (m[1] ?? '')
+    return fn === '' || fn.startsWith('file:') ? file : fn.replace(/^(?:Object|Function)\./, '').replace(/^#/, '')
+  }
+  return 'unknown'
+}
+
+function pointed (db: Database.Database, run: Fn, label: string): Fn {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    if (db.inTransaction) return run.apply(this, args)
+    crashPoint(`store:tx:${label}`)
+    const result = run.apply(this, args)
+    crashPoint(`store:committed:${label}`)
+    return result
+  }
+}
+
+export function instrumentStoreWrites (db: Database.Database): void {
+  const transaction = db.transaction.bind(db)
+  const prepare = db.prepare.bind(db)
+  const wrapped = (fn: Fn): Fn => {
+    const label = callerLabel()
+    const tx = transaction(fn) as unknown as Fn & Record<'deferred' | 'immediate' | 'exclusive', Fn>
+    const w = pointed(db, tx, label) as Fn & Record<string, Fn>
+    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) w[variant] = pointed(db, tx[variant], label)
+    return w
+  }
+  Object.assign(db, {
+    transaction: wrapped,
+    prepare: (source: string) => {
+      const stmt = prepare(source)
+      if (stmt.reader) return stmt
+      const label = `${callerLabel()}:${/^\s*(\w+)/.exec(source)?.[1]?.toLowerCase() ?? 'sql'}`
+      const run = stmt.run.bind(stmt) as Fn
+      Object.assign(stmt, { run: pointed(db, run, label) })
+      return stmt
+    }
+  })
+}
