@@ -10,18 +10,16 @@ import { crashPoint } from '../crash-point.js'
 
 type Fn = (...args: unknown[]) => unknown
 
-/** The first stack frame outside this file and better-sqlite3: `Class.method` or the file name. */
+/**
+ * The function two frames up (above this one and the wrapper that called it): `Class.method`,
+ * or the file's name for an anonymous caller. Works from dist/ and from a bundle alike.
+ */
 function callerLabel (): string {
-  const lines = (new Error().stack ?? '').split('\n').slice(1)
-  for (const line of lines) {
-    if (line.includes('crash-points.') || line.includes('better-sqlite3')) continue
-    const m = /at (?:async )?(\S+) \((?:.*\/)?([^/:]+)\.[jt]s:\d+:\d+\)/.exec(line) ?? /at (?:.*\/)?([^/:]+)\.[jt]s:\d+:\d+/.exec(line)
-    if (m === null) continue
-    const fn = m.length === 3 ? (m[1] ?? '') : ''
-    const file = m.length === 3 ? (m[2] ?? '') : (m[1] ?? '')
-    return fn === '' || fn.startsWith('file:') ? file : fn.replace(/^(?:Object|Function)\./, '').replace(/^#/, '')
-  }
-  return 'unknown'
+  const line = (new Error().stack ?? '').split('\n')[3] ?? ''
+  const named = /^\s*at (?:async )?([^\s(]+) \(/.exec(line)
+  if (named?.[1] !== undefined && !named[1].startsWith('file:')) return named[1].replace(/^(?:Object|Function)\./, '').replace(/^#/, '')
+  const file = /([^/:\s]+)\.[cm]?[jt]s:\d+:\d+\)?$/.exec(line)
+  return file?.[1] ?? 'unknown'
 }
 
 function pointed (db: Database.Database, run: Fn, label: string): Fn {

@@ -39,6 +39,8 @@ export interface Variant {
   fileBytes: number
   /** One file above the receiver's in-memory limit (its large-file path), in bytes; 0: none. */
   largeBytes: number
+  /** The `changed` stage rewrites the large file too (a receive then takes its large-file path). */
+  changeLarge?: boolean
   seed: number
 }
 
@@ -204,6 +206,7 @@ path = "${join(w.live, 'offsite')}"
     w.restore('pushed')
     writeUserFile(w, 'a/f1', 'v2')
     writeUserFile(w, 'a/new', 'v1')
+    if (v.changeLarge === true && v.largeBytes > 0) writeFileSync(w.pathAt('laptop', 'a/large.bin'), bytesFor(v.seed, 'large-v2', v.largeBytes))
     await w.cliJson('laptop', ['index', 'photos'])
     w.snapshot('changed')
   } finally {
