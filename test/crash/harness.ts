@@ -214,7 +214,7 @@ export class Harness {
     problems.push(...checkNothingLost(w, before, restarted, op.scope, sources).map(tag('after the restart')))
     if (bad === undefined && rerun.code !== 0) {
       // refused with a reason: do the act it names when it is an index, then run it once more
-      const reason = lastLine(rerun.stderr)
+      const reason = /"reason": "([^"]*)"/.exec(rerun.stdout)?.[1] ?? lastLine(rerun.stderr)
       notes.push(`re-run refused: ${reason}`)
       if (/\bindex\b/.test(rerun.stderr + rerun.stdout)) {
         await w.cli('laptop', ['index', 'photos'])
