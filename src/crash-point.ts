@@ -17,6 +17,11 @@ const match = env.CAIRN_CRASH_MATCH ?? ''
 const active = (Number.isSafeInteger(at) && at > 0) || trace !== ''
 let reached = 0
 
+/** Whether injection is on (a caller may then instrument more, e.g. every store write). */
+export function crashInjectionActive (): boolean {
+  return active
+}
+
 /** Marks a crash point; `label` names the step about to happen or just done (e.g. `receive:link`). */
 export function crashPoint (label: string): void {
   if (!active) return

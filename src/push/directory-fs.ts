@@ -5,6 +5,7 @@
 import { copyFile, link, lstat, mkdir, open, readFile, rename, rm, unlink, utimes } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hashFile } from '../index/hash-file.js'
+import { crashPoint } from '../crash-point.js'
 
 export interface FileInfo {
   kind: 'file' | 'dir' | 'link' | 'other'
@@ -80,6 +81,7 @@ async function linkOrClaim (from: string, to: string): Promise<boolean> {
     if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
   }
   await (await open(to, 'wx', 0o600)).close()
+  crashPoint('dirfs:move-placeholder-rename')
   try {
     await rename(from, to)
   } catch (renameErr) {
@@ -90,11 +92,11 @@ async function linkOrClaim (from: string, to: string): Promise<boolean> {
 }
 
 export const nodeDirectoryFs: DirectoryFs = {
-  copyFile: async (src, dst) => { await copyFile(src, dst, constants.COPYFILE_EXCL) },
-  syncFile: async (path) => { await syncPath(path, constants.O_RDONLY) },
-  syncDir: async (path) => { await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
-  rename: async (from, to) => { await rename(from, to) },
-  mkdirp: async (path) => { await mkdir(path, { recursive: true }) },
+  copyFile: async (src, dst) => { crashPoint('dirfs:copy-file'); await copyFile(src, dst, constants.COPYFILE_EXCL) },
+  syncFile: async (path) => { crashPoint('dirfs:sync-file'); await syncPath(path, constants.O_RDONLY) },
+  syncDir: async (path) => { crashPoint('dirfs:sync-dir'); await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
+  rename: async (from, to) => { crashPoint('dirfs:rename'); await rename(from, to); crashPoint('dirfs:renamed') },
+  mkdirp: async (path) => { crashPoint('dirfs:mkdirp'); await mkdir(path, { recursive: true }) },
   lstat: async (path) => {
     try {
       const st = await lstat(path, { bigint: true })
@@ -109,6 +111,7 @@ export const nodeDirectoryFs: DirectoryFs = {
     return { hash: h.hash, size: h.size }
   },
   setMtime: async (path, mtimeNs) => {
+    crashPoint('dirfs:set-mtime')
     const seconds = mtimeNs / 1e9
     await utimes(path, seconds, seconds)
   },
@@ -122,6 +125,7 @@ export const nodeDirectoryFs: DirectoryFs = {
   },
   writeTextAtomic: async (path, text) => {
     const tmp = `${path}.tmp-${process.pid}`
+    crashPoint('dirfs:write-text-temp')
     const fh = await open(tmp, 'wx', 0o644)
     try {
       await fh.writeFile(text)
@@ -129,23 +133,36 @@ export const nodeDirectoryFs: DirectoryFs = {
     } finally {
       await fh.close()
     }
+    crashPoint('dirfs:write-text-rename')
     await rename(tmp, path)
+    crashPoint('dirfs:write-text-sync-dir')
     await syncPath(path.slice(0, path.lastIndexOf('/')) || '/', constants.O_RDONLY | constants.O_DIRECTORY)
   },
-  removeStaging: async (path) => { await rm(path, { recursive: true, force: true }) },
+  removeStaging: async (path) => { crashPoint('dirfs:remove-staging'); await rm(path, { recursive: true, force: true }) },
   moveNoReplace: async (from, to) => {
-    if (await linkOrClaim(from, to)) await unlink(from)
+    crashPoint('dirfs:move-link')
+    if (await linkOrClaim(from, to)) {
+      crashPoint('dirfs:move-unlink-source')
+      await unlink(from)
+    }
+    crashPoint('dirfs:moved')
   },
-  linkNoReplace: async (from, to) => { await linkOrClaim(from, to) },
+  linkNoReplace: async (from, to) => {
+    crashPoint('dirfs:link')
+    await linkOrClaim(from, to)
+    crashPoint('dirfs:linked')
+  },
   unlinkStaged: async (path) => {
+    crashPoint('dirfs:unlink-staged')
     try {
       await unlink(path)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
   },
-  createProbe: async (path) => { await (await open(path, 'wx', 0o600)).close() },
+  createProbe: async (path) => { crashPoint('dirfs:create-probe'); await (await open(path, 'wx', 0o600)).close() },
   removeProbe: async (path) => {
+    crashPoint('dirfs:remove-probe')
     try {
       await unlink(path)
     } catch (err) {

@@ -319,9 +319,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
         }
         await pool.add(async () => {
           const staged = await writer.stagingPath()
+          crashPoint('receive:stage-open')
           const fh = await open(staged, 'wx', 0o644)
           try {
+            crashPoint('receive:stage-write')
             await fh.writev(chunks)
+            crashPoint('receive:stage-sync')
             await fh.sync()
           } finally {
             await fh.close()
@@ -331,6 +334,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
         continue
       }
       const staged = await writer.stagingPath()
+      crashPoint('receive:stage-open-large')
       const fh = await open(staged, 'wx', 0o644)
       const h = createHash('sha256')
       let got = 0
@@ -343,6 +347,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
           if (length === 0 || got + length > e.size) throw new InvalidMessageError('data', `frames for ${e.path} exceed its planned size`)
           for (const ch of chunks) h.update(ch)
           while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes)
+          crashPoint('receive:stage-write-large')
           const w = fh.writev(chunks, got)
           writes.add(w)
           void w.finally(() => writes.delete(w)).catch(() => {})
@@ -365,6 +370,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       await pool.add(async () => {
         // fsync through the handle that wrote it, then move it into place
         try {
+          crashPoint('receive:stage-sync-large')
           await fh.sync()
         } finally {
           await fh.close()
@@ -404,6 +410,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const covered = receiptAssertion.components.filter(x => x.destination === c.key.nodeId)
     const status = failures.length === 0 ? Status.OK : Status.PARTIAL
     await writer.cleanup()
+    crashPoint('receive:send-receipt')
     await io.write(encodePushResult({ status, receipt, failures, message: failures.length === 0 ? '' : `${failures.length} file(s) failed`, filesWritten: committed.length, bytesWritten }), frameMs)
     store.runs.finish(runId, failures.length === 0 ? 'success' : 'partial', {
       error: failures.length === 0 ? null : `${failures.length} file(s) failed`,

@@ -9,6 +9,7 @@ import type { Config } from '../config/types.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import { STAGING_DIR } from './place-file.js'
+import { crashPoint } from '../crash-point.js'
 
 export async function cleanStaleStaging (store: Store, config: Config, logger: Logger): Promise<number> {
   let removed = 0
@@ -32,6 +33,7 @@ export async function cleanStaleStaging (store: Store, config: Config, logger: L
         running = false
       }
       if (running) continue
+      crashPoint('staging:remove-stale')
       await rm(join(staging, name), { recursive: true, force: true })
       removed++
       logger.info('removed a stale staging directory', { path: join(staging, name), run: runId })

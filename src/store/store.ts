@@ -20,6 +20,8 @@ import { FileStore } from './files.js'
 import { PlacementStore } from './placements.js'
 import { HoldStore } from './holds.js'
 import { ConflictStore } from './conflicts.js'
+import { crashInjectionActive } from '../crash-point.js'
+import { instrumentStoreWrites } from './crash-points.js'
 
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -106,6 +108,8 @@ export function openStore (init: StoreInit): Store {
       logger,
       appVersion: packageVersion()
     })
+    // test/crash/: a kill point at every store write (only when crash injection is on)
+    if (crashInjectionActive()) instrumentStoreWrites(db)
     return new Store(db, { ...init, logger: init.logger }, result)
   } catch (err) {
     db.close()

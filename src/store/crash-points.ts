@@ -1,0 +1,56 @@
+/**
+ * Crash points at every store write (test/crash/), installed only when crash injection is on
+ * (src/crash-point.ts), so an ordinary run pays nothing: every outermost transaction gets a
+ * point just before it begins and just after it commits, and every write statement run outside
+ * a transaction (autocommit) the same. The label names the method that opened the transaction
+ * (`store:tx:RunStore.begin`, `store:committed:RunStore.begin`), read from the stack.
+ */
+import type Database from 'better-sqlite3'
+import { crashPoint } from '../crash-point.js'
+
+type Fn = (...args: unknown[]) => unknown
+
+/**
+ * The function two frames up (above this one and the wrapper that called it): `Class.method`,
+ * or the file's name for an anonymous caller. Works from dist/ and from a bundle alike.
+ */
+function callerLabel (): string {
+  const line = (new Error().stack ?? '').split('\n')[3] ?? ''
+  const named = /^\s*at (?:async )?([^\s(]+) \(/.exec(line)
+  if (named?.[1] !== undefined && !named[1].startsWith('file:')) return named[1].replace(/^(?:Object|Function)\./, '').replace(/^#/, '')
+  const file = /([^/:\s]+)\.[cm]?[jt]s:\d+:\d+\)?$/.exec(line)
+  return file?.[1] ?? 'unknown'
+}
+
+function pointed (db: Database.Database, run: Fn, label: string): Fn {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    if (db.inTransaction) return run.apply(this, args)
+    crashPoint(`store:tx:${label}`)
+    const result = run.apply(this, args)
+    crashPoint(`store:committed:${label}`)
+    return result
+  }
+}
+
+export function instrumentStoreWrites (db: Database.Database): void {
+  const transaction = db.transaction.bind(db)
+  const prepare = db.prepare.bind(db)
+  const wrapped = (fn: Fn): Fn => {
+    const label = callerLabel()
+    const tx = transaction(fn) as unknown as Fn & Record<'deferred' | 'immediate' | 'exclusive', Fn>
+    const w = pointed(db, tx, label) as Fn & Record<string, Fn>
+    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) w[variant] = pointed(db, tx[variant], label)
+    return w
+  }
+  Object.assign(db, {
+    transaction: wrapped,
+    prepare: (source: string) => {
+      const stmt = prepare(source)
+      if (stmt.reader) return stmt
+      const label = `${callerLabel()}:${/^\s*(\w+)/.exec(source)?.[1]?.toLowerCase() ?? 'sql'}`
+      const run = stmt.run.bind(stmt) as Fn
+      Object.assign(stmt, { run: pointed(db, run, label) })
+      return stmt
+    }
+  })
+}
