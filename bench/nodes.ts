@@ -5,6 +5,8 @@ import { systemClock } from '../src/clock.js'
 import { parseConfig } from '../src/config/load.js'
 import type { Config } from '../src/config/types.js'
 import { createHome, homePaths } from '../src/home.js'
+import { nodeDirectoryFs } from '../src/push/directory-fs.js'
+import { initVolume } from '../src/push/volume-init.js'
 import { readKeyFile, type NodeKey } from '../src/identity/node-key.js'
 import { silentLogger } from '../src/logger.js'
 import { startNode, type ReplicationNode } from '../src/node.js'
@@ -27,8 +29,17 @@ export async function benchNode (root: string, name: string, toml: string): Prom
   const config = parseConfig(readFileSync(paths.config, 'utf8') + '\n' + toml, paths.config)
   const store = openStore({ path: paths.db, clock: systemClock, logger: silentLogger, backupsDir: paths.backups })
   const key = readKeyFile(paths.key)
+  await markVolumes(store, config)
   const node = await startNode({ store, key, config, logger: silentLogger, clock: systemClock, pullEveryMs: 0 })
   return { name, key, store, config, node, stop: async () => { await node.stop(); store.close() } }
+}
+
+/** Marks each configured volume's root, as an operator does with `cairn volume init` (docs/volumes.md). */
+async function markVolumes (store: Store, config: Config): Promise<void> {
+  for (const v of config.volumes.values()) {
+    mkdirSync(v.path, { recursive: true })
+    await initVolume(store, nodeDirectoryFs, v)
+  }
 }
 
 /** Enrolls b on a under b's name with b's listen addresses. */
@@ -52,6 +63,15 @@ export async function serveChild (root: string, name: string, toml: string): Pro
   const home = join(root, name)
   const created = createHome({ home, name, listen: ['/ip4/127.0.0.1/tcp/0'], clock: systemClock, logger: silentLogger })
   appendFileSync(homePaths(home).config, '\n' + toml + '\n')
+  {
+    const p = homePaths(home)
+    const store = openStore({ path: p.db, clock: systemClock, logger: silentLogger, backupsDir: p.backups })
+    try {
+      await markVolumes(store, parseConfig(readFileSync(p.config, 'utf8'), p.config))
+    } finally {
+      store.close()
+    }
+  }
   const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
   const child = spawn(process.execPath, [...(process.env.CAIRN_BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir=' + process.env.CAIRN_BENCH_PROFILE_DIR]), '--import', 'tsx', main, '--home', home, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAIRN_LOG_LEVEL: 'warn'} })
   let out = ''

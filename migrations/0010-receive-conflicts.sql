@@ -38,3 +38,15 @@ CREATE TABLE receive_conflicts (
 -- one live conflict per pusher and path: a later push replaces it with what it offers now
 CREATE UNIQUE INDEX uniq_receive_conflicts_pusher_path ON receive_conflicts(volume_id, pusher_node_id, path);
 CREATE INDEX idx_receive_conflicts_path ON receive_conflicts(volume_id, path);
+
+-- Files a receive is replacing (crash safety of invariant 19): from just before a receive moves
+-- a file's prior bytes to history until the new version is recorded, the prior row is not held
+-- (a hole in custody and in this node's directory claims). The receive removes its rows when it
+-- ends; rows a killed receive left keep the hole until an index of the volume records what is
+-- there (or the same path is received again).
+CREATE TABLE receive_replacing (
+  file_id    INTEGER PRIMARY KEY REFERENCES files(id),
+  volume_id  INTEGER NOT NULL REFERENCES volumes(id),
+  run_id     INTEGER NOT NULL REFERENCES runs(id)
+) STRICT;
+CREATE INDEX idx_receive_replacing_volume ON receive_replacing(volume_id);

@@ -125,7 +125,8 @@ function finish (destination: string, originNodeId: number, a: Acc, method: Veri
 export function computeLocalClaims (store: Store, volumeId: number, selfKey: string, directories: readonly string[]): LocalClaim[] {
   const rows = [...store.files.iterateClaimRows(volumeId)]
   const conflicts = store.conflicts.forVolume(volumeId)
-  const drifted = new Set(conflicts.flatMap(c => c.localFileId === null ? [] : [c.localFileId]))
+  // a local edit a receive kept, and a row a receive is replacing (or was, when killed), are not held
+  const drifted = new Set([...conflicts.flatMap(c => c.localFileId === null ? [] : [c.localFileId]), ...store.conflicts.replacingIds(volumeId)])
   const present = new Map<string, { contentId: number, originNodeId: number, originRunId: number, readAtNs: number | null }>()
   for (const r of rows) if (r.status === 'present' && !drifted.has(r.id)) present.set(r.path, r)
   const placements = directories.map(d => ({ key: d, byPath: store.placements.forVolume(d, volumeId) }))

@@ -167,6 +167,8 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   const keep = [...report.unreadable.map(u => u.path), ...report.unstable]
   report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep)
   // what this node holds changed: its claims follow (a lost received file retracts custody)
+  // the index recorded what is there: rows a killed receive left marked as being replaced are settled
+  store.conflicts.clearVolumeReplacing(volRow.id)
   settleClaims(store, volRow.id, run.id, 'index')
   if (report.unreadable.length > 0 || report.unstable.length > 0) {
     report.status = 'partial'

@@ -9,6 +9,9 @@ import type { Logger } from '../logger.js'
 import type { NodeRow } from '../store/nodes.js'
 import type { PullReport } from './pull.js'
 
+/** The longest delay one timer holds (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export interface PullSchedulerInit {
   intervalMs: number
   concurrency?: number
@@ -86,6 +89,12 @@ export function pullScheduler (init: PullSchedulerInit): (c: PullSchedulerCompon
 
     const schedule = (delayMs: number): void => {
       if (stopped) return
+      // a timer holds at most MAX_TIMER_MS (about 24.8 days; Node fires a longer one at once):
+      // a longer interval waits in steps
+      if (delayMs > MAX_TIMER_MS) {
+        timer = setTimeout(() => { schedule(delayMs - MAX_TIMER_MS) }, MAX_TIMER_MS)
+        return
+      }
       timer = setTimeout(() => {
         if (stopped) return
         running = round().catch((err: unknown) => {

@@ -19,7 +19,7 @@ import type { Logger } from '../logger.js'
 import type { Framed } from '../p2p/frames.js'
 import { crashPoint } from '../crash-point.js'
 import { holdGuard } from '../hold/guard.js'
-import { settleClaims } from '../evidence/settle.js'
+import { currentClaims, settleClaims } from '../evidence/settle.js'
 import { sealAssertion } from '../protocol/envelope.js'
 import { buildLocalAssertion } from '../pull/local-assertion.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
@@ -273,6 +273,23 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       failures.push({ entry, reason: FailureReason.CONFLICT })
       outcomes.push({ entry, ok: false })
     }
+    // a file this push replaces stops counting as held before its bytes move to history: from
+    // that move until the new version is recorded, no claim (and no crash in between) may cover
+    // a version that is no longer at its path (invariant 19). At the end the receive unmarks the
+    // rows it superseded and those still in place; a killed receive's marks stay (holes) until
+    // an index records what is there.
+    const replacing = [...expects].flatMap(([index, x]) => {
+      if (x.kind !== 'file') return []
+      const here = live.get((plan[index] as PlanEntry).path)
+      return here?.status === 'present' ? [here.id] : []
+    })
+    if (replacing.length > 0) {
+      crashPoint('receive:unclaim-replaced')
+      store.db.transaction(() => {
+        store.conflicts.markReplacing(volumeId, runId, replacing)
+        store.vector.settleLocal(volumeId, currentClaims(store, volumeId), runId, 'files a push replaces')
+      }).immediate()
+    }
     // a commit that finds its path taken or changed is a conflict too (never a replace)
     const commit = async (index: number, staged: string): Promise<boolean> => {
       const e = plan[index] as PlanEntry
@@ -398,6 +415,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const mtimes = new Map([...reread, ...committed.map(x => [x.entry.path, x.mtimeNs] as const)])
     const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path).filter(p => !reread.has(p)))
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
+    await unmarkReplaced(store, fs, volume.path, runId)
     // the pusher's conflicts are now exactly this plan's: the others were resolved
     crashPoint('receive:record-conflicts')
     recordConflicts()
@@ -439,6 +457,11 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
     }
     try {
+      await unmarkReplaced(store, fs, volume.path, runId)
+    } catch (unmarkErr) {
+      logger.error('could not settle the files a failed receive was replacing (they stay unclaimed until an index)', { error: unmarkErr instanceof Error ? unmarkErr.message : String(unmarkErr) })
+    }
+    try {
       // every entry was decided: the conflicts found are the pusher's set now
       if (judged) recordConflicts()
     } catch (conflictErr) {
@@ -454,6 +477,22 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   } finally {
     await writer.cleanup().catch(() => {})
   }
+}
+
+/**
+ * Unmarks the rows this receive marked as being replaced once they are settled: superseded by
+ * the new version, or still in place exactly as recorded (the entry failed before its prior
+ * bytes moved). A row whose file is gone or changed stays marked (not held) until an index.
+ */
+async function unmarkReplaced (store: Store, fs: DirectoryFs, root: string, runId: number): Promise<void> {
+  const settled: number[] = []
+  for (const id of store.conflicts.replacingOfRun(runId)) {
+    const row = store.files.byId(id)
+    if (row === undefined || row.status !== 'present') { settled.push(id); continue }
+    const info = await fs.lstat(join(root, row.path))
+    if (info?.kind === 'file' && info.size === row.size && info.mtimeNs === row.mtimeNs) settled.push(id)
+  }
+  if (settled.length > 0) store.conflicts.clearReplacing(settled)
 }
 
 /**

@@ -107,4 +107,34 @@ export class ConflictStore {
     return (this.#db.prepare(`SELECT k.* FROM receive_conflicts k JOIN nodes n ON n.id = k.pusher_node_id
                               WHERE k.volume_id = ? AND n.revoked_at_ns IS NULL ORDER BY k.path, k.pusher_node_id`).all(volumeId) as Raw[]).map(toRow)
   }
+
+  /**
+   * Marks live rows a receive is about to replace (their prior bytes move to history first):
+   * not held from now until `clearReplacing` (invariant 19). Inside the caller's transaction.
+   */
+  markReplacing (volumeId: number, runId: number, fileIds: readonly number[]): void {
+    const insert = this.#db.prepare('INSERT INTO receive_replacing (file_id, volume_id, run_id) VALUES (?, ?, ?) ON CONFLICT (file_id) DO UPDATE SET run_id = excluded.run_id')
+    for (const id of fileIds) insert.run(id, volumeId, runId)
+  }
+
+  /** Rows of the volume marked as being replaced (by any receive, finished or killed). */
+  replacingIds (volumeId: number): Set<number> {
+    return new Set((this.#db.prepare('SELECT file_id FROM receive_replacing WHERE volume_id = ?').all(volumeId) as Array<{ file_id: number }>).map(r => r.file_id))
+  }
+
+  /** The rows one receive run marked. */
+  replacingOfRun (runId: number): number[] {
+    return (this.#db.prepare('SELECT file_id FROM receive_replacing WHERE run_id = ?').all(runId) as Array<{ file_id: number }>).map(r => r.file_id)
+  }
+
+  /** Unmarks rows (the receive settled them: superseded, or checked still in place). */
+  clearReplacing (fileIds: readonly number[]): void {
+    const drop = this.#db.prepare('DELETE FROM receive_replacing WHERE file_id = ?')
+    this.#db.transaction(() => { for (const id of fileIds) drop.run(id) }).immediate()
+  }
+
+  /** Unmarks the rows of a volume that no running receive marked: an index just recorded what is there. */
+  clearVolumeReplacing (volumeId: number): void {
+    this.#db.prepare("DELETE FROM receive_replacing WHERE volume_id = ? AND run_id NOT IN (SELECT id FROM runs WHERE status = 'running')").run(volumeId)
+  }
 }

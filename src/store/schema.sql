@@ -134,6 +134,12 @@ CREATE TABLE receive_conflicts (
   CHECK (last_seen_ns >= first_seen_ns)
 ) STRICT;
 
+CREATE TABLE receive_replacing (
+  file_id    INTEGER PRIMARY KEY REFERENCES files(id),
+  volume_id  INTEGER NOT NULL REFERENCES volumes(id),
+  run_id     INTEGER NOT NULL REFERENCES runs(id)
+) STRICT;
+
 CREATE TABLE run_events (
   id         INTEGER PRIMARY KEY,
   run_id     INTEGER NOT NULL REFERENCES runs(id),
@@ -291,6 +297,8 @@ CREATE INDEX idx_push_freshness_destination ON push_freshness(destination);
 CREATE INDEX idx_push_freshness_source ON push_freshness(source_node_id) WHERE source_node_id IS NOT NULL;
 
 CREATE INDEX idx_receive_conflicts_path ON receive_conflicts(volume_id, path);
+
+CREATE INDEX idx_receive_replacing_volume ON receive_replacing(volume_id);
 
 CREATE INDEX idx_run_events_run_id ON run_events(run_id, id);
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { silentLogger } from '../../src/logger.js'
 import type { PullReport } from '../../src/pull/pull.js'
@@ -81,5 +81,30 @@ describe('pull scheduler', () => {
     clock.advanceNs(24 * 3600e9)
     await s.round()
     expect(calls).toBe(2)
+  })
+
+  it('waits out an interval longer than one timer holds (pull_every over 24.8 days) instead of pulling at once, again and again', async () => {
+    vi.useFakeTimers()
+    try {
+      const day = 24 * 3600 * 1000
+      let rounds = 0
+      const s = pullScheduler({ intervalMs: 40 * day, random: () => 0.5 })({
+        livePeers: () => [peer('a')],
+        volumes: () => ['photos'],
+        pull: async () => { rounds++; return report('success') },
+        logger: silentLogger,
+        clock: new ManualClock()
+      })
+      s.start()
+      await vi.advanceTimersByTimeAsync(2000)
+      expect(rounds).toBe(1)
+      await vi.advanceTimersByTimeAsync(30 * day)
+      expect(rounds).toBe(1)
+      await vi.advanceTimersByTimeAsync(20 * day)
+      expect(rounds).toBe(2)
+      await s.stop()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
