@@ -20,6 +20,8 @@ import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import { offloadVolume } from '../../src/offload/offload.js'
 import type { ClaimWrite } from '../../src/store/vector.js'
 import { benchDir, cleanup, isQuick, median, report, round, repeat } from '../harness.js'
+import { nodeDirectoryFs } from '../../src/push/directory-fs.js'
+import { initVolume } from '../../src/push/volume-init.js'
 import { benchStore } from '../fixture.js'
 
 const FILES = isQuick() ? 20_000 : 1_000_000
@@ -36,6 +38,9 @@ try {
   const volume: VolumeConfig = { name: 'photos', path: join(dir, 'photos'), pushTo: ['usb', 'peer11', 'peer12'], offloadRequires: ['usb', 'peer11', 'peer12/offsite'], offloadMaxEvidenceAgeMs: 365 * 86_400_000 }
   const config: Config = { file: join(dir, 'cairn.toml'), name: 'bench', listen: [], serve: { pullEveryMs: 600_000 }, volumes: new Map([['photos', volume]]), destinations: new Map([['usb', { name: 'usb', type: 'directory', path: join(dir, 'usb') }]]) }
   const vol = store.volumes.ensure('photos', volume.path)
+  // the volume root carries its identity marker, as an operator's does (docs/volumes.md)
+  mkdirSync(volume.path, { recursive: true })
+  await initVolume(store, nodeDirectoryFs, volume)
   const index = store.runs.begin({ kind: 'index', volumeId: vol.id })
   // 1M contents and files, origins spread over 100 runs of this node
   store.db.exec(`
