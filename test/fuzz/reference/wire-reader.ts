@@ -25,6 +25,8 @@ export interface FieldSpec {
   name: string
   type: FieldType
   repeated?: boolean
+  /** Most elements a repeated field may carry: the reader refuses the one past it (canonical mode) instead of building a million elements. */
+  maxCount?: number
   /** The nested message's table (type 'message'). */
   message?: () => MessageSpec
 }
@@ -233,6 +235,7 @@ function readFields (c: Cursor, spec: MessageSpec, path: string): Decoded {
     }
     lastNo = no
     seen.add(no)
+    if (c.canonical && f.repeated === true && f.maxCount !== undefined && (out[f.name] as unknown[]).length >= f.maxCount) throw new Refuse(`${what}: more than ${f.maxCount}`)
     const v = readValue(c, f, what)
     if (f.repeated === true) (out[f.name] as unknown[]).push(v)
     else {
