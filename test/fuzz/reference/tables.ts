@@ -16,12 +16,30 @@ import {
 import type { Decoded, FieldSpec, FieldType, MessageSpec } from './wire-reader.js'
 import { before2100, isDictionaryEntryRef, isDirKeyRef, isNameRef, isNodeIdRef, planPathProblem, saneTime, STATUS_CODES } from './rules.js'
 
-/** What a decoder is told besides the bytes (the plan's origins and entries, a hold's requested count). */
+/** What a decoder is told besides the bytes (the plan's origins and entries, a hold's requested count, a receiver's scope). */
 export interface Ctx {
   originCount: number
   planEntries: number
   requested: number
+  /** The receiver's scope for a scoped assertion decode (plain data, so a finding replays from its JSON). */
+  scope?: ScopeSpec
 }
+
+/** A receiver's view of one signer and volume: what src/evidence/scope.ts's scopeFilter is built from. */
+export interface ScopeSpec {
+  /** The signer's node id as the receiver's registry has it. */
+  signer: string
+  /** The signer's peer name here (null: known but unnamed). */
+  signerName: string | null
+  pushTo: string[]
+  offloadRequires: string[]
+  /** Directory key -> 'self' or the registry row id of its owner (the signer's row is SIGNER_ROW). */
+  owners: Record<string, 'self' | number>
+  /** The assertion answers this node's push to the signer. */
+  receipt: boolean
+}
+
+export const SIGNER_ROW = 7
 
 export type Rule = (v: any, ctx: Ctx) => string | null
 
