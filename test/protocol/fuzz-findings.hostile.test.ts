@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest'
 import { InvalidMessageError, InvalidNodeIdError } from '../../src/errors.js'
 import { isNodeId, nodeIdFromPublicKey, parseNodeId } from '../../src/identity/node-id.js'
 import { MAX_COMPONENTS_PER_ASSERTION, MAX_PLAN_ENTRIES } from '../../src/protocol/limits.js'
-import { decodeAssertion, decodeDurabilityResponse, decodeHold, decodePlanChunk, decodePlanReply, decodePushResult, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
+import { decodeAssertion, decodeAssertionFiltered, decodeDurabilityResponse, encodeAssertion, decodeHold, decodePlanChunk, decodePlanReply, decodePushResult, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
 import { base58Decode, base58Encode, MAX_TIME, MIN_TIME } from '../fuzz/reference/rules.js'
-import { HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
-import { encodeDecoded } from '../fuzz/reference/wire-reader.js'
+import { ASSERTION, HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
+import { encodeDecoded, readMessage } from '../fuzz/reference/wire-reader.js'
+import { assertion, component } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 
 describe('decoders, from fuzz findings', () => {
@@ -77,5 +78,28 @@ describe('decoders, from fuzz findings', () => {
     expect(field(() => decodePushResult(repeat(0x1a, [0], MAX_PLAN_ENTRIES + 1), MAX_PLAN_ENTRIES))).toBe('failures')
     expect(field(() => decodePlanReply(repeat(0x10, [1], MAX_PLAN_ENTRIES + 1), MAX_PLAN_ENTRIES))).toBe('need')
     expect(field(() => decodeAssertion(repeat(0x3a, [0], MAX_COMPONENTS_PER_ASSERTION + 1)))).toBe('components')
+  })
+
+  // fuzz seed 2, input 41276: volume EF BB BF 61 was accepted as "a" (a TextDecoder drops a
+  // leading BOM), so bytes that are not the encoding of what they decode to were accepted
+  it('keeps a leading byte-order mark in an assertion string: a volume, signer or name spelled with one is refused, not read as the same value', () => {
+    const key = testKey(1)
+    const plain = readMessage(encodeAssertion(assertion(key.nodeId, { volume: 'photos', components: [component(key.nodeId, key.nodeId, 3)] })), ASSERTION, true)
+    const bom = (s: string): Uint8Array => Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from(s)])
+    const names = plain.names as string[]
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ volume: bom('photos') }, 'volume'],
+      [{ signer: bom(key.nodeId) }, 'signer'],
+      [{ names: [bom(names[0] as string), ...names.slice(1)] }, 'names[0]']
+    ]
+    for (const [change, field] of cases) {
+      const bytes = encodeDecoded({ ...plain, ...change }, ASSERTION)
+      for (const decode of [() => decodeAssertion(bytes), () => decodeAssertionFiltered(bytes, () => 'dropped', 4)]) {
+        let refused: unknown
+        try { decode() } catch (err) { refused = err }
+        expect(refused).toBeInstanceOf(InvalidMessageError)
+        expect((refused as InvalidMessageError).field).toBe(field)
+      }
+    }
   })
 })
