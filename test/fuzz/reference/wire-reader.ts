@@ -8,7 +8,7 @@
  *    fields, no default-valued singular scalar, minimal varints, the declared wire type,
  *    repeated scalars unpacked as protons writes them), uint32 fields at most 2^32 - 1 and
  *    strings valid UTF-8. Anything else is refused.
- *  - lenient: proto3 parsing as today's decoders do it (last value wins, unknown fields
+ *  - lenient: proto3 parsing as the decoders did before the canonical rule (last value wins, unknown fields
  *    skipped, uint32 varints truncated to 32 bits). Where protons' reader does something the
  *    standard does not define the same way (a wire type that differs from the declared one, a
  *    6-9 byte uint32 varint, a non-minimal uint64 varint — protons advances by the value's
