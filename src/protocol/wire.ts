@@ -274,7 +274,8 @@ export function decodeAssertion (data: Bytes): Assertion {
 }
 
 const SINK_SLOTS = 24
-const textDecoder = new TextDecoder()
+/** Keeps a leading U+FEFF (a default TextDecoder drops it: "\uFEFFa" would be read as "a", bytes that do not re-encode). */
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * Decodes and validates an assertion payload in one walk of its bytes (canonical.ts), building

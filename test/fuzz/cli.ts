@@ -83,7 +83,7 @@ async function main (): Promise<number> {
     return 1
   }
   const wall = (performance.now() - t0) / 1000
-  out(`seed ${stats.seed}: ${stats.inputs} inputs in ${wall.toFixed(1)} s (${Math.round(stats.inputs / wall)}/s), peak heap ${(stats.peakHeapBytes / 2 ** 20).toFixed(1)} MiB of a ${HEAP_CAP_MB} MiB cap${values.canonical ? ', canonical rule on for every message' : ''}`)
+  out(`seed ${stats.seed}: ${stats.inputs} inputs in ${wall.toFixed(1)} s (${Math.round(stats.inputs / wall)}/s), peak heap ${(stats.peakHeapBytes / 2 ** 20).toFixed(1)} MiB of a ${HEAP_CAP_MB} MiB cap${values.canonical ? ', strict base64url for invites too' : ''}`)
   out('decoder               inputs  accepted   refused  indeterminate  inconclusive  max ms (CPU; frames: wall)')
   for (const [name, s] of Object.entries(stats.targets)) {
     out(`${name.padEnd(20)} ${String(s.inputs).padStart(7)} ${String(s.accepted).padStart(9)} ${String(s.refused).padStart(9)} ${String(s.indeterminate).padStart(14)} ${String(s.inconclusive).padStart(13)} ${s.maxMs.toFixed(1).padStart(7)}`)

@@ -117,7 +117,7 @@ export function pushOffer (r: FuzzRng): PushOffer {
 }
 
 export function planEntry (r: FuzzRng, originCount: number): PlanEntry {
-  return { path: path(r), hash: r.bytes(32), size: count(r), mtimeNs: r.chance(0.1) ? 0 : time(r), originIndex: r.int(0, Math.max(0, originCount - 1)), originRun: run(r) }
+  return { path: path(r), hash: r.bytes(32), size: count(r), mtimeNs: r.chance(0.1) ? 0 : time(r), originIndex: r.int(0, Math.max(0, originCount - 1)), originRun: run(r), replaces: r.chance(0.5) ? null : r.bytes(32) }
 }
 
 export function planChunk (r: FuzzRng, originCount: number): PlanChunk {
@@ -146,7 +146,7 @@ export function pushResult (r: FuzzRng, planEntries: number): PushResult {
   return {
     status: status(r),
     receipt: r.chance(0.5) ? null : r.bytes(r.int(1, 40)),
-    failures: planEntries === 0 ? [] : Array.from({ length: r.small(5) }, () => ({ entry: r.int(0, planEntries - 1), reason: r.int(1, 4) as 1 })),
+    failures: planEntries === 0 ? [] : Array.from({ length: r.small(5) }, () => ({ entry: r.int(0, planEntries - 1), reason: r.int(1, 5) as 1 })),
     message: message(r),
     filesWritten: r.chance(0.1) ? 2 ** 32 - 1 : r.int(0, 5000),
     bytesWritten: count(r)

@@ -9,12 +9,14 @@ import { isDeepStrictEqual } from 'node:util'
 import { describeOutcomes, generateFrames, referenceFrames, runFrames, sameOutcomes, type FrameScript } from './frames-target.js'
 import { INVITE_TARGET } from './invite-target.js'
 import { FuzzRng } from './prng.js'
+import { SCOPED_TARGET } from './scoped-target.js'
 import { SYNC_TARGETS, type Case, type SyncTarget } from './targets.js'
 import type { ReferenceOptions } from './reference/verdict.js'
 
 export const FRAMES = 'frames'
-export const TARGET_NAMES: readonly string[] = [...SYNC_TARGETS.map(t => t.name), INVITE_TARGET.name, FRAMES]
-const BY_NAME = new Map<string, SyncTarget>([...SYNC_TARGETS, INVITE_TARGET].map(t => [t.name, t]))
+const ALL_SYNC: readonly SyncTarget[] = [...SYNC_TARGETS, SCOPED_TARGET, INVITE_TARGET]
+export const TARGET_NAMES: readonly string[] = [...ALL_SYNC.map(t => t.name), FRAMES]
+const BY_NAME = new Map<string, SyncTarget>(ALL_SYNC.map(t => [t.name, t]))
 
 /**
  * Share of the inputs per decoder (of a run over several). Opening a signed envelope costs
@@ -38,7 +40,8 @@ export function schedule (targets: readonly string[]): string[] {
 export const SLOW_INPUT_MS = 2000
 export const MAX_FINDINGS = 200
 
-export type FindingKind = 'crash' | 'verdict' | 'reencode' | 'slow' | 'hang' | 'reference-error'
+/** `scope`: a scoped assertion decode disagrees with the unscoped one (scoped-target.ts). */
+export type FindingKind = 'crash' | 'verdict' | 'scope' | 'reencode' | 'slow' | 'hang' | 'reference-error'
 
 export interface Finding {
   target: string
@@ -110,6 +113,8 @@ export function checkSync (t: SyncTarget, c: Case, opts: ReferenceOptions): Chec
   const cpu = process.cpuUsage(cpu0)
   const ms = (cpu.user + cpu.system) / 1000
   if (!accepted && !t.refusals.some(E => error instanceof E)) return { cls: 'refused', ms, finding: { kind: 'crash', detail: `threw ${errorText(error)}` } }
+  const inconsistent = t.consistent?.(c) ?? null
+  if (inconsistent !== null) return { cls: accepted ? 'accepted' : 'refused', ms, finding: { kind: 'scope', detail: inconsistent } }
   let ref
   try {
     ref = t.reference(c, opts)

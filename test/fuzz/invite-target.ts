@@ -19,7 +19,11 @@ import { isNameRef, isNodeIdRef } from './reference/rules.js'
 import type { ReferenceOptions, Verdict } from './reference/verdict.js'
 import type { Case, SyncTarget } from './targets.js'
 
-/** Per-message switch for invites' canonical base64url (today's decoder accepts Node's lenient base64). */
+/**
+ * Per-message switch for invites' canonical base64url: off, because decodeInvite accepts Node's
+ * lenient base64 (padding, `+`, `/`, ignored characters), which is harmless: the checksum covers
+ * the decoded payload. `--canonical` turns it on to preview a strict decoder.
+ */
 export const INVITE_CANONICAL = false
 
 const ADDRS = [

@@ -65,7 +65,7 @@ function stringValue (r: FuzzRng, current: unknown): string | Uint8Array {
 
 function bytesValue (r: FuzzRng, current: Uint8Array): Uint8Array {
   switch (r.int(0, 3)) {
-    case 0: return r.bytes(r.pick([0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65]))
+    case 0: return r.bytes(r.pick([0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65]))
     case 1: { const c = Uint8Array.from(current); if (c.length > 0) { const i = r.int(0, c.length - 1); c[i] = (c[i] as number) ^ (1 << r.int(0, 7)) } return c }
     case 2: return current.subarray(0, r.int(0, current.length))
     default: return Uint8Array.from([...current, ...r.bytes(r.int(1, 3))])

@@ -34,6 +34,8 @@ export interface SyncTarget {
   reencode: (value: any, c: Case) => Uint8Array | string
   /** The part of an accepted value that must survive the re-encoding unchanged (default: all of it). */
   comparable?: (value: any) => unknown
+  /** Another decode of the same input that must agree with this one: null, or what differs (a `scope` finding). */
+  consistent?: (c: Case) => string | null
 }
 
 const DECODE_ERRORS = [InvalidMessageError, OversizeMessageError]

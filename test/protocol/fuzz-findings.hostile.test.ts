@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError, InvalidNodeIdError } from '../../src/errors.js'
 import { isNodeId, nodeIdFromPublicKey, parseNodeId } from '../../src/identity/node-id.js'
-import { decodeDurabilityResponse, decodeHold, decodePlanChunk, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
+import { MAX_COMPONENTS_PER_ASSERTION, MAX_PLAN_ENTRIES } from '../../src/protocol/limits.js'
+import { decodeAssertion, decodeAssertionFiltered, decodeDurabilityResponse, encodeAssertion, decodeHold, decodePlanChunk, decodePlanReply, decodePushResult, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
 import { base58Decode, base58Encode, MAX_TIME, MIN_TIME } from '../fuzz/reference/rules.js'
-import { HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
-import { encodeDecoded } from '../fuzz/reference/wire-reader.js'
+import { ASSERTION, HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
+import { encodeDecoded, readMessage } from '../fuzz/reference/wire-reader.js'
+import { assertion, component } from '../helpers/assertions.js'
 import { testKey } from '../helpers/nodes.js'
 
 describe('decoders, from fuzz findings', () => {
@@ -55,5 +57,49 @@ describe('decoders, from fuzz findings', () => {
   it('refuses a file mtime of 2^63 ns or more (protons reads such a fixed64 as negative)', () => {
     const entry = { path: 'a', hash: new Uint8Array(32), size: 1, mtime_ns: 2n ** 63n, origin_node: 0, origin_run: 1 }
     expect(() => decodePlanChunk(encodeDecoded({ entries: [entry], last: true }, PLAN_CHUNK), 1)).toThrow(InvalidMessageError)
+  })
+
+  // The fuzzer's 1,000,001-failure push results cost ~80 MiB and 0.76 s each when protons built
+  // every element before its limit threw. The field named in the refusal is the proof of where
+  // it was refused: the canonical pass names the repeated field, protons' MaxLengthError only
+  // the message ('push result').
+  it('refuses a repeated field past its count limit in the canonical pass, before any element is built', () => {
+    const repeat = (tag: number, element: number[], n: number): Uint8Array => {
+      const one = [tag, ...element]
+      const out = new Uint8Array(one.length * n)
+      for (let i = 0; i < n; i++) out.set(one, i * one.length)
+      return out
+    }
+    const field = (fn: () => unknown): string | undefined => {
+      try { fn() } catch (err) { return err instanceof InvalidMessageError ? err.field : `not InvalidMessageError: ${String(err)}` }
+      return undefined
+    }
+    // failures = 3 (empty FileFailure messages), need = 2, components = 7 (empty Component messages)
+    expect(field(() => decodePushResult(repeat(0x1a, [0], MAX_PLAN_ENTRIES + 1), MAX_PLAN_ENTRIES))).toBe('failures')
+    expect(field(() => decodePlanReply(repeat(0x10, [1], MAX_PLAN_ENTRIES + 1), MAX_PLAN_ENTRIES))).toBe('need')
+    expect(field(() => decodeAssertion(repeat(0x3a, [0], MAX_COMPONENTS_PER_ASSERTION + 1)))).toBe('components')
+  })
+
+  // fuzz seed 2, input 41276: volume EF BB BF 61 was accepted as "a" (a TextDecoder drops a
+  // leading BOM), so bytes that are not the encoding of what they decode to were accepted
+  it('keeps a leading byte-order mark in an assertion string: a volume, signer or name spelled with one is refused, not read as the same value', () => {
+    const key = testKey(1)
+    const plain = readMessage(encodeAssertion(assertion(key.nodeId, { volume: 'photos', components: [component(key.nodeId, key.nodeId, 3)] })), ASSERTION, true)
+    const bom = (s: string): Uint8Array => Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from(s)])
+    const names = plain.names as string[]
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ volume: bom('photos') }, 'volume'],
+      [{ signer: bom(key.nodeId) }, 'signer'],
+      [{ names: [bom(names[0] as string), ...names.slice(1)] }, 'names[0]']
+    ]
+    for (const [change, field] of cases) {
+      const bytes = encodeDecoded({ ...plain, ...change }, ASSERTION)
+      for (const decode of [() => decodeAssertion(bytes), () => decodeAssertionFiltered(bytes, () => 'dropped', 4)]) {
+        let refused: unknown
+        try { decode() } catch (err) { refused = err }
+        expect(refused).toBeInstanceOf(InvalidMessageError)
+        expect((refused as InvalidMessageError).field).toBe(field)
+      }
+    }
   })
 })

@@ -5,30 +5,46 @@
  * reader, the writer, the mutators and the verdicts all follow.
  *
  * `canonical` is the per-message switch for the canonical-encoding rule (the bytes must equal
- * the re-encoding of the decoded message). It is on only where today's decoders enforce it
- * (the envelope); the integrator turns the others on once the decoders refuse non-canonical
- * input. With it off, the reference compares only the semantic verdict (see wire-reader.ts).
+ * the re-encoding of the decoded message). It is on for every message: every decoder refuses
+ * non-canonical input (src/protocol/canonical.ts, protocol/README.md "Canonical encoding").
+ * With it off, the reference would compare only the semantic verdict (see wire-reader.ts).
  */
 import {
   MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS,
-  MAX_HOLD_ENTRIES, MAX_NAMES_PER_ASSERTION, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_VOLUME_NAME_CHARS
+  MAX_HOLD_ENTRIES, MAX_NAMES_PER_ASSERTION, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_VOLUME_NAME_CHARS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from '../../../src/protocol/limits.js'
 import type { Decoded, FieldSpec, FieldType, MessageSpec } from './wire-reader.js'
 import { before2100, isDictionaryEntryRef, isDirKeyRef, isNameRef, isNodeIdRef, planPathProblem, saneTime, STATUS_CODES } from './rules.js'
 
-/** What a decoder is told besides the bytes (the plan's origins and entries, a hold's requested count). */
+/** What a decoder is told besides the bytes (the plan's origins and entries, a hold's requested count, a receiver's scope). */
 export interface Ctx {
   originCount: number
   planEntries: number
   requested: number
+  /** The receiver's scope for a scoped assertion decode (plain data, so a finding replays from its JSON). */
+  scope?: ScopeSpec
 }
+
+/** A receiver's view of one signer and volume: what src/evidence/scope.ts's scopeFilter is built from. */
+export interface ScopeSpec {
+  /** The signer's node id as the receiver's registry has it. */
+  signer: string
+  /** The signer's peer name here (null: known but unnamed). */
+  signerName: string | null
+  pushTo: string[]
+  offloadRequires: string[]
+  /** Directory key -> 'self' or the registry row id of its owner (the signer's row is SIGNER_ROW). */
+  owners: Record<string, 'self' | number>
+  /** The assertion answers this node's push to the signer. */
+  receipt: boolean
+}
+
+export const SIGNER_ROW = 7
 
 export type Rule = (v: any, ctx: Ctx) => string | null
 
 export interface RuleField extends FieldSpec {
   rule?: Rule
-  /** Most elements a repeated field may carry. */
-  maxCount?: number
   message?: () => RuleMessage
 }
 
@@ -73,7 +89,7 @@ function unique (xs: string[]): string | null {
 
 export const ENVELOPE: TopMessage = {
   name: 'Envelope',
-  canonical: true, // decodeEnvelope re-encodes and compares today
+  canonical: true,
   fields: [field(1, 'public_key', 'bytes'), field(2, 'payload_type', 'bytes'), field(3, 'payload', 'bytes'), field(4, 'signature', 'bytes')]
 }
 
@@ -138,27 +154,28 @@ function assertionCross (m: any): string | null {
 
 export const ASSERTION: TopMessage = {
   name: 'Assertion',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'signer', 'string', { rule: nodeId }),
     field(2, 'volume', 'string', { rule: volume }),
-    // issue 14 turns seq into an (epoch, counter) pair: edit this row (and the cross rules) then
-    field(3, 'seq', 'uint64', { rule: range(1, Number.MAX_SAFE_INTEGER) }),
     field(4, 'issued_at_ns', 'fixed64', { rule: instant }),
     field(5, 'receipt_for', 'uint64'),
     field(6, 'names', 'string', { repeated: true, maxCount: MAX_NAMES_PER_ASSERTION, rule: (v: string) => isDictionaryEntryRef(v) ? null : 'not a node id, dir: key or label' }),
-    field(7, 'components', 'message', { repeated: true, maxCount: MAX_COMPONENTS_PER_ASSERTION, message: () => COMPONENT })
+    field(7, 'components', 'message', { repeated: true, maxCount: MAX_COMPONENTS_PER_ASSERTION, message: () => COMPONENT }),
+    // 3 was `seq` (reserved: an unknown field now); the sequence is (epoch, counter)
+    field(10, 'epoch', 'bytes', { rule: (v: Uint8Array) => v.length === EPOCH_BYTES ? null : `${v.length} bytes, not ${EPOCH_BYTES}` }),
+    field(11, 'counter', 'uint64', { rule: range(1, MAX_SEQUENCE_COUNTER) })
   ],
   cross: assertionCross
 }
 
 // ---- durability ------------------------------------------------------------------------------
 
-export const DURABILITY_REQUEST: TopMessage = { name: 'DurabilityRequest', canonical: false, fields: [field(1, 'volume', 'string', { rule: volume })] }
+export const DURABILITY_REQUEST: TopMessage = { name: 'DurabilityRequest', canonical: true, fields: [field(1, 'volume', 'string', { rule: volume })] }
 
 export const DURABILITY_RESPONSE: TopMessage = {
   name: 'DurabilityResponse',
-  canonical: false,
+  canonical: true,
   fields: [field(1, 'status', 'uint32', { rule: status }), field(2, 'envelope', 'bytes'), field(3, 'message', 'string', { rule: free })]
 }
 
@@ -166,7 +183,7 @@ export const DURABILITY_RESPONSE: TopMessage = {
 
 export const PUSH_OFFER: TopMessage = {
   name: 'PushOffer',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'volume', 'string', { rule: volume }),
     field(2, 'pusher_run', 'uint64', { rule: range(1, Number.MAX_SAFE_INTEGER) }),
@@ -185,37 +202,39 @@ export const PLAN_ENTRY: RuleMessage = {
     // a file's mtime may predate 2020 (or be 0): only the upper end is checked
     field(4, 'mtime_ns', 'fixed64', { rule: (v: bigint) => before2100(v) ? null : 'after 2100' }),
     field(5, 'origin_node', 'uint32', { rule: (v: number, ctx) => v < ctx.originCount ? null : 'outside the offer\'s origins' }),
-    field(6, 'origin_run', 'uint64', { rule: range(1, Number.MAX_SAFE_INTEGER) })
+    field(6, 'origin_run', 'uint64', { rule: range(1, Number.MAX_SAFE_INTEGER) }),
+    // SHA-256 of the version this one replaced at the pusher, or empty (none)
+    field(7, 'replaces', 'bytes', { rule: (v: Uint8Array) => v.length === 0 || v.length === 32 ? null : `${v.length} bytes, not 0 or 32` })
   ]
 }
 
 export const PLAN_CHUNK: TopMessage = {
   name: 'PlanChunk',
-  canonical: false,
+  canonical: true,
   fields: [field(1, 'entries', 'message', { repeated: true, maxCount: MAX_PLAN_CHUNK_ENTRIES, message: () => PLAN_ENTRY }), field(2, 'last', 'bool')]
 }
 
 export const PLAN_REPLY: TopMessage = {
   name: 'PlanReply',
-  canonical: false,
+  canonical: true,
   fields: [field(1, 'status', 'uint32', { rule: status }), field(2, 'need', 'uint32', { repeated: true, maxCount: MAX_PLAN_ENTRIES }), field(3, 'message', 'string')],
   cross: (m, ctx) => strictlyIncreasing(m.need, ctx.planEntries)
 }
 
 export const FILE_FAILURE: RuleMessage = {
   name: 'FileFailure',
-  fields: [field(1, 'entry', 'uint32', { rule: (v: number, ctx) => v < ctx.planEntries ? null : 'not a plan entry' }), field(2, 'reason', 'uint32', { rule: range(1, 4) })]
+  fields: [field(1, 'entry', 'uint32', { rule: (v: number, ctx) => v < ctx.planEntries ? null : 'not a plan entry' }), field(2, 'reason', 'uint32', { rule: range(1, 5) })]
 }
 
 export const PUSH_RESULT: TopMessage = {
   name: 'PushResult',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'status', 'uint32', { rule: status }),
     field(2, 'receipt', 'bytes'),
     field(3, 'failures', 'message', { repeated: true, maxCount: MAX_PLAN_ENTRIES, message: () => FILE_FAILURE }),
     field(4, 'message', 'string'),
-    field(5, 'files_written', 'uint32'),
+    field(5, 'files_written', 'uint32', { rule: range(0, MAX_PLAN_ENTRIES) }),
     field(6, 'bytes_written', 'uint64')
   ]
 }
@@ -226,7 +245,7 @@ export const HOLD_ENTRY: RuleMessage = { name: 'HoldEntry', fields: [field(1, 'p
 
 export const HOLD_REQUEST: TopMessage = {
   name: 'HoldRequest',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'volume', 'string', { rule: volume }),
     field(2, 'duration_ms', 'uint64', { rule: range(1, MAX_HOLD_DURATION_MS) }),
@@ -241,7 +260,7 @@ export const HOLD_REFUSAL: RuleMessage = { name: 'HoldRefusal', fields: [field(1
 
 export const HOLD_RESPONSE: TopMessage = {
   name: 'HoldResponse',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'status', 'uint32', { rule: status }),
     field(2, 'envelope', 'bytes'),
@@ -253,7 +272,7 @@ export const HOLD_RESPONSE: TopMessage = {
 
 export const HOLD: TopMessage = {
   name: 'Hold',
-  canonical: false,
+  canonical: true,
   fields: [
     field(1, 'signer', 'string', { rule: nodeId }),
     field(2, 'holder', 'string', { rule: nodeId }),

@@ -11,7 +11,7 @@ import { Indeterminate, readMessage, Refuse, type Decoded } from './wire-reader.
 export type Verdict = { verdict: 'accept', value: Decoded } | { verdict: 'refuse' | 'indeterminate', reason: string }
 
 export interface ReferenceOptions {
-  /** Turn the canonical-encoding rule on for every message (what the decoders do after the bounds branch lands). */
+  /** Canonical everywhere: every protobuf table is canonical already, so this adds strict base64url for invites (INVITE_CANONICAL). */
   canonicalAll: boolean
 }
 

@@ -8,7 +8,7 @@
  *    fields, no default-valued singular scalar, minimal varints, the declared wire type,
  *    repeated scalars unpacked as protons writes them), uint32 fields at most 2^32 - 1 and
  *    strings valid UTF-8. Anything else is refused.
- *  - lenient: proto3 parsing as today's decoders do it (last value wins, unknown fields
+ *  - lenient: proto3 parsing as the decoders did before the canonical rule (last value wins, unknown fields
  *    skipped, uint32 varints truncated to 32 bits). Where protons' reader does something the
  *    standard does not define the same way (a wire type that differs from the declared one, a
  *    6-9 byte uint32 varint, a non-minimal uint64 varint — protons advances by the value's
@@ -25,6 +25,8 @@ export interface FieldSpec {
   name: string
   type: FieldType
   repeated?: boolean
+  /** Most elements a repeated field may carry: the reader refuses the one past it (canonical mode) instead of building a million elements. */
+  maxCount?: number
   /** The nested message's table (type 'message'). */
   message?: () => MessageSpec
 }
@@ -233,6 +235,7 @@ function readFields (c: Cursor, spec: MessageSpec, path: string): Decoded {
     }
     lastNo = no
     seen.add(no)
+    if (c.canonical && f.repeated === true && f.maxCount !== undefined && (out[f.name] as unknown[]).length >= f.maxCount) throw new Refuse(`${what}: more than ${f.maxCount}`)
     const v = readValue(c, f, what)
     if (f.repeated === true) (out[f.name] as unknown[]).push(v)
     else {
