@@ -12,6 +12,7 @@ import { readKeyFile, type NodeKey } from '../identity/node-key.js'
 import { createLogger, formatHumanLine, isLogLevel, type Logger, type LogLevel, type LogSink } from '../logger.js'
 import { checkTargetNames } from '../naming.js'
 import { recoverInterruptedUnlinks } from '../offload/unlink-recovery.js'
+import { settleStaleUnclaimed } from '../evidence/unclaimed.js'
 import { openStore, type Store } from '../store/store.js'
 import { processOutput, type Output } from './output.js'
 
@@ -95,6 +96,10 @@ export class CliContext {
       // an unlink a killed offload left half done is finished or undone before anything reads
       // the store (DESIGN invariant 27); every command (serve too) opens the store here
       recoverInterruptedUnlinks({ store: this.#store, logger: this.logger })
+      // files a killed receive or offload had stopped claiming are claimed again where they are
+      // in place (src/evidence/unclaimed.ts); its run is reaped first when its process is gone
+      this.#store.runs.reapOrphans()
+      settleStaleUnclaimed(this.#store, this.logger)
     }
     return this.#store
   }

@@ -26,7 +26,12 @@ import { ReportBuilder, type Group, type RefusalView, type Requirement } from '.
 import { parseSelectors } from './selectors.js'
 import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
 import type { UnlinkFs } from './unlink-fs.js'
-import { settleClaims } from '../evidence/settle.js'
+import { currentClaims, settleClaims } from '../evidence/settle.js'
+import { settleUnclaimed } from '../evidence/unclaimed.js'
+import { crashPoint } from '../crash-point.js'
+
+/** Files whose custody an offload gives up at once, before it unlinks any of them. */
+export const OFFLOAD_UNCLAIM_BATCH = 1024
 
 export type FileOutcome = 'offloaded' | 'not-durable' | 'drift' | 'error'
 
@@ -189,8 +194,21 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   // ---- end of the hold phase; every unlink below asks hold.live() first ---------------------
 
   let done = 0
+  let position = 0
   try {
     for (const fileId of held) {
+      // this node stops claiming custody of a batch of files before it unlinks any of them, so
+      // no claim it makes (and none it recorded, should it be killed mid-unlink) covers bytes
+      // that are gone (invariant 19); the end of the offload settles the ones it kept
+      if (position % OFFLOAD_UNCLAIM_BATCH === 0) {
+        const batch = held.slice(position, position + OFFLOAD_UNCLAIM_BATCH)
+        crashPoint('offload:unclaim-batch')
+        store.db.transaction(() => {
+          store.conflicts.markReplacing(volRow.id, run.id, batch)
+          store.vector.settleLocal(volRow.id, currentClaims(store, volRow.id), run.id, 'files an offload is about to unlink')
+        }).immediate()
+      }
+      position++
       const f: LiveFile | undefined = store.files.byId(fileId)
       if (f === undefined || f.status !== 'present') continue
       const changed = evidenceChangedSince(store, run.id)
@@ -239,6 +257,8 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   } finally {
     hold.release()
   }
+  // files it kept (drift, an error, the run stopped) are claimed again if they are in place
+  await settleUnclaimed(store, nodeDirectoryFs, volume.path, run.id)
   // what this node holds changed: its custody now has holes where it offloaded (invariant 19)
   settleClaims(store, volRow!.id, run.id, 'offload')
   report.status = report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'

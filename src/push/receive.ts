@@ -20,6 +20,7 @@ import type { Framed } from '../p2p/frames.js'
 import { crashPoint } from '../crash-point.js'
 import { holdGuard } from '../hold/guard.js'
 import { currentClaims, settleClaims } from '../evidence/settle.js'
+import { settleUnclaimed } from '../evidence/unclaimed.js'
 import { sealAssertion } from '../protocol/envelope.js'
 import { buildLocalAssertion } from '../pull/local-assertion.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
@@ -415,7 +416,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const mtimes = new Map([...reread, ...committed.map(x => [x.entry.path, x.mtimeNs] as const)])
     const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path).filter(p => !reread.has(p)))
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
-    await unmarkReplaced(store, fs, volume.path, runId)
+    await settleUnclaimed(store, fs, volume.path, runId)
     // the pusher's conflicts are now exactly this plan's: the others were resolved
     crashPoint('receive:record-conflicts')
     recordConflicts()
@@ -457,7 +458,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
     }
     try {
-      await unmarkReplaced(store, fs, volume.path, runId)
+      await settleUnclaimed(store, fs, volume.path, runId)
     } catch (unmarkErr) {
       logger.error('could not settle the files a failed receive was replacing (they stay unclaimed until an index)', { error: unmarkErr instanceof Error ? unmarkErr.message : String(unmarkErr) })
     }
@@ -477,22 +478,6 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   } finally {
     await writer.cleanup().catch(() => {})
   }
-}
-
-/**
- * Unmarks the rows this receive marked as being replaced once they are settled: superseded by
- * the new version, or still in place exactly as recorded (the entry failed before its prior
- * bytes moved). A row whose file is gone or changed stays marked (not held) until an index.
- */
-async function unmarkReplaced (store: Store, fs: DirectoryFs, root: string, runId: number): Promise<void> {
-  const settled: number[] = []
-  for (const id of store.conflicts.replacingOfRun(runId)) {
-    const row = store.files.byId(id)
-    if (row === undefined || row.status !== 'present') { settled.push(id); continue }
-    const info = await fs.lstat(join(root, row.path))
-    if (info?.kind === 'file' && info.size === row.size && info.mtimeNs === row.mtimeNs) settled.push(id)
-  }
-  if (settled.length > 0) store.conflicts.clearReplacing(settled)
 }
 
 /**

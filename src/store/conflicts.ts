@@ -122,6 +122,12 @@ export class ConflictStore {
     return new Set((this.#db.prepare('SELECT file_id FROM receive_replacing WHERE volume_id = ?').all(volumeId) as Array<{ file_id: number }>).map(r => r.file_id))
   }
 
+  /** Marks whose run is no longer running (it finished without settling them, or was killed). */
+  staleReplacing (): Array<{ fileId: number, volumeId: number }> {
+    return (this.#db.prepare("SELECT file_id, volume_id FROM receive_replacing WHERE run_id NOT IN (SELECT id FROM runs WHERE status = 'running')").all() as Array<{ file_id: number, volume_id: number }>)
+      .map(r => ({ fileId: r.file_id, volumeId: r.volume_id }))
+  }
+
   /** The rows one receive run marked. */
   replacingOfRun (runId: number): number[] {
     return (this.#db.prepare('SELECT file_id FROM receive_replacing WHERE run_id = ?').all(runId) as Array<{ file_id: number }>).map(r => r.file_id)

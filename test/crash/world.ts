@@ -190,6 +190,8 @@ path = "${join(w.live, 'offsite')}"
   }
   if (v.largeBytes > 0) writeFileSync(w.pathAt('laptop', 'a/large.bin'), bytesFor(v.seed, 'large', v.largeBytes))
   await w.cliJson('laptop', ['index', 'photos'])
+  // nas's volume directory is empty: its operator marks it as the volume's disk (docs/volumes.md)
+  await w.cliJson('nas', ['volume', 'init', 'photos'])
   await w.startNas()
   try {
     const pushed = await w.cliJson<Array<{ status: string }>>('laptop', ['push', 'photos'])
