@@ -144,7 +144,7 @@ export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connect
 
       // a push being received may replace files its plan saw unheld: hold nothing until it ends
       // (checked with no await before the grant; receives run in this process)
-      if (volumeId !== undefined && c.store.runs.list({ volumeId, kind: 'receive', limit: 8 }).some(r => r.status === 'running')) {
+      if (volumeId !== undefined && c.store.runs.isRunning('receive', volumeId)) {
         c.logger.info('refused a hold while a push is being received', { peer: peerId, volume: volume.name })
         await refuse(Status.BUSY, 'the volume is receiving a push; try again later')
         return

@@ -20,6 +20,7 @@ import { treeWriter } from '../push/place-file.js'
 import { CommitConflictError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { parseSelectors } from './selectors.js'
+import { volumeIdentityRefusal } from '../push/volume-marker.js'
 import { settleClaims } from '../evidence/settle.js'
 
 export interface RestoreReport {
@@ -52,6 +53,12 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   const selection = parseSelectors(init.selectors.length === 0 ? ['.'] : init.selectors, undefined, store.clock.nowNs())
   const volRow = store.volumes.ensure(volume.name, volume.path)
   await checkIdentity(store, fs, from)
+  // the volume root must be the volume's disk: never restore into a bare mount point
+  const notItsDisk = await volumeIdentityRefusal(store, fs, volume.name, volume.path, { needRecorded: true })
+  if (notItsDisk !== undefined) {
+    init.logger.warn('refused to restore: the volume root is not its disk', { volume: volume.name, error: notItsDisk.name, reason: notItsDisk.message })
+    throw notItsDisk
+  }
   const run = store.runs.begin({ kind: 'restore', volumeId: volRow.id, destination: from.name })
   const report: RestoreReport = { runId: run.id, volume: volume.name, from: from.name, status: 'success', restored: 0, failed: 0, problems: [] }
   const writer = treeWriter(fs, volume.path, run.id, store.nodes.self().nodeId, 'volume', 'restore')

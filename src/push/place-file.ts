@@ -30,6 +30,8 @@ export const HISTORY_DIR = '.cairn-history'
 const DESTINATION_MARKER = '.cairn-destination'
 /** A receiving node's volume marker (src/push/volume-marker.ts). */
 const VOLUME_MARKER = '.cairn-volume'
+/** A file on its way to history waits under this private name beside its path (never indexed: `.cairn*`). */
+export const MOVING_PREFIX = '.cairn-moving-'
 /** Random bytes in a history directory's name (written as 8 hex characters). */
 export const HISTORY_RANDOM_BYTES = 4
 /** Names tried for one prior file, each with a fresh random part, before its commit refuses. */
@@ -164,11 +166,25 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
       const relHistory = join(HISTORY_DIR, dir, relPath)
       await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs, kind === 'volume', created, label)
       const to = join(treeRoot, relHistory)
+      // the path is first renamed to a private name beside it, atomically: whatever is there at
+      // that instant (the checked file, or a save that just landed) is what moves, and a save
+      // landing afterwards is a new file at the path; the caller compares what moved with what
+      // it checked. Only then is the private name linked into history (a link + unlink straight
+      // from the path could unlink a save landing in between)
+      const aside = join(dirname(destPath), `${MOVING_PREFIX}${runId}-${randomBytes(HISTORY_RANDOM_BYTES).toString('hex')}`)
+      crashPoint(`${label}:history-aside`)
+      await fs.rename(destPath, aside)
       try {
         crashPoint(`${label}:history-move`)
-        await fs.moveNoReplace(destPath, to)
+        await fs.moveNoReplace(aside, to)
         return to
       } catch (err) {
+        // the bytes go back where they were, never over anything
+        crashPoint(`${label}:history-aside-back`)
+        await fs.moveNoReplace(aside, destPath).catch(async (backErr: NodeJS.ErrnoException) => {
+          if (backErr.code !== 'EEXIST') throw backErr
+          throw new CommitConflictError(destPath, 'changed', aside)
+        })
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
     }

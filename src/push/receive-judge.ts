@@ -41,13 +41,20 @@ export interface JudgeInput {
   entry: PlanEntry
   /** The node row id of the entry's origin node. */
   entryOriginNodeId: number
+  /**
+   * When the entry claims this node itself as its origin: whether this node ever recorded that
+   * content at that path under that run (a pusher cannot be trusted on this node's own runs).
+   */
+  ownVersionRecorded?: () => boolean
   /** This node's live row at the path, if any. */
   here: LiveFile | undefined
 }
 
 /** Whether this node's indexed version is one the entry's version replaces. */
-export function descendsFrom (here: LiveFile, entry: PlanEntry, entryOriginNodeId: number): boolean {
-  if (here.originNodeId === entryOriginNodeId && here.originRunId <= entry.originRun) return true
+export function descendsFrom (here: LiveFile, entry: PlanEntry, entryOriginNodeId: number, ownVersionRecorded?: () => boolean): boolean {
+  // the same origin at an equal or later run is a later version of it; when that origin is this
+  // node, only if this node really recorded that version (a pusher may name any run)
+  if (here.originNodeId === entryOriginNodeId && here.originRunId <= entry.originRun && (ownVersionRecorded === undefined || ownVersionRecorded())) return true
   return entry.replaces != null && here.hash.equals(entry.replaces)
 }
 
@@ -64,7 +71,7 @@ export async function judgeEntry (j: JudgeInput): Promise<Verdict> {
   if (disk === undefined) return { kind: 'write', expect: { kind: 'absent' } }
   if (disk.kind !== 'file') return { kind: 'conflict', conflict: 'occupied', localFileId: null }
   const indexed = here !== undefined && here.status === 'present' ? here : undefined
-  const replaceOrConflict = (row: LiveFile): Verdict => descendsFrom(row, e, j.entryOriginNodeId)
+  const replaceOrConflict = (row: LiveFile): Verdict => descendsFrom(row, e, j.entryOriginNodeId, j.ownVersionRecorded)
     ? { kind: 'write', expect: identity(disk) }
     : { kind: 'conflict', conflict: 'diverged', localFileId: null }
   if (indexed !== undefined && disk.size === indexed.size && disk.mtimeNs === indexed.mtimeNs) {

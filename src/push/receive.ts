@@ -138,6 +138,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   let stage = 'plan'
   // an origin's node row, if this node knows it (judging writes nothing; recording creates it)
   const knownOrigin = new Map<number, number>()
+  const selfRow = store.nodes.self().id
   const knownOriginOf = (index: number): number => {
     let row = knownOrigin.get(index)
     if (row === undefined) {
@@ -201,7 +202,11 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       const e = plan[i] as PlanEntry
       if (collisions.has(e.path)) { collided.push(i); continue }
       const here = live.get(e.path)
-      const verdict = await judgeEntry({ fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: knownOriginOf(e.originIndex), here })
+      const originRow = knownOriginOf(e.originIndex)
+      const verdict = await judgeEntry({
+        fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: originRow, here,
+        ...(originRow === selfRow ? { ownVersionRecorded: () => store.files.hasRecorded(volumeId, e.path, Buffer.from(e.hash), selfRow, e.originRun) } : {})
+      })
       if (verdict.kind === 'held') {
         held.push(i)
         if (verdict.reread || here?.status !== 'present' || !here.hash.equals(e.hash)) reread.set(e.path, verdict.mtimeNs)
@@ -453,7 +458,13 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     }
     // files that were fully received and verified before the failure are real: index them
     try {
-      if (committed.length > 0) recordReceived(store, volumeId, runId, offer, committed.map(x => x.entry), new Map(committed.map(x => [x.entry.path, x.mtimeNs])), store.files.live(volumeId))
+      // only after the directories they went into are durable (a power cut must not undo a
+      // file this node then claims); a commit still in flight is left to the next index
+      const done = committed.slice()
+      if (done.length > 0) {
+        await writer.syncDirs()
+        recordReceived(store, volumeId, runId, offer, done.map(x => x.entry), new Map(done.map(x => [x.entry.path, x.mtimeNs])), store.files.live(volumeId))
+      }
     } catch (indexErr) {
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
     }

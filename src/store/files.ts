@@ -185,6 +185,13 @@ export class FileStore {
     }
   }
 
+  /** Whether the volume ever recorded `hash` at `path` with this origin and run (any status). */
+  hasRecorded (volumeId: number, path: string, hash: Buffer, originNodeId: number, originRunId: number): boolean {
+    return this.#db.prepare(`SELECT 1 FROM files f JOIN contents c ON c.id = f.content_id
+                             WHERE f.volume_id = ? AND f.path = ? AND c.hash = ? AND f.origin_node_id = ? AND f.origin_run_id = ? LIMIT 1`)
+      .get(volumeId, path, hash, originNodeId, originRunId) !== undefined
+  }
+
   /** One live file by row id. */
   byId (fileId: number): LiveFile | undefined {
     const row = this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id WHERE f.id = ?`).get(fileId) as LiveRaw | undefined

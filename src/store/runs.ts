@@ -250,6 +250,11 @@ export class RunStore {
     return toRun(row)
   }
 
+  /** Whether any run of `kind` on the volume is running (however many others finished since). */
+  isRunning (kind: RunKind, volumeId: number): boolean {
+    return this.#db.prepare("SELECT 1 FROM runs WHERE kind = ? AND volume_id = ? AND status = 'running' LIMIT 1").get(kind, volumeId) !== undefined
+  }
+
   list (filter: { volumeId?: number, limit?: number, kind?: RunKind } = {}): Run[] {
     const where: string[] = []
     const args: Array<number | string> = []

@@ -68,9 +68,10 @@ describe('create-exclusive commits', () => {
     const now = (await nodeDirectoryFs.lstat(dest))!
     const racing: DirectoryFs = {
       ...nodeDirectoryFs,
-      moveNoReplace: async (from, to) => {
+      // the save lands just before the path is renamed aside on its way to history
+      rename: async (from, to) => {
         if (from === dest) { writeFileSync(dest + '.tmp', 'atomic save'); const { renameSync } = await import('node:fs'); renameSync(dest + '.tmp', dest) }
-        await nodeDirectoryFs.moveNoReplace(from, to)
+        await nodeDirectoryFs.rename(from, to)
       }
     }
     const w2 = treeWriter(racing, tree, 2, NODE)
