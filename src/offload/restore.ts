@@ -76,7 +76,17 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
       const there = await fs.lstat(source)
       if (there?.kind !== 'file') { fail(f.path, `not at ${from.name} (${source})`); continue }
       const here = await fs.lstat(join(volume.path, f.path))
-      if (here !== undefined) { fail(f.path, 'something is at that path in the volume already; index the volume first'); continue }
+      if (here !== undefined) {
+        // exactly the offloaded bytes already there (a restore killed after its commit, or the
+        // user copied them back): restored, nothing to copy; anything else is never replaced
+        if (here.kind === 'file' && here.size === f.size && (await fs.hash(join(volume.path, f.path))).hash.equals(f.hash)) {
+          writer.noteDirty(join(volume.path, f.path))
+          landed.push({ path: f.path, hash: f.hash, size: f.size, mtimeNs: here.mtimeNs })
+          continue
+        }
+        fail(f.path, 'something is at that path in the volume already; index the volume first')
+        continue
+      }
       const staged = await writer.stagingPath()
       try {
         await fs.copyFile(source, staged)

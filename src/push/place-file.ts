@@ -68,6 +68,8 @@ export interface TreeWriter {
    * claims the committed files are durable (a vector advance, a receipt).
    */
   syncDirs: () => Promise<void>
+  /** Counts a file already in place (not committed by this writer) for the next `syncDirs`. */
+  noteDirty: (absPath: string) => void
   /** Removes this run's staging directory (leftovers of failed files). */
   cleanup: () => Promise<void>
 }
@@ -245,6 +247,7 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
       crashPoint(`${label}:fsync-dirs`)
       for (let i = 0; i < dirs.length; i += 8) await Promise.all(dirs.slice(i, i + 8).map(async d => { await fs.syncDir(d) }))
     },
+    noteDirty: (absPath) => { dirtyDirs.add(dirname(absPath)) },
     cleanup: async () => {
       if (stagingReady) await fs.removeStaging(staging)
     }
