@@ -30,8 +30,6 @@ export const HISTORY_DIR = '.cairn-history'
 const DESTINATION_MARKER = '.cairn-destination'
 /** A receiving node's volume marker (src/push/volume-marker.ts). */
 const VOLUME_MARKER = '.cairn-volume'
-/** A file on its way to history waits under this private name beside its path (never indexed: `.cairn*`). */
-export const MOVING_PREFIX = '.cairn-moving-'
 /** Random bytes in a history directory's name (written as 8 hex characters). */
 export const HISTORY_RANDOM_BYTES = 4
 /** Names tried for one prior file, each with a fresh random part, before its commit refuses. */
@@ -168,27 +166,16 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
       const relHistory = join(HISTORY_DIR, dir, relPath)
       await ensureRealDirs(fs, treeRoot, dirname(relHistory), knownDirs, kind === 'volume', created, label)
       const to = join(treeRoot, relHistory)
-      // the path is first renamed to a private name beside it, atomically: whatever is there at
-      // that instant (the checked file, or a save that just landed) is what moves, and a save
+      // one rename from the path straight into this writer's own history directory (a fresh
+      // random name no one else writes into), checked free first: it takes exactly what is at
+      // the path at that instant (the checked file, or a save that just landed) and a save
       // landing afterwards is a new file at the path; the caller compares what moved with what
-      // it checked. Only then is the private name linked into history (a link + unlink straight
-      // from the path could unlink a save landing in between)
-      const aside = join(dirname(destPath), `${MOVING_PREFIX}${runId}-${randomBytes(HISTORY_RANDOM_BYTES).toString('hex')}`)
-      crashPoint(`${label}:history-aside`)
-      await fs.rename(destPath, aside)
-      try {
-        crashPoint(`${label}:history-move`)
-        await fs.moveNoReplace(aside, to)
-        return to
-      } catch (err) {
-        // the bytes go back where they were, never over anything
-        crashPoint(`${label}:history-aside-back`)
-        await fs.moveNoReplace(aside, destPath).catch(async (backErr: NodeJS.ErrnoException) => {
-          if (backErr.code !== 'EEXIST') throw backErr
-          throw new CommitConflictError(destPath, 'changed', aside)
-        })
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      }
+      // it checked. A link + unlink from the path could unlink a save landing in between, and a
+      // kill between the two steps of any two-step move would leave the bytes nowhere known.
+      if (await fs.lstat(to) !== undefined) continue
+      crashPoint(`${label}:history-move`)
+      await fs.rename(destPath, to)
+      return to
     }
     throw new DestinationPathError(destPath, `no free name in ${HISTORY_DIR}/ after ${HISTORY_NAME_ATTEMPTS} attempts; the prior bytes stay in place`)
   }

@@ -22,7 +22,16 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       h(String(from), String(to))
     }
   }
-  return { ...real, link, default: { ...real, link } }
+  // (cairn now moves a prior file into history with one rename; the save then lands right after it)
+  const rename = async (from: string, to: string): Promise<void> => {
+    await real.rename(from, to)
+    if (String(to).includes('.cairn-history') && hook.onHistoryLink !== undefined) {
+      const h = hook.onHistoryLink
+      hook.onHistoryLink = undefined
+      h(String(from), String(to))
+    }
+  }
+  return { ...real, link, rename, default: { ...real, link, rename } }
 })
 
 const { indexVolume } = await import('../../src/index/index-volume.js')
