@@ -4,26 +4,87 @@
  * an offload about to unlink a batch of files. The marks live in `receive_replacing`
  * (src/store/conflicts.ts): a marked row is not held (src/evidence/claims.ts). A run settles
  * its own marks when it ends; marks a killed run left are settled at the next start of any
- * command (when the row's file is in place exactly as recorded) or by an index.
+ * command, and by an index.
+ *
+ * A mark is cleared only when the row is no longer present (superseded, missing, offloaded) or
+ * its file is in place with exactly the recorded bytes: a regular file (no symlink on the way)
+ * whose content hashes to the row's hash. Size and mtime are not enough (a pushed new version
+ * may carry both). A file larger than MARK_HASH_MAX_BYTES stays marked until an index re-reads
+ * it: a hole in custody, never a false claim.
  */
-import { lstatSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
+import { hashFile } from '../index/hash-file.js'
 import type { Logger } from '../logger.js'
-import type { DirectoryFs } from '../push/directory-fs.js'
 import type { Store } from '../store/store.js'
 
-/**
- * Unmarks the rows run `runId` marked once they are settled: no longer present (superseded,
- * offloaded), or still in place exactly as recorded. A row whose file is gone or changed stays
- * marked (not held) until an index records what is there.
- */
-export async function settleUnclaimed (store: Store, fs: Pick<DirectoryFs, 'lstat'>, root: string, runId: number): Promise<void> {
+/** Largest file whose bytes a settle re-reads to clear its mark. */
+export const MARK_HASH_MAX_BYTES = 64 * 1024 * 1024
+
+interface MarkedRow { path: string, size: number, hash: Buffer, status: string }
+
+/** Whether every component of `rel` under `root` is a real directory and the last a regular file of `size`. */
+function realFileSync (root: string, rel: string, size: number): boolean {
+  let current = root
+  const segments = rel.split('/')
+  for (let i = 0; i < segments.length; i++) {
+    current = join(current, segments[i] as string)
+    let st
+    try { st = lstatSync(current) } catch { return false }
+    if (i < segments.length - 1 ? !st.isDirectory() : !st.isFile() || st.size !== size) return false
+  }
+  return true
+}
+
+function hashSync (abs: string): Buffer | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+    const h = createHash('sha256')
+    const buffer = Buffer.allocUnsafe(1024 * 1024)
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null)
+      if (n === 0) break
+      h.update(buffer.subarray(0, n))
+    }
+    return h.digest()
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** Whether a marked row is settled: not present any more, or its exact bytes are at its path. */
+function settledSync (root: string, row: MarkedRow | undefined): boolean {
+  if (row === undefined || row.status !== 'present') return true
+  if (row.size > MARK_HASH_MAX_BYTES || !realFileSync(root, row.path, row.size)) return false
+  return hashSync(join(root, row.path))?.equals(row.hash) === true
+}
+
+async function settledAsync (root: string, row: MarkedRow | undefined): Promise<boolean> {
+  if (row === undefined || row.status !== 'present') return true
+  if (row.size > MARK_HASH_MAX_BYTES || !realFileSync(root, row.path, row.size)) return false
+  try {
+    return (await hashFile(join(root, row.path))).hash.equals(row.hash)
+  } catch {
+    return false
+  }
+}
+
+/** Unmarks the settled rows among those run `runId` marked (at the end of that run). */
+export async function settleUnclaimed (store: Store, root: string, runId: number): Promise<void> {
   const settled: number[] = []
-  for (const id of store.conflicts.replacingOfRun(runId)) {
-    const row = store.files.byId(id)
-    if (row === undefined || row.status !== 'present') { settled.push(id); continue }
-    const info = await fs.lstat(join(root, row.path))
-    if (info?.kind === 'file' && info.size === row.size && info.mtimeNs === row.mtimeNs) settled.push(id)
+  for (const id of store.conflicts.replacingOfRun(runId)) if (await settledAsync(root, store.files.byId(id))) settled.push(id)
+  if (settled.length > 0) store.conflicts.clearReplacing(settled)
+}
+
+/** Unmarks the settled rows of a volume whose run is no longer running (an index just ran). */
+export async function settleVolumeUnclaimed (store: Store, root: string, volumeId: number): Promise<void> {
+  const settled: number[] = []
+  for (const { fileId } of store.conflicts.staleReplacing().filter(m => m.volumeId === volumeId)) {
+    if (await settledAsync(root, store.files.byId(fileId))) settled.push(fileId)
   }
   if (settled.length > 0) store.conflicts.clearReplacing(settled)
 }
@@ -38,18 +99,11 @@ export function settleStaleUnclaimed (store: Store, logger: Logger): number {
   const roots = new Map(store.volumes.list().map(v => [v.id, v.path]))
   const settled: number[] = []
   for (const { fileId, volumeId } of stale) {
-    const row = store.files.byId(fileId)
     const root = roots.get(volumeId)
-    if (row === undefined || row.status !== 'present' || root === undefined) { settled.push(fileId); continue }
-    try {
-      const st = lstatSync(join(root, row.path), { bigint: true })
-      if (st.isFile() && Number(st.size) === row.size && Number(st.mtimeNs) === row.mtimeNs) settled.push(fileId)
-    } catch {
-      // gone: stays unclaimed until an index records it missing
-    }
+    const row = store.files.byId(fileId)
+    if (root === undefined || settledSync(root, row)) settled.push(fileId)
   }
   if (settled.length > 0) store.conflicts.clearReplacing(settled)
-  const kept = stale.length - settled.length
-  logger.info('settled the files an interrupted run had stopped claiming', { settled: settled.length, still_unclaimed: kept })
+  logger.info('settled the files an interrupted run had stopped claiming', { settled: settled.length, still_unclaimed: stale.length - settled.length })
   return settled.length
 }

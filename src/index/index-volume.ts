@@ -17,6 +17,7 @@ import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './has
 import { walkVolume, type OpenDir, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
+import { settleVolumeUnclaimed } from '../evidence/unclaimed.js'
 import { ensureVolumeIdentity } from '../push/volume-marker.js'
 
 export const INDEX_CONCURRENCY = 4
@@ -168,7 +169,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep)
   // what this node holds changed: its claims follow (a lost received file retracts custody)
   // the index recorded what is there: rows a killed receive left marked as being replaced are settled
-  store.conflicts.clearVolumeReplacing(volRow.id)
+  await settleVolumeUnclaimed(store, volume.path, volRow.id)
   settleClaims(store, volRow.id, run.id, 'index')
   if (report.unreadable.length > 0 || report.unstable.length > 0) {
     report.status = 'partial'

@@ -258,7 +258,7 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
     hold.release()
   }
   // files it kept (drift, an error, the run stopped) are claimed again if they are in place
-  await settleUnclaimed(store, nodeDirectoryFs, volume.path, run.id)
+  await settleUnclaimed(store, volume.path, run.id)
   // what this node holds changed: its custody now has holes where it offloaded (invariant 19)
   settleClaims(store, volRow!.id, run.id, 'offload')
   report.status = report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'

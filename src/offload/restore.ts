@@ -47,6 +47,16 @@ async function checkIdentity (store: Store, fs: DirectoryFs, dest: DirectoryDest
   await checkDestinationIdentity(store, fs, dest.name, dest.path)
 }
 
+/** Whether every directory from the volume root to the file is a real directory (no symlink leads elsewhere). */
+async function noLinkOnTheWay (fs: DirectoryFs, root: string, rel: string): Promise<boolean> {
+  let current = root
+  for (const segment of rel.split('/').slice(0, -1)) {
+    current = join(current, segment)
+    if ((await fs.lstat(current))?.kind !== 'dir') return false
+  }
+  return true
+}
+
 export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
   const { store, volume, from } = init
   const fs = init.fs ?? nodeDirectoryFs
@@ -79,7 +89,7 @@ export async function restoreFiles (init: RestoreInit): Promise<RestoreReport> {
       if (here !== undefined) {
         // exactly the offloaded bytes already there (a restore killed after its commit, or the
         // user copied them back): restored, nothing to copy; anything else is never replaced
-        if (here.kind === 'file' && here.size === f.size && (await fs.hash(join(volume.path, f.path))).hash.equals(f.hash)) {
+        if (here.kind === 'file' && here.size === f.size && await noLinkOnTheWay(fs, volume.path, f.path) && (await fs.hash(join(volume.path, f.path))).hash.equals(f.hash)) {
           writer.noteDirty(join(volume.path, f.path))
           landed.push({ path: f.path, hash: f.hash, size: f.size, mtimeNs: here.mtimeNs })
           continue

@@ -202,13 +202,21 @@ export function treeWriter (fs: DirectoryFs, treeRoot: string, runId: number, wr
         if (expect.kind === 'file' && !sameFile(existing, expect)) throw new CommitConflictError(destPath, 'changed')
         priorMovedTo = await keepPrior(destPath, relPath)
         dirtyDirs.add(dirname(priorMovedTo))
-        // the file moved is the one checked: one written over it meanwhile goes back where it was
-        if (expect.kind === 'file' && !sameFile(await fs.lstat(priorMovedTo), { ...expect, ino: expect.ino ?? existing.ino })) {
+        // the file moved is the one checked: anything written over it meanwhile (a file, or a
+        // directory an application saved there) goes back where it was, never over anything
+        const checked = expect.kind === 'file' ? { ...expect, ino: expect.ino ?? existing.ino } : existing
+        const moved = await fs.lstat(priorMovedTo)
+        if (!sameFile(moved, checked)) {
           try {
             crashPoint(`${label}:history-move-back`)
-            await fs.moveNoReplace(priorMovedTo, destPath)
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+            if (moved?.kind === 'file') {
+              await fs.moveNoReplace(priorMovedTo, destPath)
+            } else {
+              if (await fs.lstat(destPath) !== undefined) throw new CommitConflictError(destPath, 'changed', priorMovedTo)
+              await fs.rename(priorMovedTo, destPath)
+            }
+          } catch {
+            // it could not go back (the name was taken again): it is kept where it is, and said so
             throw new CommitConflictError(destPath, 'changed', priorMovedTo)
           }
           dirtyDirs.add(dirname(destPath))

@@ -136,6 +136,9 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
   const committed: Array<{ entry: PlanEntry, mtimeNs: number }> = []
   const plan: PlanEntry[] = []
   let stage = 'plan'
+  // commits run in a small pool while more bytes arrive; a failure waits for every commit still
+  // running before it records, settles or cleans up anything
+  const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
   // an origin's node row, if this node knows it (judging writes nothing; recording creates it)
   const knownOrigin = new Map<number, number>()
   const selfRow = store.nodes.self().id
@@ -319,7 +322,6 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       return false
     }
     let bytesWritten = 0
-    const pool = commitPool(RECEIVE_COMMIT_CONCURRENCY)
     for (const index of need) {
       const e = plan[index] as PlanEntry
       if (e.size <= SMALL_FILE_BYTES) {
@@ -421,7 +423,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const mtimes = new Map([...reread, ...committed.map(x => [x.entry.path, x.mtimeNs] as const)])
     const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path).filter(p => !reread.has(p)))
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
-    await settleUnclaimed(store, fs, volume.path, runId)
+    await settleUnclaimed(store, volume.path, runId)
     // the pusher's conflicts are now exactly this plan's: the others were resolved
     crashPoint('receive:record-conflicts')
     recordConflicts()
@@ -453,6 +455,8 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       return
     }
     logger.warn('a push stopped before its receipt; nothing unverified was committed', { peer: remoteNodeId, volume: volume.name, stage, error: message })
+    // no commit may still be moving or linking files while this records and settles
+    await pool.settle()
     if (err instanceof InvalidMessageError) {
       await io.write(encodePushResult({ status: Status.INVALID_REQUEST, receipt: null, failures: [], message: 'invalid request', filesWritten: 0, bytesWritten: 0 }), frameMs).catch(() => {})
     }
@@ -469,7 +473,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       logger.error('could not index files committed before the failure', { error: indexErr instanceof Error ? indexErr.message : String(indexErr) })
     }
     try {
-      await settleUnclaimed(store, fs, volume.path, runId)
+      await settleUnclaimed(store, volume.path, runId)
     } catch (unmarkErr) {
       logger.error('could not settle the files a failed receive was replacing (they stay unclaimed until an index)', { error: unmarkErr instanceof Error ? unmarkErr.message : String(unmarkErr) })
     }
@@ -537,7 +541,7 @@ async function usableCopySource (fs: DirectoryFs, store: Store, contentId: numbe
  * A bounded pool: `add` waits while `size` jobs run; `drain` waits for all and rethrows the
  * first failure (a job that throws stops the push; per-file problems are outcomes, not throws).
  */
-function commitPool (size: number): { add: (job: () => Promise<void>) => Promise<void>, drain: () => Promise<void> } {
+function commitPool (size: number): { add: (job: () => Promise<void>) => Promise<void>, drain: () => Promise<void>, settle: () => Promise<void> } {
   const running = new Set<Promise<void>>()
   let failure: unknown
   return {
@@ -551,6 +555,10 @@ function commitPool (size: number): { add: (job: () => Promise<void>) => Promise
     drain: async () => {
       await Promise.all(running)
       if (failure !== undefined) throw failure
+    },
+    /** Waits until no job runs, whatever they end with (the failure path). */
+    settle: async () => {
+      while (running.size > 0) await Promise.allSettled([...running])
     }
   }
 }

@@ -138,9 +138,4 @@ export class ConflictStore {
     const drop = this.#db.prepare('DELETE FROM receive_replacing WHERE file_id = ?')
     this.#db.transaction(() => { for (const id of fileIds) drop.run(id) }).immediate()
   }
-
-  /** Unmarks the rows of a volume that no running receive marked: an index just recorded what is there. */
-  clearVolumeReplacing (volumeId: number): void {
-    this.#db.prepare("DELETE FROM receive_replacing WHERE volume_id = ? AND run_id NOT IN (SELECT id FROM runs WHERE status = 'running')").run(volumeId)
-  }
 }
