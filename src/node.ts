@@ -19,6 +19,8 @@ import { cleanStaleStaging } from './push/staging-cleanup.js'
 import { pullVolume } from './pull/pull.js'
 import { pullScheduler, type PullScheduler } from './pull/scheduler.js'
 import type { Store } from './store/store.js'
+import { scheduledJobs, volumeScheduler, type VolumeScheduler } from './runtime/scheduler.js'
+import { scheduledWork } from './runtime/scheduled-work.js'
 
 /** How often a running node checks for revocations made by other processes (the CLI). */
 export const REVOCATION_POLL_MS = 250
@@ -43,6 +45,8 @@ export interface NodeInit {
   fs?: DirectoryFs
   /** Deadline for answering one inbound hold request (tests shorten it). */
   holdDeadlineMs?: number
+  /** Run the volumes' index/push/verify/rehash schedules (default true; tests that drive runs by hand turn them off). */
+  schedules?: boolean
 }
 
 export interface ReplicationNode {
@@ -52,6 +56,8 @@ export interface ReplicationNode {
   stop: () => Promise<void>
   /** One round of pulls from every live peer for every volume, now. */
   pullRound: () => Promise<void>
+  /** The volume schedules (docs/schedules.md). */
+  readonly schedules: VolumeScheduler
 }
 
 /** Starts a serving node. */
@@ -105,16 +111,28 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   })
   if (pullEveryMs > 0) scheduler.start()
 
+  const schedules = volumeScheduler({
+    store: init.store,
+    clock: init.clock,
+    logger: logger.forComponent('schedule'),
+    jobs: scheduledJobs(init.config.volumes.values()),
+    run: scheduledWork({ store: init.store, config: () => init.config, host, logger })
+  })
+  if (init.schedules !== false) schedules.start()
+
   let stopped = false
   return {
     host,
     addrs: () => host.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')),
     pullRound: async () => { await scheduler.round() },
+    schedules,
     stop: async () => {
       if (stopped) return
       stopped = true
       clearInterval(watcher)
       const schedulerStopped = scheduler.stop()
+      // scheduled runs are told to stop; the host goes after them (a push in flight uses it)
+      await schedules.stop()
       await host.stop()
       await schedulerStopped
     }

@@ -13,6 +13,8 @@ import type { DirectoryFs } from './push/directory-fs.js'
 import { assessVolumeIdentity } from './push/volume-marker.js'
 import type { Run } from './store/runs.js'
 import type { Store } from './store/store.js'
+import type { ScheduleKind } from './store/schedules.js'
+import { scheduledJobs } from './runtime/scheduler.js'
 
 export interface RunSummary {
   run_id: number
@@ -59,10 +61,25 @@ export interface VolumeStatus {
   conflicts: ConflictStatus[]
   targets: TargetStatus[]
   offload: { required: string[], present: number, durable: number, not_durable: number, groups: Group[], requirements: Requirement[] }
+  /** What `cairn serve` runs on its own for this volume, and when next (docs/schedules.md). */
+  schedules: ScheduleStatus[]
   /** Problems: any of them makes `ok` false. */
   warnings: string[]
   /** Facts worth knowing that block nothing. */
   notes: string[]
+}
+
+export interface ScheduleStatus {
+  kind: ScheduleKind
+  every_ms: number
+  /** When the serving node runs it next; null until a `serve` has armed it. */
+  next_at_ns: number | null
+  last_status: string | null
+  last_error: string | null
+  last_ended_at_ns: number | null
+  /** Consecutive failed attempts (the back-off). */
+  failures: number
+  last_run_ids: number[]
 }
 
 /** Conflicts listed per volume in status (the count covers all). */
@@ -218,8 +235,19 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       offload.groups = builder.finishGroups()
       offload.requirements = [...builder.requirements.values()]
     }
+    const rows = row === undefined ? [] : store.schedules.forVolume(row.id)
+    const schedules: ScheduleStatus[] = scheduledJobs([volume]).map(j => {
+      const r = rows.find(x => x.kind === j.kind)
+      return {
+        kind: j.kind, every_ms: j.everyMs, next_at_ns: r?.nextAtNs ?? null, last_status: r?.lastStatus ?? null, last_error: r?.lastError ?? null,
+        last_ended_at_ns: r?.lastEndedAtNs ?? null, failures: r?.failures ?? 0, last_run_ids: r?.lastRunIds ?? []
+      }
+    })
+    for (const sch of schedules) {
+      if (sch.failures > 0) warnings.push(`the scheduled ${sch.kind} failed ${sch.failures} time(s) in a row: ${sch.last_error ?? 'see `cairn runs`'}`)
+    }
     if (offload.not_durable > 0 || warnings.length > 0) ok = false
-    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, warnings, notes })
+    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, warnings, notes })
   }
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')

@@ -65,3 +65,8 @@ export function formatBytes (n: number): string {
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`
 }
+
+/** A duration such as "45s", "10m", "7d" from milliseconds (the config's own notation). */
+export function formatDuration (ms: number): string {
+  return formatAge(ms * 1e6, 0)
+}

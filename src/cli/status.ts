@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import { nodeDirectoryFs } from '../push/directory-fs.js'
 import { nodeStatus, volumeIdentities } from '../status.js'
 import { action } from './command.js'
-import { formatAge, formatInstant, paint, table } from './output.js'
+import { formatAge, formatDuration, formatInstant, paint, table } from './output.js'
+import { readLiveServeState } from '../serve-state.js'
 
 export function registerStatus (program: Command): void {
   program.command('status')
@@ -15,6 +16,7 @@ export function registerStatus (program: Command): void {
         return s.ok ? 0 : 1
       }
       const c = ctx.out.stdoutIsTty
+      const serving = readLiveServeState(ctx.paths.serveState) !== undefined
       const now = ctx.clock.nowNs()
       ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'yellow', 'something blocks')}`)
       for (const v of s.volumes) {
@@ -36,6 +38,11 @@ export function registerStatus (program: Command): void {
         if (v.offload.required.length > 0) {
           ctx.out.line(`  offload: ${v.offload.durable} of ${v.offload.present} present files durable on ${v.offload.required.join(' + ')}`)
           for (const g of v.offload.groups) ctx.out.line(`    ${paint(c, 'yellow', `${g.target}: ${g.cause}`)} — ${g.summary}; to clear: ${g.advice}`)
+        }
+        const scheduled = v.schedules.filter(x => x.kind !== 'rehash' || v.schedules.length > 1)
+        if (scheduled.length > 0) {
+          const when = (x: typeof scheduled[number]): string => !serving ? `every ${formatDuration(x.every_ms)}` : x.next_at_ns === null ? 'not armed yet' : x.next_at_ns <= now ? 'due now' : `next in ${formatAge(x.next_at_ns, now)}`
+          ctx.out.line(`  schedules${serving ? '' : ' (serve is not running: nothing runs on schedule)'}: ${scheduled.map(x => `${x.kind} ${when(x)}${x.last_status === null ? '' : ` (last ${x.last_status})`}`).join(', ')}`)
         }
         for (const w of v.warnings.filter(x => x !== v.identity.problem)) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
         for (const n of v.notes) ctx.out.line(`  note: ${n}`)

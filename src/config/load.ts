@@ -13,14 +13,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from '../errors.js'
 import { NAME_RULE, isValidName } from '../names.js'
 import { DURATION_RULE, parseDurationMs } from './duration.js'
-import { DEFAULT_LISTEN, DEFAULT_PULL_EVERY } from './types.js'
+import { DEFAULT_LISTEN, DEFAULT_PULL_EVERY, DEFAULT_REHASH_EVERY } from './types.js'
 import type { Config, DirectoryDestinationConfig, VolumeConfig } from './types.js'
 
 type Table = Record<string, unknown>
 
 const TOP_KEYS = ['name', 'listen', 'serve', 'volumes', 'destinations']
 const SERVE_KEYS = ['pull_every']
-const VOLUME_KEYS = ['path', 'push_to', 'offload_requires', 'offload_max_evidence_age']
+const VOLUME_KEYS = ['path', 'push_to', 'offload_requires', 'offload_max_evidence_age', 'index_every', 'push_every', 'verify_every', 'rehash_every']
 const DESTINATION_KEYS = ['type', 'path']
 const DESTINATION_TYPES = ['directory']
 /** Dangling symlinks `physicalPath` follows in a path's missing tail (realpath(3) gives up at 40 too). */
@@ -93,7 +93,14 @@ export function parseConfig (text: string, file: string): Config {
     const age = t.offload_max_evidence_age === undefined
       ? undefined
       : v.duration(t.offload_max_evidence_age, `${key}.offload_max_evidence_age`)
-    volumes.set(volName, { name: volName, path, pushTo, offloadRequires, offloadMaxEvidenceAgeMs: age })
+    const every = (k: string): number | undefined => t[k] === undefined ? undefined : v.duration(t[k], `${key}.${k}`)
+    const schedules = {
+      indexEveryMs: every('index_every'),
+      pushEveryMs: every('push_every'),
+      verifyEveryMs: every('verify_every'),
+      rehashEveryMs: every('rehash_every') ?? age ?? v.duration(DEFAULT_REHASH_EVERY, `${key}.rehash_every`)
+    }
+    volumes.set(volName, { name: volName, path, pushTo, offloadRequires, offloadMaxEvidenceAgeMs: age, schedules })
   }
 
   checkPathOverlaps(file, volumes, destinations, written)

@@ -24,6 +24,11 @@ pull_every = ${JSON.stringify(DEFAULT_PULL_EVERY)}
 # push_to                  = ["nas", "usb"]       # directory destinations or enrolled peers
 # offload_requires         = ["nas", "offsite"]   # targets that must prove durability first
 # offload_max_evidence_age = "30d"                # optional; absent = no age limit
+# index_every              = "1h"                 # what \`cairn serve\` runs by itself; absent = never
+# push_every               = "1h"
+# verify_every             = "7d"                 # re-read directory destinations, challenge peers
+# rehash_every             = "30d"                # a full re-hash instead of the quick index
+#                                                 # (default: offload_max_evidence_age, else 30d)
 
 # A directory destination: a USB disk, an NFS mount, a NAS share.
 #

@@ -10,7 +10,24 @@ export interface VolumeConfig {
   offloadRequires: string[]
   /** Maximum evidence age for offload; undefined = no age limit. */
   offloadMaxEvidenceAgeMs: number | undefined
+  /** What `cairn serve` runs on its own, and how often (docs/schedules.md); absent (a volume built in code): only the default rehash. */
+  schedules?: VolumeSchedules
 }
+
+/**
+ * Per-volume schedules of `cairn serve`. index, push and verify are absent unless configured
+ * (absent = never); rehash always has an interval: `rehash_every`, else the volume's
+ * `offload_max_evidence_age`, else DEFAULT_REHASH_EVERY.
+ */
+export interface VolumeSchedules {
+  indexEveryMs?: number
+  pushEveryMs?: number
+  verifyEveryMs?: number
+  rehashEveryMs: number
+}
+
+/** A full re-hash of a volume's bytes, when neither `rehash_every` nor an age limit says otherwise. */
+export const DEFAULT_REHASH_EVERY = '30d'
 
 export interface DirectoryDestinationConfig {
   name: string

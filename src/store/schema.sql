@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 11
+-- user_version = 12
 
 CREATE TABLE assertions (
   id              INTEGER PRIMARY KEY,
@@ -167,6 +167,22 @@ CREATE TABLE runs (
   -- the process that runs it; a running row whose owner is gone is reaped as aborted
   owner_pid     INTEGER, owner_start_ticks INTEGER CHECK (owner_start_ticks IS NULL OR owner_start_ticks >= 0), owner_boot_id TEXT CHECK (owner_boot_id IS NULL OR length(owner_boot_id) BETWEEN 1 AND 64), owner_pid_ns TEXT CHECK (owner_pid_ns IS NULL OR length(owner_pid_ns) BETWEEN 1 AND 64), owner_host TEXT CHECK (owner_host IS NULL OR length(owner_host) BETWEEN 1 AND 255),
   CHECK ((status = 'running') = (ended_at_ns IS NULL))
+) STRICT;
+
+CREATE TABLE schedules (
+  volume_id           INTEGER NOT NULL REFERENCES volumes(id),
+  kind                TEXT NOT NULL CHECK (kind IN ('index', 'rehash', 'push', 'verify')),
+  every_ms            INTEGER NOT NULL CHECK (every_ms > 0),
+  next_at_ns          INTEGER NOT NULL CHECK (next_at_ns >= 0),
+  failures            INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+  last_started_at_ns  INTEGER CHECK (last_started_at_ns IS NULL OR last_started_at_ns >= 0),
+  last_ended_at_ns    INTEGER CHECK (last_ended_at_ns IS NULL OR last_ended_at_ns >= 0),
+  last_status         TEXT CHECK (last_status IS NULL OR last_status IN ('success', 'partial', 'failed', 'refused', 'busy')),
+  last_error          TEXT,
+  -- the runs the last attempt recorded (a push or verify of every target records one each)
+  last_run_ids        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(last_run_ids) AND json_type(last_run_ids) = 'array'),
+  updated_at_ns       INTEGER NOT NULL,
+  PRIMARY KEY (volume_id, kind)
 ) STRICT;
 
 CREATE TABLE schema_migrations (

@@ -20,6 +20,7 @@ import { FileStore } from './files.js'
 import { PlacementStore } from './placements.js'
 import { HoldStore } from './holds.js'
 import { ConflictStore } from './conflicts.js'
+import { ScheduleStore } from './schedules.js'
 import { crashInjectionActive } from '../crash-point.js'
 import { instrumentStoreWrites } from './crash-points.js'
 
@@ -67,6 +68,7 @@ export class Store {
   readonly holds: HoldStore
   readonly unlinkJournal: UnlinkJournalStore
   readonly conflicts: ConflictStore
+  readonly schedules: ScheduleStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -84,6 +86,7 @@ export class Store {
     this.holds = new HoldStore(db, init.clock)
     this.unlinkJournal = new UnlinkJournalStore(db, init.clock, this.files)
     this.conflicts = new ConflictStore(db, init.clock)
+    this.schedules = new ScheduleStore(db, init.clock)
   }
 
   close (): void {

@@ -59,7 +59,7 @@ export function inProcessNode (root: string, name: string, extraToml = ''): InPr
     logger,
     node: undefined,
     start: async (overrides = {}) => {
-      n.node = await startNode({ store, key, config, logger, clock: systemClock, pullEveryMs: 0, ...overrides })
+      n.node = await startNode({ store, key, config, logger, clock: systemClock, pullEveryMs: 0, schedules: false, ...overrides })
       return n.node
     },
     initVolumes: async () => {
