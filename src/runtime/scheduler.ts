@@ -56,6 +56,8 @@ export interface VolumeScheduler {
   idle: () => Promise<void>
 }
 
+const KIND_ORDER: Record<ScheduleKind, number> = { rehash: 0, index: 1, push: 2, verify: 3 }
+
 interface Armed extends ScheduledJob {
   volumeId: number
   nextAtNs: number
@@ -76,6 +78,8 @@ export function volumeScheduler (c: SchedulerComponents): VolumeScheduler {
 
   const arm = (): void => {
     const now = c.clock.nowNs()
+    // one start offset per volume: its index comes first, its push right after (kind order)
+    const offsets = new Map<string, number>()
     const keep: Array<{ volumeId: number, kind: ScheduleKind }> = []
     armed = []
     for (const job of c.jobs) {
@@ -89,7 +93,9 @@ export function volumeScheduler (c: SchedulerComponents): VolumeScheduler {
       // index and push start soon (the node should start working); a verify or a re-hash is
       // expensive and a first index just read everything: they wait one interval
       const soon = job.kind === 'index' || job.kind === 'push'
-      const first = now + (soon ? random() * Math.min(job.everyMs, FIRST_RUN_SPREAD_MS) : jitter(job.everyMs)) * 1e6
+      let offset = offsets.get(job.volume)
+      if (offset === undefined) offsets.set(job.volume, offset = random())
+      const first = now + (soon ? offset * Math.min(job.everyMs, FIRST_RUN_SPREAD_MS) : jitter(job.everyMs)) * 1e6
       const row = c.store.schedules.arm(volumeId, job.kind, job.everyMs, first)
       keep.push({ volumeId, kind: job.kind })
       armed.push({ ...job, volumeId, nextAtNs: row.nextAtNs, failures: row.failures, running: false })
@@ -143,9 +149,10 @@ export function volumeScheduler (c: SchedulerComponents): VolumeScheduler {
     timer = undefined
     if (stopped) return
     const now = c.clock.nowNs()
-    // the most overdue first; a rehash before the quick index it makes redundant
+    // the most overdue first; of one volume's due jobs, what finds changes before what sends
+    // them (a rehash before the quick index it makes redundant, an index before a push)
     const due = armed.filter(j => !j.running && j.nextAtNs <= now && !busyVolumes.has(j.volume))
-      .sort((a, b) => a.nextAtNs - b.nextAtNs || (a.kind === 'rehash' ? -1 : b.kind === 'rehash' ? 1 : 0))
+      .sort((a, b) => a.volume === b.volume ? KIND_ORDER[a.kind] - KIND_ORDER[b.kind] : a.nextAtNs - b.nextAtNs)
     for (const job of due) {
       if (running.size >= concurrency) break
       if (busyVolumes.has(job.volume)) continue
