@@ -22,7 +22,7 @@ try {
     const d = join(dir, `db-${i}`)
     mkdirSync(d)
     const store = benchStore(d)
-    const r = await indexVolume({ store, volume: volumeAt(tree), shallow: false, logger: silentLogger })
+    const r = await indexVolume({ store, volume: volumeAt(tree), quick: false, logger: silentLogger })
     if (r.status !== 'success' || r.filesSeen !== files) throw new Error(`index saw ${r.filesSeen} of ${files}: ${r.status}`)
     store.close()
   }

@@ -20,7 +20,7 @@ try {
   const { files, bytes } = makeTree(tree, isQuick() ? QUICK_TREE : FULL_TREE)
   const store = benchStore(dir)
   const volume = volumeAt(tree)
-  const indexed = await indexVolume({ store, volume, shallow: false, logger: silentLogger })
+  const indexed = await indexVolume({ store, volume, quick: false, logger: silentLogger })
   if (indexed.status !== 'success') throw new Error('index failed')
   const push = async (i: number): Promise<void> => {
     const dest = join(dir, `dest-${i}`)

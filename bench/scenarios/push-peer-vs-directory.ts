@@ -22,7 +22,7 @@ try {
   const { files, bytes } = makeTree(tree, isQuick() ? QUICK_TREE : FULL_TREE)
   const laptop = await benchNode(dir, 'laptop', `[volumes.photos]\npath = "${tree}"\n`)
   const volume = laptop.config.volumes.get('photos')!
-  const indexed = await indexVolume({ store: laptop.store, volume, shallow: false, logger: silentLogger })
+  const indexed = await indexVolume({ store: laptop.store, volume, quick: false, logger: silentLogger })
   if (indexed.status !== 'success') throw new Error('index failed')
 
   const peerRun = async (i: number): Promise<number> => {

@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { volumeForRun } from '../naming.js'
 import { indexVolume } from '../index/index-volume.js'
 import { action } from './command.js'
@@ -7,16 +7,17 @@ import { progressBar } from './progress.js'
 
 export function registerIndex (program: Command): void {
   program.command('index <volume>')
-    .description('walk the volume and hash its files (new contents get this node and run as origin)')
-    .option('--shallow', 'do not re-hash files whose size and mtime are unchanged')
+    .description('walk the volume and hash new and changed files (size, mtime, ctime or inode differ); new contents get this node and run as origin')
+    .option('--rehash', 'hash every file (finds bytes that changed behind unchanged metadata: bit rot)')
+    .addOption(new Option('--shallow', 'deprecated: the quick index is the default').hideHelp())
     .option('--json', 'print {run_id, volume, status, files_seen, files_added, files_changed, files_missing, bytes_hashed}')
-    .action(action(async (ctx, volume: string, opts: { shallow?: boolean, json?: boolean }) => {
+    .action(action(async (ctx, volume: string, opts: { rehash?: boolean, shallow?: boolean, json?: boolean }) => {
       const store = ctx.store()
       const { config: vol } = volumeForRun(store, ctx.config(), volume)
       const bar = opts.json === true ? undefined : progressBar(ctx, `index ${volume}`, 'files')
       let r
       try {
-        r = await indexVolume({ store, volume: vol, shallow: opts.shallow === true, logger: ctx.logger.forComponent('index'), onProgress: (p) => { bar?.update(p.filesHashed, p.filesSeen) } })
+        r = await indexVolume({ store, volume: vol, quick: opts.rehash !== true, logger: ctx.logger.forComponent('index'), onProgress: (p) => { bar?.update(p.filesHashed, p.filesSeen) } })
       } finally {
         bar?.stop()
       }
@@ -25,10 +26,10 @@ export function registerIndex (program: Command): void {
           run_id: r.runId, volume: r.volume, status: r.status, files_seen: r.filesSeen, files_added: r.filesAdded, files_changed: r.filesChanged,
           files_missing: r.filesMissing, bytes_hashed: r.bytesHashed, files_returned: r.filesReturned, symlinks_skipped: r.symlinksSkipped,
           special_skipped: r.specialSkipped, unreadable: r.unreadable, unstable: r.unstable, error: r.error,
-          marker_id: r.markerId, marker_written: r.markerWritten
+          marker_id: r.markerId, marker_written: r.markerWritten, rehash: opts.rehash === true, files_hashed: r.filesHashed
         })
       } else {
-        ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${formatBytes(r.bytesHashed)} hashed`)
+        ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${r.filesHashed} hashed (${formatBytes(r.bytesHashed)})${opts.rehash === true ? '' : ', unchanged files trusted (--rehash reads every byte)'}`)
         if (r.markerWritten) ctx.out.line(`  wrote the volume's identity marker ${r.markerId ?? ''} (.cairn-volume at ${vol.path})`)
         else if (r.markerId === null) ctx.out.line(`  note: ${vol.path} is empty, so it has no identity marker yet (run \`cairn volume init ${volume}\` if this empty directory really is the volume)`)
         if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)

@@ -26,6 +26,9 @@ export interface HashedFile {
   hash: Buffer
   size: number
   mtimeNs: number
+  /** The handle's ctime and inode after the read (what a quick index compares next time). */
+  ctimeNs?: number
+  ino?: string
 }
 
 export interface HashHooks {
@@ -55,7 +58,7 @@ async function hashOnce (path: string, given: Buffer<ArrayBufferLike> | undefine
         byPath.ino !== after.ino || byPath.dev !== after.dev) {
       return undefined
     }
-    return { hash: h.digest(), size, mtimeNs: Number(after.mtimeNs) }
+    return { hash: h.digest(), size, mtimeNs: Number(after.mtimeNs), ctimeNs: Number(after.ctimeNs), ino: after.ino.toString() }
   } finally {
     await fh.close()
   }

@@ -1,6 +1,7 @@
 /**
- * `cairn index`: walks a volume, hashes what changed (everything, or under --shallow only
- * files whose size or mtime moved), and records contents and files as an `index` run. A new
+ * `cairn index`: walks a volume, hashes what changed (a quick index: files whose size, mtime,
+ * ctime or inode moved since this node last hashed them, or that it never hashed; under
+ * --rehash every file), and records contents and files as an `index` run. A new
  * path, changed content, and a path back after being missing get this node and this run as
  * origin, so no claim made while they were away covers them; then this node's claims are
  * settled from what it now holds. A file that vanished since the last index
@@ -11,10 +12,10 @@ import { stat } from 'node:fs/promises'
 import type { VolumeConfig } from '../config/types.js'
 import { CairnError, VolumeRootMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { ObservedFile } from '../store/files.js'
+import type { LiveFile, ObservedFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './hash-file.js'
-import { walkVolume, type OpenDir, type WalkProblem, type WalkStats } from './walk.js'
+import { walkVolume, type OpenDir, type WalkedFile, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { settleVolumeUnclaimed } from '../evidence/unclaimed.js'
@@ -41,6 +42,8 @@ export interface IndexReport {
   /** Paths that were missing or offloaded and are back. */
   filesReturned: number
   filesMissing: number
+  /** Files whose bytes this run read (a quick index skips the unchanged ones). */
+  filesHashed: number
   bytesHashed: number
   symlinksSkipped: number
   specialSkipped: number
@@ -55,7 +58,12 @@ export interface IndexReport {
 export interface IndexInit {
   store: Store
   volume: VolumeConfig
-  shallow: boolean
+  /**
+   * A quick index: a present file whose size, mtime, ctime and inode all equal those of this
+   * node's last hash of it is not hashed again (and its read instant is not refreshed: a quick
+   * index never counts as a read of the bytes). false: hash every file (`--rehash`).
+   */
+  quick: boolean
   logger: Logger
   onProgress?: (p: IndexProgress) => void
   concurrency?: number
@@ -86,7 +94,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   const self = store.nodes.self()
   const report: IndexReport = {
     runId: run.id, volume: volume.name, status: 'success', error: null, filesSeen: 0, filesAdded: 0, filesChanged: 0, filesReturned: 0,
-    filesMissing: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: [],
+    filesMissing: 0, filesHashed: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: [],
     markerId: identity.markerId, markerWritten: identity.written
   }
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
@@ -117,7 +125,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       report.filesSeen++
       progress.filesSeen++
       const known = live.get(file.path)
-      if (init.shallow && known !== undefined && known.status === 'present' && known.size === file.size && known.mtimeNs === file.mtimeNs) {
+      if (init.quick && known !== undefined && unchangedSinceRead(known, file)) {
         touched.push(known.id)
         if (touched.length >= INDEX_BATCH_FILES) flush()
         continue
@@ -127,8 +135,9 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       const job = (async () => {
         try {
           const h = await hash(file.absPath, buffer)
-          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs })
+          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
           report.bytesHashed += h.size
+          report.filesHashed++
           progress.bytesHashed += h.size
           progress.filesHashed++
           progress.currentPath = file.path
@@ -182,6 +191,20 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   return report
 }
 
+/**
+ * Timestamps within this long before the read that recorded them are "racy" (git's term): a
+ * write in the same clock tick as the read leaves size and times as they were, so such a file
+ * is hashed again until a read happens comfortably after its last change.
+ */
+export const RACY_MARGIN_NS = 2_000_000_000
+
+/** Whether a quick index may trust the row: the same file, untouched since its bytes were hashed. */
+export function unchangedSinceRead (known: LiveFile, file: WalkedFile): boolean {
+  if (known.status !== 'present' || known.ctimeNs === null || known.ino === null || known.readAtNs === null) return false
+  if (known.size !== file.size || known.mtimeNs !== file.mtimeNs || known.ctimeNs !== file.ctimeNs || known.ino !== file.ino) return false
+  return Math.max(file.mtimeNs, file.ctimeNs) < known.readAtNs - RACY_MARGIN_NS
+}
+
 function detailOf (r: IndexReport): Record<string, unknown> {
   return {
     files_seen: r.filesSeen,
@@ -189,6 +212,7 @@ function detailOf (r: IndexReport): Record<string, unknown> {
     files_changed: r.filesChanged,
     files_returned: r.filesReturned,
     files_missing: r.filesMissing,
+    files_hashed: r.filesHashed,
     bytes_hashed: r.bytesHashed,
     symlinks_skipped: r.symlinksSkipped,
     special_skipped: r.specialSkipped,

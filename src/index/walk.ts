@@ -1,5 +1,5 @@
 /**
- * Walks a volume: regular files with their size and mtime, in a stable (sorted) order.
+ * Walks a volume: regular files with their size, mtime, ctime and inode, in a stable (sorted) order.
  * Symlinks are never followed (skipped and counted); reserved `.cairn*` names are never
  * indexed; directories that cannot be read are reported, and the walk goes on.
  */
@@ -12,6 +12,9 @@ export interface WalkedFile {
   absPath: string
   size: number
   mtimeNs: number
+  ctimeNs: number
+  /** Decimal (inodes are unsigned 64-bit). */
+  ino: string
 }
 
 export interface WalkProblem {
@@ -66,7 +69,7 @@ export async function * walkVolume (root: string, stats: WalkStats, openDir: Ope
         throw err
       }
       if (!st.isFile()) { stats.special++; continue }
-      yield { path: childRel, absPath: join(root, childRel), size: Number(st.size), mtimeNs: Number(st.mtimeNs) }
+      yield { path: childRel, absPath: join(root, childRel), size: Number(st.size), mtimeNs: Number(st.mtimeNs), ctimeNs: Number(st.ctimeNs), ino: st.ino.toString() }
     }
     // depth-first, in sorted order
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as string)

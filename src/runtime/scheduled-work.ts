@@ -63,7 +63,7 @@ export function scheduledWork (init: ScheduledWorkInit): (job: ScheduledJob, sig
       case 'index':
       case 'rehash':
         return combine([await attemptTarget(job.volume, async () => {
-          const r = await indexVolume({ store: init.store, volume, shallow: job.kind === 'index', logger: init.logger.forComponent(job.kind) })
+          const r = await indexVolume({ store: init.store, volume, quick: job.kind === 'index', logger: init.logger.forComponent(job.kind) })
           return { runId: r.runId, status: r.status, error: r.error }
         })])
       case 'push':

@@ -26,6 +26,9 @@ export interface LiveFile {
   originRunId: number
   /** When this node last read (hashed) its own bytes of the file; null = never. */
   readAtNs: number | null
+  /** The ctime and inode of that read (quick index); null = unknown. */
+  ctimeNs: number | null
+  ino: string | null
 }
 
 export interface ObservedFile {
@@ -33,6 +36,9 @@ export interface ObservedFile {
   hash: Buffer
   size: number
   mtimeNs: number
+  /** The ctime and inode the bytes were read under (index); absent = unknown, so the next quick index hashes the file. */
+  ctimeNs?: number
+  ino?: string
 }
 
 /**
@@ -94,7 +100,7 @@ export interface Snapshot {
 }
 
 const LIVE_COLUMNS = `f.id, f.volume_id, f.path, f.content_id, c.hash, c.size, f.mtime_ns, f.status, f.first_seen_run_id,
-  f.last_seen_run_id, f.status_changed_run_id, f.origin_node_id, f.origin_run_id, f.read_at_ns`
+  f.last_seen_run_id, f.status_changed_run_id, f.origin_node_id, f.origin_run_id, f.read_at_ns, f.ctime_ns, f.ino`
 
 interface LiveRaw {
   id: number
@@ -111,6 +117,8 @@ interface LiveRaw {
   origin_node_id: number
   origin_run_id: number
   read_at_ns: number | null
+  ctime_ns: number | null
+  ino: string | null
 }
 
 function toLive (r: LiveRaw): LiveFile {
@@ -128,7 +136,9 @@ function toLive (r: LiveRaw): LiveFile {
     statusChangedRunId: r.status_changed_run_id,
     originNodeId: r.origin_node_id,
     originRunId: r.origin_run_id,
-    readAtNs: r.read_at_ns
+    readAtNs: r.read_at_ns,
+    ctimeNs: r.ctime_ns,
+    ino: r.ino
   }
 }
 
@@ -239,10 +249,10 @@ export class FileStore {
     const getContent = this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck()
     const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?)')
     const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id,
-                                                            origin_node_id, origin_run_id, read_at_ns)
-                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?, ?)`)
+                                                            origin_node_id, origin_run_id, read_at_ns, ctime_ns, ino)
+                                         VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?, ?, ?, ?)`)
     const supersede = this.#db.prepare("UPDATE files SET status = 'superseded', status_changed_run_id = ? WHERE id = ?")
-    const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ?, read_at_ns = ? WHERE id = ?')
+    const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ?, read_at_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?')
     const tx = this.#db.transaction(() => {
       for (const o of observed) {
         // the content row keeps the first origin it had here, for the record
@@ -251,7 +261,9 @@ export class FileStore {
         const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number, origin_node_id: number, origin_run_id: number } | undefined
         // an observation is a real read unless it says when the bytes were last read (a held file)
         const readAt = o.readAtNs === undefined ? now : o.readAtNs
-        const fresh = (): void => { insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, o.originNodeId, o.originRunId, readAt) }
+        const ctime = o.ctimeNs ?? null
+        const ino = o.ino ?? null
+        const fresh = (): void => { insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, o.originNodeId, o.originRunId, readAt, ctime, ino) }
         if (live === undefined) {
           fresh()
           counts.added++
@@ -270,7 +282,7 @@ export class FileStore {
           fresh()
           counts.unchanged++
         } else {
-          seen.run(runId, o.mtimeNs, readAt, live.id)
+          seen.run(runId, o.mtimeNs, readAt, ctime, ino, live.id)
           counts.unchanged++
         }
       }

@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 12
+-- user_version = 13
 
 CREATE TABLE assertions (
   id              INTEGER PRIMARY KEY,
@@ -49,7 +49,7 @@ CREATE TABLE files (
   first_seen_run_id     INTEGER NOT NULL REFERENCES runs(id),
   last_seen_run_id      INTEGER NOT NULL REFERENCES runs(id),
   status_changed_run_id INTEGER NOT NULL REFERENCES runs(id)
-, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0), read_at_ns INTEGER CHECK (read_at_ns IS NULL OR read_at_ns > 0)) STRICT;
+, origin_node_id INTEGER REFERENCES nodes(id), origin_run_id INTEGER CHECK (origin_run_id IS NULL OR origin_run_id > 0), read_at_ns INTEGER CHECK (read_at_ns IS NULL OR read_at_ns > 0), ctime_ns INTEGER CHECK (ctime_ns IS NULL OR ctime_ns >= 0), ino TEXT CHECK (ino IS NULL OR (length(ino) > 0 AND ino NOT GLOB '*[^0-9]*'))) STRICT;
 
 CREATE TABLE holds (
   id             INTEGER PRIMARY KEY,

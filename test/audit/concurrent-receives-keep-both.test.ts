@@ -53,7 +53,7 @@ describe('two receives at once', () => {
     const push = async (n: InProcessNode) => await pushToPeer({ store: n.store, volume: n.config.volumes.get('photos')!, peer: n.store.nodes.byNodeId(nas.key.nodeId)!, host: n.node!.host, logger: n.logger })
     // one push first, alone, so the receiver's volume is set up (its marker) before the race
     writeFileSync(join(root, 'lap', 'seed.txt'), 'seed')
-    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
     expect((await push(laptop)).status).toBe('success')
     armed = true
     const N = 120
@@ -62,7 +62,7 @@ describe('two receives at once', () => {
       writeFileSync(join(root, 'lap', `f${i}.txt`), text('laptop', i))
       writeFileSync(join(root, 'desk', `f${i}.txt`), text('desktp', i))
     }
-    for (const n of [laptop, desktop]) await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, shallow: false, logger: n.logger })
+    for (const n of [laptop, desktop]) await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, quick: false, logger: n.logger })
     const [rl, rd] = await Promise.all([push(laptop), push(desktop)])
     const live = nas.store.files.live(nas.store.volumes.get('photos')!.id)
     const conflictsOf = (r: typeof rl): Set<string> => new Set(r.failures.filter(f => f.code === 'conflict').map(f => f.path))

@@ -25,7 +25,7 @@ function configOf (f: VolumeFixture): Config {
 async function durableDoc (): Promise<{ f: VolumeFixture, abs: string }> {
   const f = volumeFixture()
   f.write('doc.txt', 'old version, durable at usb')
-  await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
   expect((await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })).status).toBe('success')
   return { f, abs: join(f.volume.path, 'doc.txt') }
 }
@@ -84,7 +84,7 @@ describe('audit: the unlink deletes exactly the file that was checked', () => {
     expect(readFileSync(abs, 'utf8')).toBe('NEW VERSION saved after the rename')
     expect(readdirSync(f.volume.path).filter(n => n !== '.cairn-volume')).toEqual(['doc.txt'])
     // the next index records the new file at the path (other bytes than the offloaded ones)
-    const idx = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    const idx = await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     expect(idx.filesReturned + idx.filesChanged).toBe(1)
     expect(rowOf(f)).toBe('present')
   })
@@ -116,7 +116,7 @@ describe('audit: the unlink deletes exactly the file that was checked', () => {
     expect(r.files?.[0]).toMatchObject({ outcome: 'drift', keptAs: kept })
     expect(f.store.unlinkJournal.listForRun(r.runId!)).toMatchObject([{ state: 'kept', recoveredName: kept }])
     // the kept file is visible: the next index picks it up as a file of its own
-    const idx = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    const idx = await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     expect(idx.filesAdded).toBe(1)
     expect(existsSync(join(f.volume.path, kept))).toBe(true)
   })

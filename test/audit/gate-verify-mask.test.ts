@@ -30,7 +30,7 @@ async function fixture () {
     volumes: new Map([['photos', volume]]), destinations: new Map([['usb', f.usb], ['usb2', usb2]])
   }
   f.write('a.jpg', 'alpha bytes')
-  await indexVolume({ store: f.store, volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume, quick: false, logger: f.logger })
   for (const d of [f.usb, usb2]) {
     const r = await pushToDirectory({ store: f.store, volume, destination: d, shallow: false, logger: f.logger })
     expect(r.status).toBe('success')

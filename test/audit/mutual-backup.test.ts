@@ -42,7 +42,7 @@ async function mutualBackup () {
   enroll(laptop, nas)
   enroll(nas, laptop)
   const vol = (n: InProcessNode) => n.config.volumes.get('photos')!
-  const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), shallow: false, logger: n.logger }) }
+  const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), quick: false, logger: n.logger }) }
   const push = async (from: InProcessNode, to: InProcessNode) => {
     const peer = from.store.nodes.byNodeId(to.key.nodeId)!
     const r = await pushToPeer({ store: from.store, volume: vol(from), peer, host: from.node!.host, logger: from.logger })

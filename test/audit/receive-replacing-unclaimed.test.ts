@@ -47,7 +47,7 @@ describe('a receive that is replacing a file', () => {
     const push = async (): ReturnType<typeof pushToPeer> => await pushToPeer({ store: laptop.store, volume: lv, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
 
     writeFileSync(join(root, 'photos/a.txt'), 'v1 from the laptop')
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
     expect((await push()).status).toBe('success')
     const v1Run = laptop.store.files.live(laptop.store.volumes.get('photos')!.id).get('a.txt')!.originRunId
     const nasVolume = nas.store.volumes.get('photos')!.id
@@ -60,7 +60,7 @@ describe('a receive that is replacing a file', () => {
     // the laptop edits a.txt; the push that replaces it on nas dies after the history move
     await new Promise(r => setTimeout(r, 20))
     writeFileSync(join(root, 'photos/a.txt'), 'v2, edited on the laptop')
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
     failLink = true
     const r = await push()
     expect(r.status).not.toBe('success')
@@ -70,7 +70,7 @@ describe('a receive that is replacing a file', () => {
     expect(vector === undefined || !claimCovers(vector, 'a.txt', v1Run)).toBe(true)
 
     // an index records what is there (nothing at a.txt) and settles the mark; still no claim
-    await indexVolume({ store: nas.store, volume: nv, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nv, quick: false, logger: nas.logger })
     expect(nas.store.conflicts.replacingIds(nasVolume).size).toBe(0)
     expect(custodyCovers('a.txt', v1Run)).toBe(false)
 

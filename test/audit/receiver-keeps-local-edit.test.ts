@@ -35,8 +35,8 @@ async function pair (): Promise<{ root: string, laptop: InProcessNode, nas: InPr
     laptop,
     nas,
     push: async () => await pushToPeer({ store: laptop.store, volume: lv, peer: nasRow, host: laptop.node!.host, logger: laptop.logger }),
-    indexNas: async () => await indexVolume({ store: nas.store, volume: nv, shallow: false, logger: nas.logger }),
-    indexLaptop: async () => await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    indexNas: async () => await indexVolume({ store: nas.store, volume: nv, quick: false, logger: nas.logger }),
+    indexLaptop: async () => await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
   }
 }
 

@@ -50,7 +50,7 @@ describe('a directory destination nested inside another node\'s destination', ()
     writeFileSync(join(root, 'laptop-photos/phone/IMG_0001.jpg'), LAPTOP_BYTES)
     writeFileSync(join(root, 'desk-phone/IMG_0001.jpg'), DESK_BYTES)
     const lvol = laptop.config.volumes.get('photos')!
-    await indexVolume({ store: laptop.store, volume: lvol, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lvol, quick: false, logger: laptop.logger })
     expect((await pushToDirectory({ store: laptop.store, volume: lvol, destination: laptop.config.destinations.get('share')!, shallow: false, logger: laptop.logger })).status).toBe('success')
     expect(readFileSync(join(share, 'photos/phone/IMG_0001.jpg'), 'utf8')).toBe(LAPTOP_BYTES)
 
@@ -58,7 +58,7 @@ describe('a directory destination nested inside another node\'s destination', ()
     const desk = inProcessNode(root, 'desk', `[volumes.phone]\npath = "${root}/desk-phone"\npush_to = ["nas"]\n[destinations.nas]\ntype = "directory"\npath = "${share}/photos"\n`)
     nodes.push(desk)
     const dvol = desk.config.volumes.get('phone')!
-    await indexVolume({ store: desk.store, volume: dvol, shallow: false, logger: desk.logger })
+    await indexVolume({ store: desk.store, volume: dvol, quick: false, logger: desk.logger })
     const deskPush = await pushToDirectory({ store: desk.store, volume: dvol, destination: desk.config.destinations.get('nas')!, shallow: false, logger: desk.logger })
 
     const report = await offloadVolume({ store: laptop.store, config: laptop.config, volume: lvol, selectors: ['.'], dryRun: false, perFile: true, logger: laptop.logger })

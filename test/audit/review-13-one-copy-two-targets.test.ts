@@ -50,7 +50,7 @@ describe('one physical copy behind two required targets on two nodes', () => {
     enroll(nas, laptop)
     writeFileSync(join(root, 'photos/2019/a.jpg'), 'photo a')
     const volume = laptop.config.volumes.get('photos')!
-    await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
     expect((await pushToPeer({ store: laptop.store, volume, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })).status).toBe('success')
     const toUsb = await pushToDirectory({ store: laptop.store, volume, destination: laptop.config.destinations.get('usb')!, shallow: false, logger: laptop.logger })
 

@@ -50,7 +50,7 @@ describe('a relayed directory whose disk was swapped at the relay', () => {
     enroll(laptop, nas)
     enroll(nas, laptop)
     writeFileSync(join(root, 'photos/2019/a.jpg'), 'photo a')
-    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
     expect((await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })).status).toBe('success')
     expect((await pushToDirectory({ store: nas.store, volume: nas.config.volumes.get('photos')!, destination: nas.config.destinations.get('offsite')!, shallow: false, logger: nas.logger })).status).toBe('success')
     expect((await pullVolume({ store: laptop.store, config: laptop.config, host: laptop.node!.host, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, volume: 'photos', allowRewind: false, logger: laptop.logger })).status).toBe('success')

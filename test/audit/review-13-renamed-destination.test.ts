@@ -39,7 +39,7 @@ describe('a directory destination renamed in the config', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["usb"]\noffload_requires = ["usb"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"\n`)
     nodes.push(laptop)
     const volume = laptop.config.volumes.get('photos')!
-    await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
     expect((await pushToDirectory({ store: laptop.store, volume, destination: laptop.config.destinations.get('usb')!, shallow: false, logger: laptop.logger })).status).toBe('success')
 
     // the operator renames [destinations.usb] to [destinations.backup]

@@ -38,7 +38,7 @@ describe('a bare label in offload_requires', () => {
     for (const n of nodes) await n.start({ holdDeadlineMs: 2000 })
     for (const a of nodes) for (const b of nodes) if (a !== b) enroll(a, b)
     const vol = (n: InProcessNode) => n.config.volumes.get('photos')!
-    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), shallow: false, logger: n.logger }) }
+    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), quick: false, logger: n.logger }) }
     const push = async (from: InProcessNode, to: InProcessNode): Promise<void> => {
       expect((await pushToPeer({ store: from.store, volume: vol(from), peer: from.store.nodes.byNodeId(to.key.nodeId)!, host: from.node!.host, logger: from.logger })).status).toBe('success')
     }

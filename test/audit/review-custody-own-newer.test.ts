@@ -46,7 +46,7 @@ describe('custody after the origin node edits its own file', () => {
     enroll(laptop, nas)
     enroll(nas, laptop)
     const vol = (n: InProcessNode) => n.config.volumes.get('photos')!
-    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), shallow: false, logger: n.logger }) }
+    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), quick: false, logger: n.logger }) }
     const push = async (from: InProcessNode, to: InProcessNode): Promise<void> => {
       const r = await pushToPeer({ store: from.store, volume: vol(from), peer: from.store.nodes.byNodeId(to.key.nodeId)!, host: from.node!.host, logger: from.logger })
       expect(r.status).toBe('success')

@@ -40,7 +40,7 @@ describe('holes of versions nobody holds any more', () => {
     enroll(laptop, nas)
     enroll(nas, laptop)
     const vol = (n: InProcessNode) => n.config.volumes.get('photos')!
-    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), shallow: false, logger: n.logger }) }
+    const index = async (n: InProcessNode): Promise<void> => { await indexVolume({ store: n.store, volume: vol(n), quick: false, logger: n.logger }) }
     const push = async (): Promise<string> => (await pushToPeer({ store: laptop.store, volume: vol(laptop), peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })).status
 
     for (let i = 0; i < 300; i++) writeFileSync(join(root, `laptop-photos/old/${i}.jpg`), `old photo ${i}`)

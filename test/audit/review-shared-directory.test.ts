@@ -39,7 +39,7 @@ describe('a directory destination another node also writes', () => {
     nodes.push(laptop, desk)
     writeFileSync(join(root, 'laptop-photos/2019/p.jpg'), 'laptop\'s edit of the photo')
     writeFileSync(join(root, 'desk-photos/2019/p.jpg'), 'desk\'s edit of the photo')
-    for (const n of [laptop, desk]) await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, shallow: false, logger: n.logger })
+    for (const n of [laptop, desk]) await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, quick: false, logger: n.logger })
 
     const push = async (n: InProcessNode) => await pushToDirectory({ store: n.store, volume: n.config.volumes.get('photos')!, destination: n.config.destinations.get('share')!, shallow: false, logger: n.logger })
     expect((await push(laptop)).status).toBe('success')

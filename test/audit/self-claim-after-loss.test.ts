@@ -45,7 +45,7 @@ function received () {
   store.vector.advanceLocal(vol, nas.nodeId, 'peer-sha256', [{ originNodeId: laptop.rowId, originRunId: 3 }], recv)
   store.runs.finish(recv, 'success')
   clock.advanceNs(60e9)
-  const index = async (): Promise<void> => { await indexVolume({ store, volume, shallow: false, logger }) }
+  const index = async (): Promise<void> => { await indexVolume({ store, volume, quick: false, logger }) }
   const assertion = (): Assertion => buildLocalAssertion(store, nas.nodeId, 'photos', quiet)
   /** nas's custody components about laptop-origin content. */
   const custody = (a: Assertion): AssertedComponent[] => a.components.filter(c => c.destination === nas.nodeId && c.originNode === laptop.nodeId)

@@ -75,7 +75,7 @@ function fixture (maxAgeMs: number | undefined) {
   }
   // usb is its marker's key in the store (recorded by the first push)
   const component = () => store.vector.list(store.volumes.get('photos')!.id).find(c => c.destination === store.destinations.local('usb')?.key)
-  return { store, clock, volume, local, remote, push, offload, corruptInPlace, component, index: async () => { await indexVolume({ store, volume, shallow: false, logger }) } }
+  return { store, clock, volume, local, remote, push, offload, corruptInPlace, component, index: async () => { await indexVolume({ store, volume, quick: false, logger }) } }
 }
 
 describe('audit: a push that skips a file does not refresh its evidence', () => {

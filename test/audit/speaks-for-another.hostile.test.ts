@@ -92,7 +92,7 @@ async function fleet () {
   const nasRow = laptop.store.nodes.enrollPeer(nasKey.nodeId, 'nas', ['/ip4/127.0.0.1/tcp/1'])
   const volume = laptop.config.volumes.get('photos')!
   writeFileSync(join(photos, P), BYTES)
-  await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
   const volId = laptop.store.volumes.get('photos')!.id
   const pullDesk = async (): Promise<PullReport> => await pullVolume({
     store: laptop.store, config: laptop.config, host: laptop.node!.host, peer: laptop.store.nodes.byRowId(deskRow.id)!, volume: 'photos', allowRewind: false, logger: laptop.logger, timeoutMs: PULL_TIMEOUT_MS

@@ -40,7 +40,7 @@ async function fleet (): Promise<{ root: string, laptop: InProcessNode, nas: InP
   enroll(laptop, nas)
   writeFileSync(join(root, 'nas-photos/a.jpg'), 'alpha')
   writeFileSync(join(root, 'nas-photos/b.jpg'), 'beta')
-  await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+  await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
   return { root, laptop, nas, nasRow: laptop.store.nodes.byNodeId(nas.key.nodeId)!, client: await laptop.client() }
 }
 
@@ -108,7 +108,7 @@ describe('the hold handler refuses bad input with a status and records nothing',
   it('holds what it has as indexed, and refuses a file edited or deleted since its index, a wrong hash, and a file it is offloading', async () => {
     const { root, nas, nasRow, client } = await fleet()
     writeFileSync(join(root, 'nas-photos/c.jpg'), 'gamma')
-    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
     writeFileSync(join(root, 'nas-photos/b.jpg'), 'BETA') // same size, edited after the index
     const vol = nas.store.volumes.get('photos')!.id
     const run = nas.store.runs.begin({ kind: 'offload', volumeId: vol }).id

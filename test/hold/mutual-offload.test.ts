@@ -35,7 +35,7 @@ async function mutualBackup (): Promise<Pair> {
   enroll(laptop, nas)
   enroll(nas, laptop)
   writeFileSync(join(root, 'photos', FILE), BYTES)
-  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
   await push(laptop, nas)
   await push(nas, laptop)
   return { root, laptop, nas, lapPath: join(root, 'photos', FILE), nasPath: join(root, 'nas-photos', FILE) }
@@ -128,7 +128,7 @@ describe('holds between two nodes that back each other up', () => {
     const live = p.nas.store.files.live(nasVol).get(FILE)!
     expect(p.nas.store.holds.grant(nasVol, laptopRow.id, [{ path: FILE, hash: live.hash }], p.nas.store.clock.nowNs() + 60e9).granted).toHaveLength(1)
     writeFileSync(p.lapPath, 'an edited photo, other bytes')
-    await indexVolume({ store: p.laptop.store, volume: p.laptop.config.volumes.get('photos')!, shallow: false, logger: p.laptop.logger })
+    await indexVolume({ store: p.laptop.store, volume: p.laptop.config.volumes.get('photos')!, quick: false, logger: p.laptop.logger })
     const r = await pushToPeer({ store: p.laptop.store, volume: p.laptop.config.volumes.get('photos')!, peer: p.laptop.store.nodes.byNodeId(p.nas.key.nodeId)!, host: p.laptop.node!.host, logger: p.laptop.logger })
     expect(r.status).toBe('partial')
     expect(r.failures.map(f => f.path)).toEqual([FILE])

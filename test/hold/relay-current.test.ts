@@ -35,7 +35,7 @@ async function fleet (): Promise<{ root: string, laptop: InProcessNode, nas: InP
   enroll(nas, laptop)
   writeFileSync(join(root, 'photos/2019/a.jpg'), 'photo a')
   writeFileSync(join(root, 'photos/2019/b.jpg'), 'photo b')
-  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
   const pushed = await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })
   expect(pushed.status).toBe('success')
   const toOffsite = await pushToDirectory({ store: nas.store, volume: nas.config.volumes.get('photos')!, destination: nas.config.destinations.get('offsite')!, shallow: false, logger: nas.logger })

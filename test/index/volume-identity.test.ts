@@ -15,7 +15,7 @@ import { volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 const OTHER_ID = 'feedfacefeedfacefeedfacefeedface'
 
 async function index (f: VolumeFixture): ReturnType<typeof indexVolume> {
-  return await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+  return await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
 }
 
 function markerAt (f: VolumeFixture): ReturnType<typeof parseVolumeMarker> {

@@ -25,7 +25,7 @@ describe('offload checks the marker of every directory it relies on', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\npush_to = ["usb"]\noffload_requires = ["usb"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"\n`)
     nodes.push(laptop)
     const volume = laptop.config.volumes.get('photos')!
-    await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
     expect((await pushToDirectory({ store: laptop.store, volume, destination: laptop.config.destinations.get('usb')!, shallow: false, logger: laptop.logger })).status).toBe('success')
     const dry = async () => await offloadVolume({ store: laptop.store, config: laptop.config, volume, selectors: ['.'], dryRun: true, perFile: true, logger: laptop.logger })
     expect((await dry()).durable).toBe(1)

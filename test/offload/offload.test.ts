@@ -19,7 +19,7 @@ function configOf (f: VolumeFixture, volume: VolumeConfig): Config {
 
 async function ready (f: VolumeFixture, files: Record<string, string>, volume: VolumeConfig = f.volume, shallow = false): Promise<void> {
   for (const [p, c] of Object.entries(files)) f.write(p, c)
-  await indexVolume({ store: f.store, volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume, quick: false, logger: f.logger })
   const r = await pushToDirectory({ store: f.store, volume, destination: f.usb, shallow, logger: f.logger })
   expect(r.status).toBe('success')
 }
@@ -51,13 +51,13 @@ describe('offload', () => {
     const self = f.store.nodes.self().id
     expect((await offload(f, ['.'])).offloaded).toBe(1)
     f.write('a.jpg', 'alpha') // the same bytes are back: re-acquired
-    const back = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    const back = await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     // re-entry is a new origin locally: a new row, stamped with the index run
     expect(f.store.files.live(volId).get('a.jpg')).toMatchObject({ status: 'present', originNodeId: self, originRunId: back.runId, statusChangedRunId: back.runId })
     // ...but usb still holds exactly these bytes, content-verified: the placement covers it
     expect(await offload(f, ['.'])).toMatchObject({ offloaded: 1, notDurable: 0 })
     f.write('a.jpg', 'alpha, edited') // other bytes at the same path
-    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     const refused = await offload(f, ['.'])
     expect(refused).toMatchObject({ offloaded: 0, notDurable: 1 })
     expect(causes(refused)).toEqual(['usb:not-pushed'])

@@ -55,7 +55,7 @@ type Path = 'same' | 'replaced' | 'taken'
 async function killedOffload (label: string | undefined, path: Path = 'same'): Promise<{ f: VolumeFixture, abs: string, r: OffloadReport, seen: string[] }> {
   const f = volumeFixture()
   f.write('2019/doc.txt', 'durable bytes')
-  await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
   expect((await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })).status).toBe('success')
   const abs = join(f.volume.path, '2019/doc.txt')
   const save = (text: string): void => { writeFileSync(abs + '.tmp', text); renameSync(abs + '.tmp', abs) }
@@ -196,7 +196,7 @@ describe('the exact unlink under a kill', () => {
   it('an I/O error after the quarantine rename is an error outcome whose entry the next start resolves: the file is put back', async () => {
     const f = volumeFixture()
     f.write('2019/doc.txt', 'durable bytes')
-    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     const failing: UnlinkFs = { ...nodeUnlinkFs, unlink: () => { throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }) } }
     const r = await offloadVolume({ store: f.store, config: configOf(f), volume: f.volume, selectors: ['.'], dryRun: false, perFile: true, logger: f.logger, unlinkFs: failing })
@@ -257,7 +257,7 @@ describe('recovery at the start of a command', () => {
     const usb: DirectoryDestinationConfig = { name: 'usb', type: 'directory', path: dataDir(root, 'usb') }
     writeFileSync(join(volume.path, 'a.txt'), 'bytes')
     const store = h.openStore()
-    await indexVolume({ store, volume, shallow: false, logger: store.logger })
+    await indexVolume({ store, volume, quick: false, logger: store.logger })
     await pushToDirectory({ store, volume, destination: usb, shallow: false, logger: store.logger })
     const config: Config = { file: join(h.home, 'cairn.toml'), name: 'laptop', listen: [], serve: { pullEveryMs: 600_000 }, volumes: new Map([['photos', volume]]), destinations: new Map([['usb', usb]]) }
     await offloadVolume({ store, config, volume, selectors: ['.'], dryRun: false, perFile: false, logger: store.logger, hooks: killAt('unlink:mark-offloaded').hooks })

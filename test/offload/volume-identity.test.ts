@@ -22,7 +22,7 @@ function configOf (f: VolumeFixture): Config {
 async function ready (f: VolumeFixture): Promise<void> {
   f.write('2019/a.jpg', 'alpha')
   f.write('b.jpg', 'beta')
-  await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
   expect((await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })).status).toBe('success')
 }
 
@@ -80,7 +80,7 @@ describe('offload and the volume root\'s identity', () => {
     expect((err as { hint: string }).hint).toContain('cairn index photos')
     expect(existsSync(join(f.volume.path, 'b.jpg'))).toBe(true)
     // the index writes the marker; then the offload goes on
-    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     expect(await offload(f)).toMatchObject({ status: 'success', offloaded: 2 })
   })
 })

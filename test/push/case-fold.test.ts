@@ -25,7 +25,7 @@ const NFC = 'caf\u00e9.jpg'
 const NFD = 'cafe\u0301.jpg'
 
 async function indexed (f: VolumeFixture): Promise<void> {
-  await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+  await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
 }
 
 /** The gate's causes per present file, for a volume that requires only `usb`. */
@@ -199,7 +199,7 @@ describe('a peer push to a receiver whose volume directory folds names', () => {
     const nasRow = laptop.store.nodes.byNodeId(nas.key.nodeId)!
     const volume = laptop.config.volumes.get('photos')!
     const push = async (): ReturnType<typeof pushToPeer> => {
-      await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+      await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
       return await pushToPeer({ store: laptop.store, volume, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
     }
     const write = (p: string, c: string): void => { writeFileSync(join(root, 'photos', p), c) }

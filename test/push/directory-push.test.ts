@@ -14,7 +14,7 @@ import { cairn } from '../helpers/cli.js'
 import { localKey, sha256, volumeFixture, type VolumeFixture } from '../helpers/volume.js'
 
 async function indexed (f: VolumeFixture): Promise<number> {
-  return (await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })).runId
+  return (await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })).runId
 }
 
 /** The store key `usb` resolves to now (its marker's `dir:` key). */

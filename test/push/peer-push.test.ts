@@ -34,7 +34,7 @@ async function twoNodes (): Promise<{ root: string, laptop: InProcessNode, nas: 
 }
 
 async function index (n: InProcessNode): Promise<number> {
-  return (await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, shallow: false, logger: n.logger })).runId
+  return (await indexVolume({ store: n.store, volume: n.config.volumes.get('photos')!, quick: false, logger: n.logger })).runId
 }
 
 describe('peer push', () => {

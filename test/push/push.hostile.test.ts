@@ -50,7 +50,7 @@ describe('receiving pushes from a hostile peer', () => {
     const nas = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
     await nas.start({ pushFrameDeadlineMs: 500 })
     cleanups.push(async () => { await nas.close() })
-    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
     nas.store.nodes.enrollPeer(hostileKey.nodeId, 'laptop', [])
     const hostile = await hostileHost()
     const open = async (): Promise<Stream> => await hostile.dialProtocol(multiaddr(`${nas.node!.addrs()[0] ?? ''}/p2p/${nas.key.nodeId}`), PUSH_PROTOCOL)
@@ -158,7 +158,7 @@ describe('pushing to a hostile receiver', () => {
     const laptop = inProcessNode(root, 'laptop', `[volumes.photos]\npath = "${root}/photos"\n`)
     await laptop.start()
     cleanups.push(async () => { await laptop.close() })
-    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
     const hostile = await hostileHost()
     await hostile.handle(PUSH_PROTOCOL, async (s) => {
       const lp = lpStream(s)
@@ -225,7 +225,7 @@ describe('pushing to a hostile receiver', () => {
     // files indexed after the push, at runs the custody claim "covers", were never placed there
     writeFileSync(join(laptop.config.volumes.get('photos')!.path, 'b.jpg'), 'bravo')
     writeFileSync(join(laptop.config.volumes.get('photos')!.path, 'a.jpg'), 'alpha, edited')
-    const reindex = await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+    const reindex = await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
     expect(reindex.runId).toBeLessThan(1000)
     expect(gateCauses(laptop)).toEqual({ 'a.jpg': ['not-pushed'], 'b.jpg': ['not-pushed'] })
   })

@@ -9,7 +9,7 @@ import { HASH_IN_DOUBT_MAX_BYTES, judgeEntry } from '../../src/push/receive-judg
 import type { LiveFile } from '../../src/store/files.js'
 
 const H = (n: number): Buffer => Buffer.alloc(32, n)
-const row = (over: Partial<LiveFile> = {}): LiveFile => ({ id: 7, volumeId: 1, path: 'a', contentId: 1, hash: H(1), size: 10, mtimeNs: 1000, status: 'present', firstSeenRunId: 1, lastSeenRunId: 1, statusChangedRunId: 1, originNodeId: 2, originRunId: 5, readAtNs: null, ...over })
+const row = (over: Partial<LiveFile> = {}): LiveFile => ({ id: 7, volumeId: 1, path: 'a', contentId: 1, hash: H(1), size: 10, mtimeNs: 1000, status: 'present', firstSeenRunId: 1, lastSeenRunId: 1, statusChangedRunId: 1, originNodeId: 2, originRunId: 5, readAtNs: null, ctimeNs: null, ino: null, ...over })
 const entry = (over: Partial<PlanEntry> = {}): PlanEntry => ({ path: 'a', hash: H(9), size: 10, mtimeNs: 2000, originIndex: 0, originRun: 6, replaces: null, ...over })
 function fsWith (info: FileInfo | undefined, hash?: Buffer): DirectoryFs & { hashed: number } {
   const fs = { ...nodeDirectoryFs, hashed: 0, lstat: async () => info, hash: async () => { fs.hashed++; return { hash: hash ?? H(0), size: info?.size ?? 0 } } }

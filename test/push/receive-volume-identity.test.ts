@@ -28,7 +28,7 @@ async function twoNodes (): Promise<{ root: string, laptop: InProcessNode, nas: 
   await laptop.start()
   enroll(laptop, nas)
   enroll(nas, laptop)
-  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, quick: false, logger: laptop.logger })
   const nasRow = laptop.store.nodes.byNodeId(nas.key.nodeId)!
   const push = async (): ReturnType<typeof pushToPeer> => await pushToPeer({ store: laptop.store, volume: laptop.config.volumes.get('photos')!, peer: nasRow, host: laptop.node!.host, logger: laptop.logger })
   return { root, laptop, nas, push }
@@ -59,7 +59,7 @@ describe('a receiver\'s own volume identity', () => {
     renameSync(join(root, 'nas-photos'), join(root, 'nas-disk-away'))
     mkdirSync(join(root, 'nas-photos'))
     writeFileSync(join(root, 'photos/b.jpg'), 'beta')
-    await indexVolume({ store: nodes[0]!.store, volume: nodes[0]!.config.volumes.get('photos')!, shallow: false, logger: nodes[0]!.logger })
+    await indexVolume({ store: nodes[0]!.store, volume: nodes[0]!.config.volumes.get('photos')!, quick: false, logger: nodes[0]!.logger })
     const r = await push()
     expect(r.status).toBe('refused')
     expect(readdirSync(join(root, 'nas-photos'))).toEqual([])
@@ -77,7 +77,7 @@ describe('a receiver\'s own volume identity', () => {
     const other = formatVolumeMarker('0123456789abcdef0123456789abcdef', nas.key.nodeId, 'photos')
     writeFileSync(join(root, 'nas-photos', VOLUME_MARKER_FILE), other)
     writeFileSync(join(root, 'photos/b.jpg'), 'beta')
-    await indexVolume({ store: nodes[0]!.store, volume: nodes[0]!.config.volumes.get('photos')!, shallow: false, logger: nodes[0]!.logger })
+    await indexVolume({ store: nodes[0]!.store, volume: nodes[0]!.config.volumes.get('photos')!, quick: false, logger: nodes[0]!.logger })
     expect((await push()).status).toBe('refused')
     expect(existsSync(join(root, 'nas-photos/b.jpg'))).toBe(false)
     expect(readFileSync(join(root, 'nas-photos', VOLUME_MARKER_FILE), 'utf8')).toBe(other)

@@ -40,7 +40,7 @@ describe('review 14: a receive claims no file whose directory entries were not f
     const fs: DirectoryFs = { ...nodeDirectoryFs, syncDir: async (p) => { synced.push(p); await nodeDirectoryFs.syncDir(p) } }
     await nas.start({ pushFrameDeadlineMs: 600, fs })
     cleanups.push(async () => { await nas.close() })
-    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
     nas.store.nodes.enrollPeer(hostileKey.nodeId, 'laptop', [])
     const hostile: Libp2p = await createHost({ key: hostileKey, listen: ['/ip4/127.0.0.1/tcp/0'], gate: { allows: () => true }, logger: createLogger([], systemClock) })
     await hostile.start()

@@ -68,11 +68,11 @@ describe('review 14: a receiver\'s history move never deletes a file it did not 
     const push = async (): Promise<Awaited<ReturnType<typeof pushToPeer>>> => await pushToPeer({ store: laptop.store, volume: lv, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })
 
     writeFileSync(join(root, 'photos/a.txt'), 'v1')
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
     expect((await push()).status).toBe('success')
     await new Promise(r => setTimeout(r, 20))
     writeFileSync(join(root, 'photos/a.txt'), 'v2, edited on the laptop')
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
 
     // the nas user saves a.txt (editor: write temp, rename over) right after cairn linked the
     // checked v1 into history and before cairn unlinks the path

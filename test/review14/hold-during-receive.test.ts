@@ -36,7 +36,7 @@ describe('review 14: no hold is granted while any receive of the volume runs', (
     await nas.start({ holdDeadlineMs: 2000 })
     enroll(nas, laptop); enroll(nas, desktop); enroll(laptop, nas)
     writeFileSync(join(root, 'nas-photos/a.jpg'), 'alpha')
-    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
     const vol = nas.store.volumes.get('photos')!.id
     const desktopRow = nas.store.nodes.byNodeId(desktop.key.nodeId)!
     const laptopRow = nas.store.nodes.byNodeId(laptop.key.nodeId)!

@@ -38,7 +38,7 @@ describe('review 14: a pusher cannot pass a version off as a descendant of the r
     const nas: InProcessNode = inProcessNode(root, 'nas', `[volumes.photos]\npath = "${root}/nas-photos"\n`)
     await nas.start({ pushFrameDeadlineMs: 2000 })
     cleanups.push(async () => { await nas.close() })
-    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+    await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
     const vol = nas.store.volumes.get('photos')!.id
     const own = nas.store.files.live(vol).get('own.txt')!
     expect(own.originNodeId).toBe(nas.store.nodes.self().id)

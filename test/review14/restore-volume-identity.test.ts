@@ -24,7 +24,7 @@ describe('review 14: restore refuses a volume root that is not the volume\'s dis
     const f = volumeFixture()
     f.write('a.txt', 'durable bytes')
     f.write('sub/b.txt', 'other durable bytes')
-    const idx = await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    const idx = await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     expect(idx.markerId).not.toBeNull()
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     const off = await offloadVolume({ store: f.store, config: configOf(f, f.volume), volume: f.volume, selectors: ['.'], dryRun: false, perFile: false, logger: f.logger })

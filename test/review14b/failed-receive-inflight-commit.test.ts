@@ -63,7 +63,7 @@ describe('review 14b: a failed receive settles its marks only after every commit
     }
 
     writeFileSync(join(root, 'photos/a.txt'), 'v1 from the laptop')
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
     expect((await push()).status).toBe('success')
     const v1Run = laptop.store.files.live(laptop.store.volumes.get('photos')!.id).get('a.txt')!.originRunId
     expect(custodyCovers('a.txt', v1Run)).toBe(true)
@@ -73,7 +73,7 @@ describe('review 14b: a failed receive settles its marks only after every commit
     writeFileSync(join(root, 'photos/b.txt'), 'new file b')
     // more files behind b.txt: the data loop is still adding jobs when b.txt's job fails
     for (let i = 0; i < 60; i++) writeFileSync(join(root, 'photos', `f${String(i).padStart(2, '0')}.txt`), Buffer.alloc(64 * 1024, i))
-    await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+    await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
     armed = true
     await push().catch(() => undefined)
     // every job the receive started has ended by now

@@ -50,12 +50,12 @@ async function killedReplace (): Promise<{ root: string, nas: InProcessNode, v1R
     return c !== undefined && claimCovers(c, path, run)
   }
   writeFileSync(join(root, 'photos/a.txt'), 'v1 from the laptop')
-  await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
   expect((await push()).status).toBe('success')
   const v1Run = laptop.store.files.live(laptop.store.volumes.get('photos')!.id).get('a.txt')!.originRunId
   await new Promise(r => setTimeout(r, 20))
   writeFileSync(join(root, 'photos/a.txt'), 'v2, edited on the laptop, longer')
-  await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
   armed = true
   expect((await push()).status).not.toBe('success')
   expect(readFileSync(join(root, 'nas-photos/a.txt'), 'utf8')).toBe('v2, edited on the laptop, longer')
@@ -71,7 +71,7 @@ describe('review 14b: an index settles a mark only for a row it re-recorded from
       if (path.endsWith('/a.txt')) throw Object.assign(new Error('permission denied'), { code: 'EACCES' })
       return await hashFile(path, buffer)
     }
-    const r = await indexVolume({ store: s.nas.store, volume: nv, shallow: false, logger: s.nas.logger, io: { hash: unreadable } })
+    const r = await indexVolume({ store: s.nas.store, volume: nv, quick: false, logger: s.nas.logger, io: { hash: unreadable } })
     expect(r.unreadable.map(u => u.path)).toContain('a.txt')
     // v1 is not at a.txt (v2 is): nas must not claim it
     expect(s.custodyCovers('a.txt', s.v1Run)).toBe(false)

@@ -62,14 +62,14 @@ async function setup (mode: 'link-then-fail' | 'fail-before-link'): Promise<{
   const a = join(root, 'photos/a.txt')
   writeFileSync(a, 'v1 from the laptop')
   utimesSync(a, SAME_MTIME_S, SAME_MTIME_S)
-  await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
   expect((await push()).status).toBe('success')
   const v1 = laptop.store.files.live(laptop.store.volumes.get('photos')!.id).get('a.txt')!.originRunId
   expect(custodyCovers('a.txt', v1)).toBe(true)
   // the laptop edits a.txt: same length, same mtime (coarse mtimes, or a tool keeping them)
   writeFileSync(a, 'v2 from the laptop')
   utimesSync(a, SAME_MTIME_S, SAME_MTIME_S)
-  await indexVolume({ store: laptop.store, volume: lv, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume: lv, quick: false, logger: laptop.logger })
   return { root, laptop, nas, push, v1Run: () => v1, custodyCovers, arm: () => { armed = true } }
 }
 

@@ -26,7 +26,7 @@ describe('review 14b: restore counts bytes as already restored only inside the v
   it('a symlinked directory holding the offloaded bytes elsewhere is not taken as restored', async () => {
     const f = volumeFixture()
     f.write('sub/b.txt', 'durable bytes')
-    await indexVolume({ store: f.store, volume: f.volume, shallow: false, logger: f.logger })
+    await indexVolume({ store: f.store, volume: f.volume, quick: false, logger: f.logger })
     await pushToDirectory({ store: f.store, volume: f.volume, destination: f.usb, shallow: false, logger: f.logger })
     const off = await offloadVolume({ store: f.store, config: configOf(f, f.volume), volume: f.volume, selectors: ['.'], dryRun: false, perFile: false, logger: f.logger })
     expect(off.offloaded).toBe(1)

@@ -366,7 +366,7 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
           hashed.push(relative(s.dir, path))
           return h
         }
-        const r = await indexVolume({ store: s.n.store, volume: s.volume, shallow: step.shallow === true, logger: s.n.logger, io: { hash } })
+        const r = await indexVolume({ store: s.n.store, volume: s.volume, quick: step.shallow === true, logger: s.n.logger, io: { hash } })
         if (r.status !== 'failed') {
           // a complete walk sees which files exist; a full index re-hashes every one
           w.damage.readAll(locOfAt(step.node), started, step.shallow === true ? ['presence'] : ['content', 'presence'])

@@ -67,7 +67,7 @@ describe('migration: volume identity', () => {
     const store = openStore({ path, clock: new ManualClock(Date.now() * 1e6), logger: silentLogger, backupsDir: join(dir, 'b') })
     try {
       expect(store.volumes.get('photos')?.markerId).toBeNull()
-      const r = await indexVolume({ store, volume: { name: 'photos', path: photos, pushTo: [], offloadRequires: [], offloadMaxEvidenceAgeMs: undefined }, shallow: false, logger: silentLogger })
+      const r = await indexVolume({ store, volume: { name: 'photos', path: photos, pushTo: [], offloadRequires: [], offloadMaxEvidenceAgeMs: undefined }, quick: false, logger: silentLogger })
       expect(r).toMatchObject({ status: 'success', markerWritten: true, filesMissing: 0 })
       const m = parseVolumeMarker(readFileSync(join(photos, VOLUME_MARKER_FILE), 'utf8'))
       expect(m).toMatchObject({ kind: 'v2', markerId: r.markerId, ownerNodeId: self.nodeId, volume: 'photos' })

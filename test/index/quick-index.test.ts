@@ -1,0 +1,130 @@
+/**
+ * The quick index (issue 15): a file whose size, mtime, ctime and inode are all what this node
+ * recorded when it last hashed it is not hashed again; anything else is. A quick index never
+ * counts as a read (no read instant moves); `--rehash` reads every byte, and is what finds bytes
+ * that changed behind unchanged metadata (bit rot) — retracting custody of a received file.
+ */
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../src/clock.js'
+import type { VolumeConfig } from '../../src/config/types.js'
+import { indexVolume, RACY_MARGIN_NS } from '../../src/index/index-volume.js'
+import { createLogger, MemorySink } from '../../src/logger.js'
+import type { AssertedComponent } from '../../src/protocol/messages.js'
+import { buildLocalAssertion } from '../../src/pull/local-assertion.js'
+import { openStore } from '../../src/store/store.js'
+import { addPeer, addSelf } from '../helpers/nodes.js'
+import { tempDir } from '../helpers/store.js'
+import { sha256 } from '../helpers/volume.js'
+
+const quiet = { warn () {}, info () {}, debug () {}, error () {} } as any
+
+function world () {
+  const root = tempDir('cairn-quick-')
+  // the node's clock runs a minute ahead of the files' times: no file is "racy" (written in the
+  // same tick as its read), so the quick index's own decision is what these tests see
+  const clock = new ManualClock(Date.now() * 1e6 + 60e9)
+  const logger = createLogger([new MemorySink()], clock)
+  const store = openStore({ path: join(root, 'cairn.db'), clock, logger, backupsDir: join(root, 'backups') })
+  const nas = addSelf(store, 2, 'nas')
+  const laptop = addPeer(store, 1, 'laptop')
+  const volume: VolumeConfig = { name: 'photos', path: join(root, 'photos'), pushTo: [], offloadRequires: [], offloadMaxEvidenceAgeMs: undefined }
+  mkdirSync(join(volume.path, '2019'), { recursive: true })
+  for (let i = 0; i < 5; i++) writeFileSync(join(volume.path, `2019/p${i}.jpg`), `photo ${i} `.repeat(100))
+  const vol = (): number => store.volumes.get('photos')?.id ?? -1
+  const index = async (quick: boolean) => await indexVolume({ store, volume, quick, logger })
+  const row = (path: string) => store.files.listLive(vol()).find(f => f.path === path)
+  return { root, clock, store, nas, laptop, volume, vol, index, row }
+}
+
+describe('quick index', () => {
+  it('hashes nothing in an unchanged tree, and refreshes no read instant', async () => {
+    const w = world()
+    const first = await w.index(true)
+    expect(first).toMatchObject({ filesSeen: 5, filesAdded: 5, filesHashed: 5 })
+    const readAt = w.row('2019/p1.jpg')?.readAtNs
+    w.clock.advanceNs(3600e9)
+    const again = await w.index(true)
+    expect(again).toMatchObject({ status: 'success', filesSeen: 5, filesHashed: 0, bytesHashed: 0, filesChanged: 0, filesMissing: 0 })
+    expect(w.row('2019/p1.jpg')?.readAtNs).toBe(readAt)
+    // every row was still seen by the quick run
+    expect(w.store.files.listLive(w.vol()).every(f => f.lastSeenRunId === again.runId && f.status === 'present')).toBe(true)
+  })
+
+  it('re-hashes a file edited to the same size whose mtime was put back (its ctime moved)', async () => {
+    const w = world()
+    const p = join(w.volume.path, '2019/p2.jpg')
+    // whole-second times, so putting the mtime back restores it exactly
+    utimesSync(p, 1_700_000_000, 1_700_000_000)
+    await w.index(true)
+    const before = statSync(p, { bigint: true })
+    writeFileSync(p, 'PHOTO 2 '.padEnd(Number(before.size), 'x'))
+    utimesSync(p, 1_700_000_000, 1_700_000_000)
+    const after = statSync(p, { bigint: true })
+    expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino])
+    expect(after.ctimeNs).not.toBe(before.ctimeNs)
+    const r = await w.index(true)
+    expect(r).toMatchObject({ filesHashed: 1, filesChanged: 1 })
+    expect(w.row('2019/p2.jpg')?.hash).toEqual(sha256('PHOTO 2 '.padEnd(Number(before.size), 'x')))
+  })
+
+  it('hashes a file it has no ctime and inode for (a received or restored row) once, then trusts it', async () => {
+    const w = world()
+    const vol = w.store.volumes.ensure('photos', w.volume.path).id
+    const recv = w.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: w.laptop.rowId }).id
+    w.store.files.recordObserved(vol, recv, [0, 1, 2, 3, 4].map(i => {
+      const c = `photo ${i} `.repeat(100)
+      return { path: `2019/p${i}.jpg`, hash: sha256(c), size: c.length, mtimeNs: Number(statSync(join(w.volume.path, `2019/p${i}.jpg`), { bigint: true }).mtimeNs), originNodeId: w.laptop.rowId, originRunId: 3 }
+    }), 'received')
+    w.store.runs.finish(recv, 'success')
+    expect((await w.index(true)).filesHashed).toBe(5)
+    w.clock.advanceNs(60e9)
+    expect((await w.index(true)).filesHashed).toBe(0)
+  })
+
+  it('re-hashes a file changed within the racy margin of its last read', async () => {
+    const w = world()
+    // the node's clock at the files' own time: the read is not comfortably after the last change
+    w.clock.set(Date.now() * 1e6)
+    await w.index(true)
+    expect((await w.index(true)).filesHashed).toBe(5)
+    w.clock.advanceNs(RACY_MARGIN_NS + 60e9)
+    await w.index(true)
+    expect((await w.index(true)).filesHashed).toBe(0)
+  })
+
+  it('--rehash reads every file, and only a full re-hash finds bit rot behind unchanged metadata, retracting custody of a received file', async () => {
+    const w = world()
+    const vol = w.store.volumes.ensure('photos', w.volume.path).id
+    const recv = w.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: w.laptop.rowId }).id
+    w.store.files.recordObserved(vol, recv, [0, 1, 2, 3, 4].map(i => {
+      const c = `photo ${i} `.repeat(100)
+      return { path: `2019/p${i}.jpg`, hash: sha256(c), size: c.length, mtimeNs: Number(statSync(join(w.volume.path, `2019/p${i}.jpg`), { bigint: true }).mtimeNs), originNodeId: w.laptop.rowId, originRunId: 3 }
+    }), 'received')
+    w.store.vector.advanceLocal(vol, w.nas.nodeId, 'peer-sha256', [{ originNodeId: w.laptop.rowId, originRunId: 3 }], recv)
+    w.store.runs.finish(recv, 'success')
+    await w.index(true) // records ctime and inode of every received file
+    const custody = (): AssertedComponent[] => buildLocalAssertion(w.store, w.nas.nodeId, 'photos', quiet).components.filter(c => c.destination === w.nas.nodeId && c.originNode === w.laptop.nodeId)
+    const vouches = (path: string): boolean => custody().some(c => c.verifyMethod !== null && c.originRun >= 3 && !c.exceptions.some(e => e.path === path))
+    expect(vouches('2019/p3.jpg')).toBe(true)
+
+    // bit rot: the bytes change, size and every timestamp the node recorded stay what they were
+    // (the disk did it, not a write(2)); the row is aligned with the new stat to model that
+    const p = join(w.volume.path, '2019/p3.jpg')
+    const size = statSync(p).size
+    writeFileSync(p, Buffer.alloc(size, 0x5a))
+    const st = statSync(p, { bigint: true })
+    w.store.db.prepare('UPDATE files SET mtime_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?').run(Number(st.mtimeNs), Number(st.ctimeNs), st.ino.toString(), w.row('2019/p3.jpg')?.id)
+    w.clock.advanceNs(60e9)
+
+    const quick = await w.index(true)
+    expect(quick.filesHashed).toBe(0)
+    expect(vouches('2019/p3.jpg')).toBe(true) // a quick index cannot know
+
+    const full = await w.index(false)
+    expect(full).toMatchObject({ filesSeen: 5, filesHashed: 5, filesChanged: 1 })
+    expect(vouches('2019/p3.jpg')).toBe(false)
+    expect(vouches('2019/p2.jpg')).toBe(true)
+  })
+})
