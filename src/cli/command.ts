@@ -24,6 +24,9 @@ export function action<A extends unknown[]> (
     const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>())
     try {
       lastExitCode = await handler(ctx, ...(args.slice(0, -1) as A))
+      // an interrupted command exits as a signalled one would (130 / 143), after its report
+      const by = ctx.interruptedBy()
+      if (by !== undefined) lastExitCode = by === 'SIGINT' ? 130 : 143
     } finally {
       ctx.close()
     }

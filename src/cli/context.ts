@@ -2,6 +2,7 @@
  * What every command gets: the home's paths, an injected clock and logger, and lazily opened
  * config, key and store. Commands ask for what they need; nothing is opened twice.
  */
+import { Interrupted } from '../interrupt.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock, type Clock } from '../clock.js'
@@ -35,6 +36,12 @@ export function envLogLevel (fallback: LogLevel): LogLevel {
   return v !== undefined && isLogLevel(v) ? v : fallback
 }
 
+interface InterruptState {
+  controller: AbortController
+  by: 'SIGINT' | 'SIGTERM' | undefined
+  remove: () => void
+}
+
 export class CliContext {
   readonly paths: HomePaths
   readonly clock: Clock = systemClock
@@ -44,6 +51,7 @@ export class CliContext {
   #config: Config | undefined
   #key: NodeKey | undefined
   #store: Store | undefined
+  #interrupt: InterruptState | undefined
 
   constructor (global: GlobalOptions) {
     this.paths = homePaths(resolveHomeDir(global.home))
@@ -104,7 +112,43 @@ export class CliContext {
     return this.#store
   }
 
+  /**
+   * The interrupt of this command (docs/runs.md, "Interrupts"). Asking for it takes over
+   * SIGINT and SIGTERM: the first aborts the signal (the run stops before its next file,
+   * records what it proved, removes its staging and ends `aborted`); a second exits at once
+   * (the next command's reaper and recovery finish the rest). Without it a signal kills the
+   * process as usual.
+   */
+  get signal (): AbortSignal {
+    if (this.#interrupt === undefined) {
+      const controller = new AbortController()
+      const state: InterruptState = { controller, by: undefined, remove: () => {} }
+      const on = (sig: 'SIGINT' | 'SIGTERM') => (): void => {
+        if (state.by !== undefined) {
+          this.out.err(`cairn: ${sig} again: stopping now; the next command finishes the cleanup`)
+          process.exit(sig === 'SIGINT' ? 130 : 143)
+        }
+        state.by = sig
+        this.out.err(`cairn: ${sig}: stopping after the current file, recording what was done (${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again stops at once)`)
+        controller.abort(new Interrupted(sig))
+      }
+      const onInt = on('SIGINT')
+      const onTerm = on('SIGTERM')
+      process.on('SIGINT', onInt)
+      process.on('SIGTERM', onTerm)
+      state.remove = () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm) }
+      this.#interrupt = state
+    }
+    return this.#interrupt.controller.signal
+  }
+
+  /** The signal that interrupted this command, if one did. */
+  interruptedBy (): 'SIGINT' | 'SIGTERM' | undefined {
+    return this.#interrupt?.by
+  }
+
   close (): void {
+    this.#interrupt?.remove()
     this.#store?.close()
     this.#store = undefined
   }

@@ -17,7 +17,7 @@ export function registerIndex (program: Command): void {
       const bar = opts.json === true ? undefined : progressBar(ctx, `index ${volume}`, 'files')
       let r
       try {
-        r = await indexVolume({ store, volume: vol, quick: opts.rehash !== true, logger: ctx.logger.forComponent('index'), onProgress: (p) => { bar?.update(p.filesHashed, p.filesSeen) } })
+        r = await indexVolume({ store, volume: vol, quick: opts.rehash !== true, signal: ctx.signal, logger: ctx.logger.forComponent('index'), onProgress: (p) => { bar?.update(p.filesHashed, p.filesSeen) } })
       } finally {
         bar?.stop()
       }
@@ -30,6 +30,7 @@ export function registerIndex (program: Command): void {
         })
       } else {
         ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${r.filesHashed} hashed (${formatBytes(r.bytesHashed)})${opts.rehash === true ? '' : ', unchanged files trusted (--rehash reads every byte)'}`)
+        if (r.status === 'aborted') ctx.out.err(`cairn: index ${volume}: ${r.error ?? 'interrupted'}`)
         if (r.markerWritten) ctx.out.line(`  wrote the volume's identity marker ${r.markerId ?? ''} (.cairn-volume at ${vol.path})`)
         else if (r.markerId === null) ctx.out.line(`  note: ${vol.path} is empty, so it has no identity marker yet (run \`cairn volume init ${volume}\` if this empty directory really is the volume)`)
         if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)

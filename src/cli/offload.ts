@@ -79,7 +79,7 @@ export function registerOffload (program: Command): void {
       let r: OffloadReport
       try {
         r = await offloadVolume({
-          store, config, volume: vol, selectors: paths, olderThanMs, dryRun: opts.dryRun === true, host,
+          store, config, volume: vol, selectors: paths, olderThanMs, dryRun: opts.dryRun === true, host, signal: ctx.signal,
           perFile: opts.perFile === true, logger: ctx.logger.forComponent('offload'), onProgress: (d, t) => { bar?.update(d, t) }
         })
       } finally {

@@ -15,7 +15,7 @@ export async function pushToPeerFromCli (ctx: CliContext, volume: VolumeConfig, 
   const host = await createClientHost(store, ctx.key(), ctx.logger)
   const bar = json ? undefined : progressBar(ctx, `push ${volume.name} → ${peer.name ?? peer.nodeId}`, 'bytes')
   try {
-    return await pushToPeer({ store, volume, peer, host, logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } })
+    return await pushToPeer({ store, volume, peer, host, signal: ctx.signal, logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } })
   } finally {
     bar?.stop()
     await host.stop()

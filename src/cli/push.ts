@@ -56,10 +56,11 @@ export function registerPush (program: Command): void {
       })
       const reports: PushReport[] = []
       for (const { target, dest, peer } of resolved) {
+        if (ctx.signal.aborted) break
         if (dest !== undefined) {
           const bar = opts.json === true ? undefined : progressBar(ctx, `push ${volume} → ${target}`, 'bytes')
           try {
-            reports.push(await pushToDirectory({ store, volume: vol, destination: dest, shallow: opts.shallow === true, configured: (n) => config.destinations.has(n), logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } }))
+            reports.push(await pushToDirectory({ store, volume: vol, destination: dest, shallow: opts.shallow === true, signal: ctx.signal, configured: (n) => config.destinations.has(n), logger: ctx.logger.forComponent('push'), onProgress: (p) => { bar?.update(p.bytesSent, p.bytesTotal) } }))
           } finally {
             bar?.stop()
           }
@@ -73,7 +74,7 @@ export function registerPush (program: Command): void {
       } else {
         for (const r of reports) {
           const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
-          if (r.status === 'refused' || r.status === 'failed') {
+          if (r.status === 'refused' || r.status === 'failed' || r.status === 'aborted') {
             ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
             continue
           }

@@ -20,6 +20,7 @@ import { settleClaims } from '../evidence/settle.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { settleVolumeUnclaimed } from '../evidence/unclaimed.js'
 import { ensureVolumeIdentity } from '../push/volume-marker.js'
+import { interruptName } from '../interrupt.js'
 
 export const INDEX_CONCURRENCY = 4
 export const INDEX_BATCH_FILES = 2000
@@ -34,7 +35,8 @@ export interface IndexProgress {
 export interface IndexReport {
   runId: number
   volume: string
-  status: 'success' | 'partial' | 'failed'
+  /** `aborted`: interrupted; what it hashed is recorded, nothing is marked missing. */
+  status: 'success' | 'partial' | 'failed' | 'aborted'
   error: string | null
   filesSeen: number
   filesAdded: number
@@ -67,6 +69,8 @@ export interface IndexInit {
   logger: Logger
   onProgress?: (p: IndexProgress) => void
   concurrency?: number
+  /** Interrupt (SIGINT/SIGTERM): the walk stops, what was hashed is recorded, nothing becomes missing, the run is `aborted`. */
+  signal?: AbortSignal
   /** Injectable I/O (tests: unreadable files and directories, files changing while hashed). */
   io?: { hash?: typeof hashFile, openDir?: OpenDir, fs?: DirectoryFs }
 }
@@ -122,6 +126,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   try {
     const hash = init.io?.hash ?? hashFile
     for await (const file of walkVolume(volume.path, stats, init.io?.openDir)) {
+      if (init.signal?.aborted === true) break
       report.filesSeen++
       progress.filesSeen++
       const known = live.get(file.path)
@@ -171,6 +176,16 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
     return report
   }
 
+  if (init.signal?.aborted === true) {
+    // an incomplete walk proves nothing missing; what it hashed is recorded, and claims follow it
+    await settleVolumeUnclaimed(store, volume.path, volRow.id)
+    settleClaims(store, volRow.id, run.id, 'index')
+    report.status = 'aborted'
+    report.error = `interrupted (${interruptName(init.signal)}) after ${report.filesSeen} file(s) seen; nothing was marked missing`
+    store.runs.finish(run.id, 'aborted', { error: report.error, fileCount: report.filesSeen, byteCount: report.bytesHashed, detail: detailOf(report) })
+    init.logger.warn('index interrupted', { volume: volume.name, run: run.id, ...detailOf(report) })
+    return report
+  }
   report.unreadable.push(...stats.unreadableDirs)
   report.symlinksSkipped = stats.symlinks
   report.specialSkipped = stats.special

@@ -9,6 +9,7 @@
  * node's intents and takes a hold from every peer whose custody a required target relies on;
  * only files every custodian holds are unlinked, and only while the holds last.
  */
+import { interruptName } from '../interrupt.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError, OffloadPolicyMissingError } from '../errors.js'
@@ -49,7 +50,8 @@ export interface OffloadReport {
   volume: string
   dryRun: boolean
   runId: number | null
-  status: 'success' | 'partial' | 'failed' | 'dry-run'
+  /** `aborted`: interrupted; the unlink in progress finished or was put back, the rest kept. */
+  status: 'success' | 'partial' | 'failed' | 'dry-run' | 'aborted'
   selected: number
   offloaded: number
   /** Files the gate passed (in a dry run: would be offloaded). */
@@ -85,6 +87,8 @@ export interface OffloadInit {
   fs?: DirectoryFs
   /** How long to ask custodians to hold (tests shorten it); default MAX_HOLD_DURATION_MS. */
   holdDurationMs?: number
+  /** Interrupt (SIGINT/SIGTERM): checked before each file; an unlink in progress always completes or is put back. */
+  signal?: AbortSignal
 }
 
 /** Runs recorded after `runId` that can take evidence away. */
@@ -211,6 +215,10 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
       position++
       const f: LiveFile | undefined = store.files.byId(fileId)
       if (f === undefined || f.status !== 'present') continue
+      if (init.signal?.aborted === true) {
+        report.stopped = `interrupted (${interruptName(init.signal)}) after ${report.offloaded} file(s) offloaded; the rest are kept`
+        break
+      }
       const changed = evidenceChangedSince(store, run.id)
       if (changed !== null) {
         report.stopped = changed
@@ -261,7 +269,7 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   await settleUnclaimed(store, volume.path, run.id)
   // what this node holds changed: its custody now has holes where it offloaded (invariant 19)
   settleClaims(store, volRow!.id, run.id, 'offload')
-  report.status = report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'
+  report.status = init.signal?.aborted === true && report.stopped !== null ? 'aborted' : report.stopped !== null ? 'failed' : report.drift + report.errors > 0 ? 'partial' : 'success'
   store.runs.finish(run.id, report.status, {
     error: report.stopped ?? (report.status === 'partial' ? `${report.drift} drifted, ${report.errors} failed` : null),
     fileCount: report.offloaded,

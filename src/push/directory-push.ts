@@ -20,6 +20,8 @@
  * skipped file whose last read is older than half the limit is re-read at the destination,
  * so a regular push keeps honest evidence fresh.
  */
+import { interruptName } from '../interrupt.js'
+import { cleanStaleStagingIn } from './staging-cleanup.js'
 import { join } from 'node:path'
 import type { DirectoryDestinationConfig, VolumeConfig } from '../config/types.js'
 import { CairnError, CommitConflictError, DestinationPathError } from '../errors.js'
@@ -58,6 +60,8 @@ export interface DirectoryPushInit {
    */
   configured?: (name: string) => boolean
   onProgress?: (p: PushProgress) => void
+  /** Interrupt (SIGINT/SIGTERM): no new file starts; what was placed is recorded, staging removed, the run `aborted`. */
+  signal?: AbortSignal
 }
 
 const METHOD_STRENGTH: Record<string, number> = { [PRESENCE_SIZE]: 1, [SHA256_READBACK]: 2 }
@@ -88,6 +92,8 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     throw err
   }
 
+  // staging a killed push to this directory left behind (its run is reaped by now)
+  await cleanStaleStagingIn(store, tree, init.logger).catch((err: unknown) => { init.logger.warn('could not remove stale staging', { tree, error: err instanceof Error ? err.message : String(err) }) })
   const snapshot = store.files.snapshot(volRow.id)
   await init.hooks?.afterSnapshot?.()
   // paths this destination would store as one file are refused before any transfer (invariant 26)
@@ -170,7 +176,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
 
   const queue = [...snapshot.files]
   const workers = Array.from({ length: Math.min(PUSH_CONCURRENCY, queue.length) }, async () => {
-    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await pushOne(f)
+    for (let f = queue.shift(); f !== undefined && init.signal?.aborted !== true; f = queue.shift()) await pushOne(f)
   })
   await Promise.all(workers)
   try {
@@ -188,6 +194,10 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   settleClaims(store, volRow.id, run.id, `push to ${destination.name}`)
   report.advanced = store.vector.list(volRow.id).filter(c => c.destination === key && c.sourceNodeId === null)
     .map(c => ({ originNodeId: c.originNodeId, originRunId: c.originRunId }))
+  if (init.signal?.aborted === true) {
+    init.logger.warn('push interrupted; the claim covers what was placed', { volume: volume.name, destination: destination.name, run: run.id, sent: report.filesSent, of: snapshot.files.length })
+    return finish('aborted', `interrupted (${interruptName(init.signal)}) after ${progress.filesDone} of ${snapshot.files.length} file(s); what was placed is recorded, the next push sends the rest`)
+  }
   if (report.failures.length > 0) {
     init.logger.info('push incomplete; the claim covers what was placed', { volume: volume.name, destination: destination.name, failures: report.failures.length })
     return finish('partial', `${report.failures.length} file(s) failed; the evidence covers only what was placed`)

@@ -12,6 +12,7 @@
  *  4. the run is `success` only after the receipt is recorded and the peer's custody covers
  *     every planned file.
  */
+import { interruptName } from '../interrupt.js'
 import type { Libp2p } from '@libp2p/interface'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -51,6 +52,8 @@ export interface PeerPushInit {
   onProgress?: (p: PushProgress) => void
   frameDeadlineMs?: number
   finishDeadlineMs?: number
+  /** Interrupt (SIGINT/SIGTERM): the stream is reset at once (the receiver keeps what it committed), the run `aborted`. */
+  signal?: AbortSignal
 }
 
 export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
@@ -87,6 +90,9 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
   try {
     const stream = await openPeerStream(init.host, peer, PUSH_PROTOCOL, AbortSignal.timeout(frameMs))
     const io = framed(stream, MAX_FRAME_BYTES)
+    const onInterrupt = (): void => { stream.abort(new Error(`interrupted (${interruptName(init.signal)})`)) }
+    if (init.signal?.aborted === true) onInterrupt()
+    init.signal?.addEventListener('abort', onInterrupt, { once: true })
     try {
       await io.write(encodePushOffer({ volume: volume.name, pusherRun: run.id, entries: plan.length, totalBytes: snapshot.totalBytes, origins: originIds }), frameMs)
       const answer = decodePlanReply(await io.read('the answer to the offer', MAX_FRAME_BYTES, frameMs), 0)
@@ -141,9 +147,14 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       }
       if (result.status !== Status.OK && result.status !== Status.PARTIAL) throw new PeerStatusError(label, statusName(result.status), result.message)
     } finally {
+      init.signal?.removeEventListener('abort', onInterrupt)
       await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => { stream.abort(new Error('closing')) })
     }
   } catch (err) {
+    if (init.signal?.aborted === true) {
+      init.logger.warn('push to peer interrupted', { peer: label, volume: volume.name, run: run.id, sent: report.filesSent })
+      return finish('aborted', `interrupted (${interruptName(init.signal)}) after ${report.filesSent} file(s) sent; ${label} keeps what it committed, the next push sends the rest`)
+    }
     const message = err instanceof Error ? err.message : String(err)
     init.logger.info('push to peer did not complete', { peer: label, volume: volume.name, error: message })
     const refused = err instanceof PeerStatusError && ['UNKNOWN_VOLUME', 'REFUSED', 'TOO_LARGE', 'INVALID_REQUEST'].includes(err.status)

@@ -32,7 +32,8 @@ export interface PushReport {
   volume: string
   /** The destination as the operator names it. */
   destination: string
-  status: 'success' | 'partial' | 'failed' | 'refused'
+  /** `aborted`: interrupted (SIGINT/SIGTERM); what it placed before the interrupt is recorded. */
+  status: 'success' | 'partial' | 'failed' | 'refused' | 'aborted'
   error: string | null
   filesSent: number
   bytesSent: number

@@ -33,7 +33,7 @@ interface TargetOutcome {
   runId: number | null
 }
 
-const RANK: Record<AttemptStatus, number> = { success: 0, partial: 1, busy: 2, refused: 3, failed: 4 }
+const RANK: Record<AttemptStatus, number> = { success: 0, partial: 1, busy: 2, aborted: 3, refused: 4, failed: 5 }
 
 function combine (outcomes: TargetOutcome[]): JobResult {
   let status: AttemptStatus = 'success'
@@ -55,7 +55,7 @@ async function attemptTarget (target: string, work: () => Promise<{ runId: numbe
 }
 
 export function scheduledWork (init: ScheduledWorkInit): (job: ScheduledJob, signal: AbortSignal) => Promise<JobResult> {
-  return async (job) => {
+  return async (job, signal) => {
     const config = init.config()
     const volume = config.volumes.get(job.volume)
     if (volume === undefined) return { status: 'refused', error: `volume ${job.volume} is no longer configured`, runIds: [] }
@@ -63,33 +63,34 @@ export function scheduledWork (init: ScheduledWorkInit): (job: ScheduledJob, sig
       case 'index':
       case 'rehash':
         return combine([await attemptTarget(job.volume, async () => {
-          const r = await indexVolume({ store: init.store, volume, quick: job.kind === 'index', logger: init.logger.forComponent(job.kind) })
+          const r = await indexVolume({ store: init.store, volume, quick: job.kind === 'index', signal, logger: init.logger.forComponent(job.kind) })
           return { runId: r.runId, status: r.status, error: r.error }
         })])
       case 'push':
-        return combine(await pushAll(init, config, volume))
+        return combine(await pushAll(init, config, volume, signal))
       case 'verify':
         return combine(await verifyAll(init, config, volume))
     }
   }
 }
 
-async function pushAll (init: ScheduledWorkInit, config: Config, volume: VolumeConfig): Promise<TargetOutcome[]> {
+async function pushAll (init: ScheduledWorkInit, config: Config, volume: VolumeConfig, signal: AbortSignal): Promise<TargetOutcome[]> {
   const out: TargetOutcome[] = []
   if (volume.pushTo.length === 0) return [{ target: '(none)', status: 'refused', error: `volumes.${volume.name}.push_to is empty: push_every has nothing to push to`, runId: null }]
   for (const target of volume.pushTo) {
+    if (signal.aborted) break
     const t = resolveTarget(init.store, config, target)
     if (t.kind === 'directory') {
       const destination = config.destinations.get(target)
       if (destination === undefined) continue
       out.push(await attemptTarget(target, async () => {
-        const r = await pushToDirectory({ store: init.store, volume, destination, shallow: false, configured: (n) => config.destinations.has(n), logger: init.logger.forComponent('push') })
+        const r = await pushToDirectory({ store: init.store, volume, destination, shallow: false, signal, configured: (n) => config.destinations.has(n), logger: init.logger.forComponent('push') })
         return { runId: r.runId, status: r.status, error: r.error }
       }))
     } else if (t.kind === 'peer' && t.node.revokedAtNs === null && t.node.enrolledAtNs !== null) {
       const peer = t.node
       out.push(await attemptTarget(target, async () => {
-        const r = await pushToPeer({ store: init.store, volume, peer, host: init.host, logger: init.logger.forComponent('push') })
+        const r = await pushToPeer({ store: init.store, volume, peer, host: init.host, signal, logger: init.logger.forComponent('push') })
         return { runId: r.runId, status: r.status, error: r.error }
       }))
     } else {

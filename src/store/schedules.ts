@@ -10,7 +10,7 @@ export type ScheduleKind = 'index' | 'rehash' | 'push' | 'verify'
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['index', 'rehash', 'push', 'verify']
 
 /** How an attempt ended: a run status, or `busy` (another run held the volume's gate: it waited). */
-export type AttemptStatus = 'success' | 'partial' | 'failed' | 'refused' | 'busy'
+export type AttemptStatus = 'success' | 'partial' | 'failed' | 'refused' | 'busy' | 'aborted'
 
 export interface ScheduleRow {
   volumeId: number
