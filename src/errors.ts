@@ -536,3 +536,11 @@ export class UnlinkInterruptedError extends CairnError {
     })
   }
 }
+
+/** A restore or offload selector names no file of the volume (a typo must not read as success). */
+export class SelectorMatchesNothingError extends CairnError {
+  override name = 'SelectorMatchesNothingError' as const
+  constructor (readonly volume: string, readonly selector: string, readonly closest: readonly string[]) {
+    super(`${JSON.stringify(selector)} matches no file of volume ${volume}${closest.length === 0 ? ' (the volume has no indexed files)' : `; closest: ${closest.join(', ')}`}`, { hint: 'selectors are volume-relative paths or directory prefixes; `cairn index` first if the file is new' })
+  }
+}

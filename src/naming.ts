@@ -97,7 +97,8 @@ export function nodeLabel (node: NodeRow | undefined, fallback: string): string 
   return node.name
 }
 
-function distance (a: string, b: string): number {
+/** Levenshtein distance (for "did you mean"). */
+export function editDistance (a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] as number
@@ -125,7 +126,7 @@ export function closestTargetName (store: Store, config: Config, name: string): 
   let best: string | null = null
   let bestD = Infinity
   for (const k of known) {
-    const d = distance(name, k)
+    const d = editDistance(name, k)
     if (d < bestD) { best = k; bestD = d }
   }
   return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null

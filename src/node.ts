@@ -10,6 +10,9 @@ import type { NodeKey } from './identity/node-key.js'
 import type { Logger } from './logger.js'
 import { durabilityHandler } from './p2p/durability-handler.js'
 import { holdHandler } from './hold/handler.js'
+import { fetchHandler } from './fetch/handler.js'
+import { FETCH_PROTOCOL } from './protocol/ids.js'
+import { MAX_INBOUND_FETCH_STREAMS } from './protocol/limits.js'
 import { createHost } from './p2p/host.js'
 import { DURABILITY_PROTOCOL, HOLD_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
 import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_HOLD_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
@@ -47,6 +50,8 @@ export interface NodeInit {
   holdDeadlineMs?: number
   /** Run the volumes' index/push/verify/rehash schedules (default true; tests that drive runs by hand turn them off). */
   schedules?: boolean
+  /** Deadline for each frame of an inbound fetch (tests shorten it). */
+  fetchFrameDeadlineMs?: number
 }
 
 export interface ReplicationNode {
@@ -81,6 +86,9 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   await host.handle(HOLD_PROTOCOL, holdHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('hold'), fs: init.fs, deadlineMs: init.holdDeadlineMs
   }), { maxInboundStreams: MAX_INBOUND_HOLD_STREAMS, maxOutboundStreams: MAX_INBOUND_HOLD_STREAMS })
+  await host.handle(FETCH_PROTOCOL, fetchHandler({
+    store: init.store, config: () => init.config, logger: logger.forComponent('fetch'), fs: init.fs, frameDeadlineMs: init.fetchFrameDeadlineMs
+  }), { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS, maxOutboundStreams: MAX_INBOUND_FETCH_STREAMS })
   await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()
 

@@ -1,33 +1,78 @@
+/**
+ * `cairn restore VOLUME [PATH...] --from DEST|PEER|PEER/NAME [--to DIR] [--dry-run]`: brings
+ * offloaded files back from a directory destination of this node, from a peer's copy of the
+ * volume, or from a directory only a peer reaches (the peer reads it on this node's behalf).
+ */
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { UsageError } from '../errors.js'
-import { volumeForRun } from '../naming.js'
+import type { Libp2p } from '@libp2p/interface'
+import { PeerRevokedError, UsageError } from '../errors.js'
+import { closestTargetName, resolveTarget, volumeForRun } from '../naming.js'
 import { restoreFiles } from '../offload/restore.js'
+import { directorySource, type RestoreSource } from '../offload/restore-source.js'
+import { peerSource } from '../fetch/peer-source.js'
+import { nodeDirectoryFs } from '../push/directory-fs.js'
+import type { NodeRow } from '../store/nodes.js'
 import { action } from './command.js'
+import type { CliContext } from './context.js'
+
+interface RestoreOptions { from: string, to?: string, dryRun?: boolean, json?: boolean }
 
 export function registerRestore (program: Command): void {
   program.command('restore <volume> [paths...]')
-    .description('copy offloaded files back from a directory destination, verify them, mark them present')
-    .requiredOption('--from <destination>', 'the directory destination to copy from')
+    .description('copy offloaded files back from a directory destination or a peer, verify them, mark them present')
+    .requiredOption('--from <source>', 'a directory destination, a peer, or PEER/NAME (a directory the peer writes)')
+    .option('--to <dir>', 'write the files under this directory instead; nothing in the volume changes')
+    .option('--dry-run', 'say which file would come from where; write nothing')
     .option('--json', 'print {run_id, restored, failed}')
-    .action(action(async (ctx, volume: string, paths: string[], opts: { from: string, json?: boolean }) => {
+    .action(action(async (ctx, volume: string, paths: string[], opts: RestoreOptions) => {
       const store = ctx.store()
       const config = ctx.config()
       const { config: vol } = volumeForRun(store, config, volume)
-      const from = config.destinations.get(opts.from)
-      if (from === undefined) {
-        const peer = store.nodes.livePeerByName(opts.from)
-        throw new UsageError(peer === undefined
-          ? `--from ${opts.from}: not a configured directory destination (configured: ${[...config.destinations.keys()].join(', ') || 'none'})`
-          : `--from ${opts.from}: restoring from a peer is not supported yet; restore from a directory destination that holds the volume`)
+      let host: Libp2p | undefined
+      const source = sourceFor(ctx, opts.from, vol.name, async () => {
+        if (host === undefined) {
+          const { createClientHost } = await import('../node.js')
+          host = await createClientHost(store, ctx.key(), ctx.logger)
+        }
+        return host
+      })
+      try {
+        const r = await restoreFiles({ store, volume: vol, from: source, selectors: paths, logger: ctx.logger.forComponent('restore'), to: opts.to === undefined ? undefined : resolve(opts.to), dryRun: opts.dryRun === true })
+        if (opts.json === true) {
+          ctx.out.json({
+            run_id: r.runId, volume: r.volume, from: r.from, to: r.to, dry_run: r.dryRun, status: r.status, restored: r.restored, failed: r.failed, problems: r.problems,
+            planned: r.planned.map(p => ({ path: p.path, size: p.size, source: p.source }))
+          })
+        } else if (r.dryRun) {
+          ctx.out.line(`restore ${volume} from ${opts.from} (dry run): ${r.planned.length} file(s) would be restored to ${r.to}`)
+          for (const p of r.planned) ctx.out.line(`  ${p.path} <- ${p.source}`)
+        } else {
+          ctx.out.line(`restore ${volume} from ${opts.from}${opts.to === undefined ? '' : ` to ${r.to}`}: ${r.status} (run ${r.runId}) — ${r.restored} restored, ${r.failed} failed`)
+          for (const p of r.problems) ctx.out.line(`  failed: ${p.path}: ${p.reason}`)
+          if (r.restored > 0 && opts.to === undefined) ctx.out.line('  restored files must be pushed again before they can be offloaded again')
+        }
+        return r.failed > 0 ? 1 : 0
+      } finally {
+        await host?.stop()
       }
-      const r = await restoreFiles({ store, volume: vol, from, selectors: paths, logger: ctx.logger.forComponent('restore') })
-      if (opts.json === true) {
-        ctx.out.json({ run_id: r.runId, volume: r.volume, from: r.from, status: r.status, restored: r.restored, failed: r.failed, problems: r.problems })
-      } else {
-        ctx.out.line(`restore ${volume} from ${opts.from}: ${r.status} (run ${r.runId}) — ${r.restored} restored, ${r.failed} failed`)
-        for (const p of r.problems) ctx.out.line(`  failed: ${p.path}: ${p.reason}`)
-        if (r.restored > 0) ctx.out.line('  restored files must be pushed again before they can be offloaded again')
-      }
-      return r.failed > 0 ? 1 : 0
     }))
+}
+
+/** `--from`: a directory of this node, a peer, or PEER/NAME; anything else is a usage error naming the closest. */
+function sourceFor (ctx: CliContext, from: string, volume: string, host: () => Promise<Libp2p>): RestoreSource {
+  const store = ctx.store()
+  const config = ctx.config()
+  const t = resolveTarget(store, config, from)
+  const dest = config.destinations.get(from)
+  if (t.kind === 'directory' && dest !== undefined) return directorySource(store, nodeDirectoryFs, dest, volume)
+  let pending: { peer: NodeRow, directory: string } | undefined
+  if (t.kind === 'peer') pending = { peer: t.node, directory: '' }
+  else if (t.kind === 'relayed') pending = { peer: t.via, directory: t.label }
+  if (pending === undefined) {
+    const near = closestTargetName(store, config, from)
+    throw new UsageError(`--from ${from}: not a configured directory destination, a peer, or PEER/NAME${near === null ? '' : ` (did you mean ${near}?)`}`)
+  }
+  if (pending.peer.revokedAtNs !== null) throw new PeerRevokedError(pending.peer.nodeId, pending.peer.revokedAtNs)
+  return peerSource({ host, peer: pending.peer, directory: pending.directory, volume, logger: ctx.logger.forComponent('fetch') })
 }

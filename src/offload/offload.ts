@@ -12,7 +12,7 @@
 import { interruptName } from '../interrupt.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
-import { CairnError, OffloadPolicyMissingError } from '../errors.js'
+import { CairnError, OffloadPolicyMissingError, SelectorMatchesNothingError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { nodeLabel } from '../naming.js'
 import type { LiveFile } from '../store/files.js'
@@ -24,7 +24,7 @@ import { gateFile } from './gate.js'
 import { loadGatePolicy, placementKeys } from './gate-policy.js'
 import { runHoldPhase } from './hold-phase.js'
 import { ReportBuilder, type Group, type RefusalView, type Requirement } from './report.js'
-import { parseSelectors } from './selectors.js'
+import { closestPaths, parseSelectors, unmatchedSelector } from './selectors.js'
 import { verifyAndUnlink, type UnlinkHooks } from './unlink.js'
 import type { UnlinkFs } from './unlink-fs.js'
 import { currentClaims, settleClaims } from '../evidence/settle.js'
@@ -104,6 +104,10 @@ export async function offloadVolume (init: OffloadInit): Promise<OffloadReport> 
   const now = store.clock.nowNs()
   const selection = parseSelectors(init.selectors, init.olderThanMs, now)
   const volRow = init.dryRun ? store.volumes.check(volume.name, volume.path) : store.volumes.ensure(volume.name, volume.path)
+  // a selector naming no file of the volume is a typo, never an offload of nothing
+  const livePaths = (): string[] => volRow === undefined ? [] : store.files.listLive(volRow.id).map(f => f.path)
+  const unmatched = unmatchedSelector(init.selectors, livePaths)
+  if (unmatched !== undefined) throw new SelectorMatchesNothingError(volume.name, unmatched, closestPaths(unmatched, livePaths()))
   const run = init.dryRun || volRow === undefined ? undefined : store.runs.begin({ kind: 'offload', volumeId: volRow.id, detail: { selectors: init.selectors, older_than_ms: init.olderThanMs ?? null } })
 
   // the volume root must be the disk the evidence is about before the gate says anything: a

@@ -5,3 +5,5 @@ export const PUSH_PROTOCOL = '/cairn/push/2.0.0'
 export const MAX_DURABILITY_REQUEST_BYTES = 256
 /** Ask a peer to hold files while this node offloads its own copy (DESIGN invariant 29). */
 export const HOLD_PROTOCOL = '/cairn/hold/1.0.0'
+/** Stream a volume's file bytes back from a peer that holds them (`cairn restore --from PEER`). */
+export const FETCH_PROTOCOL = '/cairn/fetch/1.0.0'

@@ -69,3 +69,14 @@ export const MAX_HOLD_DURATION_MS = 10 * 60_000
 export const HOLD_DEADLINE_MS = 30_000
 /** Concurrent inbound hold streams per connection. */
 export const MAX_INBOUND_HOLD_STREAMS = 2
+// ---- /cairn/fetch/1.0.0 ----
+/** Files in one fetch request (a larger restore sends several requests, one stream each). */
+export const MAX_FETCH_ENTRIES = 4096
+/** Largest fetch request frame (4096 entries of maximal paths would not fit: the client splits by bytes too). */
+export const MAX_FETCH_REQUEST_BYTES = 1024 * 1024
+/** Largest fetch control frame from the server (the response and each file header). */
+export const MAX_FETCH_HEADER_BYTES = 1024
+/** Waiting for any single frame of a fetch, either side (the request, a header, one data frame). */
+export const FETCH_FRAME_DEADLINE_MS = 30_000
+/** Concurrent inbound fetch streams per connection. */
+export const MAX_INBOUND_FETCH_STREAMS = 2

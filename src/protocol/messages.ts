@@ -200,3 +200,37 @@ export interface Hold {
   granted: number
   grantedSha256: Uint8Array
 }
+
+// ---- /cairn/fetch/1.0.0 --------------------------------------------------------------------
+
+export interface FetchEntry {
+  path: string
+  hash: Uint8Array
+}
+
+export interface FetchRequest {
+  volume: string
+  /** The server's own name of a directory destination it writes; '' = the server's copy of the volume. */
+  directory: string
+  entries: FetchEntry[]
+}
+
+export interface FetchResponse {
+  status: StatusCode
+  message: string
+}
+
+/** Whether the server sends a requested file (uint32 on the wire). */
+export const FetchFileStatus = {
+  /** `size` bytes follow. */
+  FOUND: 1,
+  /** The server holds no file at that path with that hash (or may not say more). */
+  NOT_FOUND: 2
+} as const
+export type FetchFileStatusCode = typeof FetchFileStatus[keyof typeof FetchFileStatus]
+
+export interface FetchFile {
+  entry: number
+  status: FetchFileStatusCode
+  size: number
+}

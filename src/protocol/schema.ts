@@ -9,6 +9,7 @@ import {
   EPOCH_BYTES, MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS, MAX_HOLD_ENTRIES, MAX_NAMES_PER_ASSERTION,
   MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SEQUENCE_COUNTER
 } from './limits.js'
+import { MAX_FETCH_ENTRIES } from './limits.js'
 
 export const ENVELOPE: MessageSchema = {
   name: 'Envelope',
@@ -183,8 +184,48 @@ export const HOLD: MessageSchema = {
   ]
 }
 
+// ---- /cairn/fetch/1.0.0 ----
+
+export const FETCH_ENTRY: MessageSchema = {
+  name: 'FetchEntry',
+  fields: [
+    { no: 1, name: 'path', kind: 'string' },
+    { no: 2, name: 'hash', kind: 'bytes' }
+  ]
+}
+
+export const FETCH_REQUEST: MessageSchema = {
+  name: 'FetchRequest',
+  fields: [
+    { no: 1, name: 'volume', kind: 'string' },
+    { no: 2, name: 'directory', kind: 'string' },
+    { no: 3, name: 'entries', kind: 'message', repeated: true, maxCount: MAX_FETCH_ENTRIES, schema: FETCH_ENTRY }
+  ]
+}
+
+export const FETCH_RESPONSE: MessageSchema = {
+  name: 'FetchResponse',
+  fields: [
+    { no: 1, name: 'status', kind: 'uint32' },
+    { no: 2, name: 'message', kind: 'string' }
+  ]
+}
+
+export const FETCH_FILE: MessageSchema = {
+  name: 'FetchFile',
+  fields: [
+    { no: 1, name: 'entry', kind: 'uint32', max: MAX_FETCH_ENTRIES - 1 },
+    { no: 2, name: 'status', kind: 'uint32' },
+    { no: 3, name: 'size', kind: 'uint64' }
+  ]
+}
+
+/** The messages of /cairn/fetch/1.0.0. */
+export const FETCH_SCHEMAS: readonly MessageSchema[] = [FETCH_REQUEST, FETCH_ENTRY, FETCH_RESPONSE, FETCH_FILE]
+
 /** Every message of protocol/cairn.proto, by its .proto name. */
 export const SCHEMAS: readonly MessageSchema[] = [
   ENVELOPE, ASSERTION, COMPONENT, EXCEPTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_ENTRY, PLAN_CHUNK, PLAN_REPLY,
-  FILE_FAILURE, PUSH_RESULT, HOLD_REQUEST, HOLD_ENTRY, HOLD_RESPONSE, HOLD_REFUSAL, HOLD
+  FILE_FAILURE, PUSH_RESULT, HOLD_REQUEST, HOLD_ENTRY, HOLD_RESPONSE, HOLD_REFUSAL, HOLD,
+  ...FETCH_SCHEMAS
 ]

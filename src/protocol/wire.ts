@@ -27,6 +27,8 @@ import { createHash } from 'node:crypto'
 import { MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS, MAX_HOLD_ENTRIES } from './limits.js'
 import { HOLD_NONCE_BYTES, HoldRefusalReason, type Hold, type HoldEntry, type HoldRefusal, type HoldRefusalReasonCode, type HoldRequest, type HoldResponse } from './messages.js'
 import { uvarint } from './varint.js'
+import { MAX_FETCH_ENTRIES } from './limits.js'
+import { FetchFileStatus, type FetchFile, type FetchFileStatusCode, type FetchRequest, type FetchResponse } from './messages.js'
 
 type Bytes = Uint8Array | Uint8ArrayList
 
@@ -777,4 +779,60 @@ export function decodeHold (data: Bytes): Hold {
     granted: w.granted,
     grantedSha256: w.grantedSha256
   }
+}
+
+// ---- /cairn/fetch/1.0.0 ------------------------------------------------------------------------
+
+const FETCH_FILE_STATUSES = new Set<number>(Object.values(FetchFileStatus))
+
+export function encodeFetchRequest (r: FetchRequest): Uint8Array {
+  return pb.FetchRequest.encode({
+    volume: r.volume,
+    directory: r.directory,
+    entries: r.entries.map(e => ({ path: e.path, hash: e.hash as Uint8Array<ArrayBuffer> }))
+  })
+}
+
+/** A fetch request, validated: volume name, '' or a directory name, 1..MAX_FETCH_ENTRIES entries with plan paths and 32-byte hashes, no path twice. */
+export function decodeFetchRequest (data: Bytes): FetchRequest {
+  const bytes = canonicalFrame(data, 'fetch request', schema.FETCH_REQUEST)
+  const w = decodeWith('fetch request', () => pb.FetchRequest.decode(bytes, { limits: { entries: MAX_FETCH_ENTRIES } }))
+  const volume = volumeName(w.volume, 'volume')
+  const directory = w.directory === '' ? '' : labelField(w.directory, 'directory')
+  if (w.entries.length === 0) throw new InvalidMessageError('entries', 'no entries')
+  const paths = new Set<string>()
+  const entries = w.entries.map((e, i) => {
+    const field = `entries[${i}]`
+    if (e.hash.length !== 32) throw new InvalidMessageError(`${field}.hash`, `expected 32 bytes, got ${e.hash.length}`)
+    const path = checkPlanPath(e.path, `${field}.path`)
+    if (paths.has(path)) throw new InvalidMessageError(`${field}.path`, 'requested twice')
+    paths.add(path)
+    return { path, hash: e.hash }
+  })
+  return { volume, directory, entries }
+}
+
+export function encodeFetchResponse (r: FetchResponse): Uint8Array {
+  return pb.FetchResponse.encode({ status: r.status, message: message(r.message) })
+}
+
+export function decodeFetchResponse (data: Bytes): FetchResponse {
+  const bytes = canonicalFrame(data, 'fetch response', schema.FETCH_RESPONSE)
+  const w = decodeWith('fetch response', () => pb.FetchResponse.decode(bytes))
+  return { status: statusField(w.status, 'status'), message: receivedMessage(w.message) }
+}
+
+export function encodeFetchFile (f: FetchFile): Uint8Array {
+  return pb.FetchFile.encode({ entry: f.entry, status: f.status, size: f.size })
+}
+
+/** A file header: the entry the client expects next, a known status, a size (0 when NOT_FOUND). */
+export function decodeFetchFile (data: Bytes, expectedEntry: number): FetchFile {
+  const bytes = canonicalFrame(data, 'fetch file', schema.FETCH_FILE)
+  const w = decodeWith('fetch file', () => pb.FetchFile.decode(bytes))
+  if (w.entry !== expectedEntry) throw new InvalidMessageError('entry', `expected entry ${expectedEntry}, got ${w.entry}`)
+  if (!FETCH_FILE_STATUSES.has(w.status)) throw new InvalidMessageError('status', `unknown file status ${w.status}`)
+  const size = safeInt(w.size, 'size', 0)
+  if (w.status === FetchFileStatus.NOT_FOUND && size !== 0) throw new InvalidMessageError('size', 'a NOT_FOUND file has no bytes')
+  return { entry: w.entry, status: w.status as FetchFileStatusCode, size }
 }

@@ -269,6 +269,11 @@ export class RunStore {
       .map(r => ({ id: r.id, runId: r.run_id, transition: r.transition, atNs: r.at_ns, note: r.note }))
   }
 
+  /** Whether this node ever committed a push of the volume from that peer (a receive run that ended success or partial): the fetch protocol's "the requester pushes this volume here". */
+  hasReceivedFrom (volumeId: number, peerRowId: number): boolean {
+    return this.#db.prepare("SELECT 1 FROM runs WHERE kind = 'receive' AND volume_id = ? AND peer_node_id = ? AND status IN ('success', 'partial') LIMIT 1").get(volumeId, peerRowId) !== undefined
+  }
+
   /** The most recent successful run of a kind for a volume and destination. */
   lastSuccess (kind: RunKind, volumeId: number, destination: string): Run | undefined {
     const row = this.#db.prepare(`${SELECT_RUN} WHERE r.kind = ? AND r.volume_id = ? AND r.destination = ? AND r.status = 'success' ORDER BY r.id DESC LIMIT 1`)

@@ -7,6 +7,7 @@ import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypt
 import { nodeKeyFromSeed, type NodeKey } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
 import { signingBuffer } from '../../src/protocol/envelope.js'
+import type { FetchFile, FetchRequest } from '../../src/protocol/messages.js'
 import type { AssertedComponent, Assertion, Hold, HoldRequest, HoldResponse, PlanChunk, PlanEntry, PushOffer, PushResult, Tombstone } from '../../src/protocol/messages.js'
 import { encodeEnvelope } from '../../src/protocol/wire.js'
 import { VERIFY_METHODS } from '../../src/verify-method.js'
@@ -183,4 +184,16 @@ export function hold (r: FuzzRng, key: FuzzKey = r.pick(KEYS)): Hold {
     granted: r.chance(0.1) ? r.pick([1, 65_536]) : r.int(1, 100),
     grantedSha256: r.bytes(32)
   }
+}
+
+export function fetchRequest (r: FuzzRng): FetchRequest {
+  const paths = new Set<string>()
+  const n = r.int(1, 5)
+  for (let i = 0; i < n; i++) paths.add(path(r))
+  return { volume: name(r), directory: r.chance(0.5) ? '' : name(r), entries: [...paths].map(p => ({ path: p, hash: r.bytes(32) })) }
+}
+
+export function fetchFile (r: FuzzRng, expected: number): FetchFile {
+  const found = r.chance(0.7)
+  return { entry: expected, status: found ? 1 : 2, size: found ? count(r) : 0 }
 }

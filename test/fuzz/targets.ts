@@ -127,5 +127,8 @@ export const SYNC_TARGETS: readonly SyncTarget[] = [
   protoTarget('push-result', T.PUSH_RESULT, (r, ctx) => wire.encodePushResult(corpus.pushResult(r, ctx.planEntries)), (b, ctx) => wire.decodePushResult(b, ctx.planEntries), (v) => wire.encodePushResult(v)),
   protoTarget('hold-request', T.HOLD_REQUEST, (r) => wire.encodeHoldRequest(corpus.holdRequest(r)), (b) => wire.decodeHoldRequest(b), (v) => wire.encodeHoldRequest(v)),
   protoTarget('hold-response', T.HOLD_RESPONSE, (r, ctx) => wire.encodeHoldResponse(corpus.holdResponse(r, ctx.requested)), (b, ctx) => wire.decodeHoldResponse(b, ctx.requested), (v) => wire.encodeHoldResponse(v)),
-  protoTarget('hold', T.HOLD, (r) => wire.encodeHold(corpus.hold(r)), (b) => wire.decodeHold(b), (v) => wire.encodeHold(v))
+  protoTarget('hold', T.HOLD, (r) => wire.encodeHold(corpus.hold(r)), (b) => wire.decodeHold(b), (v) => wire.encodeHold(v)),
+  protoTarget('fetch-request', T.FETCH_REQUEST, (r) => wire.encodeFetchRequest(corpus.fetchRequest(r)), (b) => wire.decodeFetchRequest(b), (v) => wire.encodeFetchRequest(v)),
+  protoTarget('fetch-response', T.FETCH_RESPONSE, (r) => wire.encodeFetchResponse({ status: corpus.status(r), message: corpus.message(r) }), (b) => wire.decodeFetchResponse(b), (v) => wire.encodeFetchResponse(v)),
+  protoTarget('fetch-file', T.FETCH_FILE, (r, ctx) => wire.encodeFetchFile(corpus.fetchFile(r, Math.min(ctx.requested, 4095))), (b, ctx) => wire.decodeFetchFile(b, ctx.requested), (v) => wire.encodeFetchFile(v))
 ]

@@ -15,6 +15,21 @@ const shape = (requires: Partial<FleetShape['requires']>, maxAge: FleetShape['ma
 const scenario = (name: string, s: FleetShape, steps: Step[], liveness = true): Replay => ({ seed: 0, name, shape: s, liveness, steps })
 
 export const SCENARIOS: Replay[] = [
+  // issue 15: laptop offloads, nas's copy of one file rots, laptop restores from nas (what
+  // verifies comes back) and then through nas from its offsite disk (the rest), and offloads again
+  scenario('restore-from-peer', shape({}), [
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'add', node: 'laptop', path: '2019/c.jpg', hex: HEX_C },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'offload', node: 'laptop', selector: '2019' },
+    { op: 'corrupt', at: 'nas', path: '2019/a.jpg' },
+    { op: 'restorePeer', node: 'laptop', from: 'nas', selector: '2019' },
+    { op: 'restorePeer', node: 'laptop', from: 'nas', dir: 'offsite', selector: '2019' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'offload', node: 'laptop', selector: '2019' }
+  ]),
   // evidence-path/relayed-reacquired: a file away during the only push, back with its old origin run
   scenario('relayed-reacquired', shape({ laptop: [OFFSITE_VIA_NAS] }), [
     { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },

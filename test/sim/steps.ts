@@ -15,6 +15,7 @@ import { hashFile } from '../../src/index/hash-file.js'
 import { indexVolume } from '../../src/index/index-volume.js'
 import { offloadVolume, type OffloadInit, type OffloadReport } from '../../src/offload/offload.js'
 import { restoreFiles } from '../../src/offload/restore.js'
+import { peerSource } from '../../src/fetch/peer-source.js'
 import { MARKER_FILE } from '../../src/push/destination-marker.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../../src/push/directory-fs.js'
 import { pushToDirectory } from '../../src/push/directory-push.js'
@@ -26,7 +27,7 @@ import { openStore } from '../../src/store/store.js'
 import { DIR_LABEL, DIR_OWNER, DIRS, dirNamed, NODES, peerName, peerNamed, PUSH_TO, type DirName, type Fleet, type Location, type NodeName } from './fleet.js'
 import { forgedPull } from './forge.js'
 import { Prng } from './prng.js'
-import { DamageLog, listFiles, truePath } from './truth.js'
+import { DamageLog, listFiles, trueHash, truePath } from './truth.js'
 
 /** A node's volume or a directory destination. */
 export type At = NodeName | DirName
@@ -52,6 +53,8 @@ export type Step =
   | { op: 'offload', node: NodeName, selector: string }
   | { op: 'offload2', laptop: string, nas: string }
   | { op: 'restore', node: NodeName, selector: string }
+  /** `restore --from PEER` (or `--from nas/offsite`: nas reads its directory for the restorer) over /cairn/fetch/1.0.0. */
+  | { op: 'restorePeer', node: NodeName, from: NodeName, dir?: 'offsite', selector: string }
   | { op: 'revoke', node: NodeName, peer: NodeName }
   | { op: 'reenroll', node: NodeName, peer: NodeName }
   | { op: 'sleep', ms: number }
@@ -432,6 +435,25 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         const r = await restoreFiles({ store: s.n.store, volume: s.volume, from: f.dirs[dir], selectors: [step.selector], logger: s.n.logger })
         return { note: `${r.status} restored=${r.restored} failed=${r.failed}` }
       }
+      case 'restorePeer': {
+        const s = f.nodes[step.node]
+        const host = s.n.node?.host
+        if (host === undefined || step.node === step.from) return { note: 'noop' }
+        const peer = f.peerRow(step.node, step.from)
+        if (peer.revokedAtNs !== null) return { note: 'peer revoked' }
+        const from = peerSource({ host: async () => host, peer, directory: step.dir === undefined ? '' : DIR_LABEL[step.dir], volume: 'photos', logger: s.n.logger, frameDeadlineMs: 3000 })
+        const r = await restoreFiles({ store: s.n.store, volume: s.volume, from, selectors: [step.selector], logger: s.n.logger })
+        // what came back must be the recorded bytes, at the node's true location, whatever the peer sent
+        const volId = s.n.store.volumes.get('photos')?.id
+        if (r.runId !== null && volId !== undefined) {
+          for (const row of s.n.store.files.listLive(volId)) {
+            if (row.originRunId !== r.runId || row.status !== 'present') continue
+            const there = trueHash(f, { kind: 'node', node: step.node }, row.path)
+            if (there !== null && there !== row.hash.toString('hex')) w.errors.push(`restorePeer: ${step.node}:${row.path} was restored with bytes that are not its recorded content`)
+          }
+        }
+        return { note: `${r.status} restored=${r.restored} failed=${r.failed}` }
+      }
       case 'revoke': {
         const row = f.peerRow(step.node, step.peer)
         if (row.revokedAtNs !== null) return { note: 'already revoked' }
@@ -494,6 +516,7 @@ export function drawWeights (rng: Prng): Weights {
     offload: 3 * rng.int(1, 3),
     offload2: w(1, 0.6),
     restore: w(1),
+    restorePeer: w(1),
     revoke: w(1, 0.7),
     reenroll: w(2, 0.3),
     sleep: 0,
@@ -593,6 +616,11 @@ export function generate (w: World, rng: Prng, weights: Weights): Step {
       }
       case 'restore':
         return { op, node: rng.chance(0.5) ? 'laptop' : 'nas', selector: rng.chance(0.5) ? '.' : rng.pick(SUBTREES.filter(s => s !== '')) }
+      case 'restorePeer': {
+        const to = rng.chance(0.6) ? 'laptop' : node
+        const from = to === 'laptop' ? 'nas' : rng.pick(NODES.filter(n => n !== to))
+        return { op, node: to, from, dir: from === 'nas' && rng.chance(0.3) ? 'offsite' : undefined, selector: rng.chance(0.5) ? '.' : rng.pick(SUBTREES.filter(s => s !== '')) }
+      }
       case 'revoke':
         return { op, node, peer: rng.pick(NODES.filter(n => n !== node)) }
       case 'reenroll':

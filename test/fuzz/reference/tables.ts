@@ -13,6 +13,7 @@ import {
   MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS,
   MAX_HOLD_ENTRIES, MAX_NAMES_PER_ASSERTION, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_VOLUME_NAME_CHARS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from '../../../src/protocol/limits.js'
+import { MAX_FETCH_ENTRIES } from '../../../src/protocol/limits.js'
 import type { Decoded, FieldSpec, FieldType, MessageSpec } from './wire-reader.js'
 import { before2100, isDictionaryEntryRef, isDirKeyRef, isNameRef, isNodeIdRef, planPathProblem, saneTime, STATUS_CODES } from './rules.js'
 
@@ -286,7 +287,39 @@ export const HOLD: TopMessage = {
   cross: (m) => Number(m.expires_at_ns) > Number(m.issued_at_ns) ? null : 'expires_at_ns not after issued_at_ns (as doubles)'
 }
 
-export const TOP_MESSAGES: readonly TopMessage[] = [ENVELOPE, ASSERTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_CHUNK, PLAN_REPLY, PUSH_RESULT, HOLD_REQUEST, HOLD_RESPONSE, HOLD]
+// ---- fetch -------------------------------------------------------------------------------------
+
+export const FETCH_ENTRY: RuleMessage = { name: 'FetchEntry', fields: [field(1, 'path', 'string', { rule: path }), field(2, 'hash', 'bytes', { rule: bytes32 })] }
+
+export const FETCH_REQUEST: TopMessage = {
+  name: 'FetchRequest',
+  canonical: true,
+  fields: [
+    field(1, 'volume', 'string', { rule: volume }),
+    field(2, 'directory', 'string', { rule: (v: string) => v === '' || isNameRef(v) ? null : 'not a directory name' }),
+    field(3, 'entries', 'message', { repeated: true, maxCount: MAX_FETCH_ENTRIES, message: () => FETCH_ENTRY })
+  ],
+  cross: (m) => m.entries.length === 0 ? 'no entries' : unique(m.entries.map((e: any) => e.path))
+}
+
+export const FETCH_RESPONSE: TopMessage = {
+  name: 'FetchResponse',
+  canonical: true,
+  fields: [field(1, 'status', 'uint32', { rule: status }), field(2, 'message', 'string')]
+}
+
+export const FETCH_FILE: TopMessage = {
+  name: 'FetchFile',
+  canonical: true,
+  fields: [
+    field(1, 'entry', 'uint32', { rule: range(0, MAX_FETCH_ENTRIES - 1) }),
+    field(2, 'status', 'uint32', { rule: range(1, 2) }),
+    field(3, 'size', 'uint64')
+  ],
+  cross: (m, ctx) => m.entry !== ctx.requested ? 'not the entry expected next' : m.status === 2 && Number(m.size) !== 0 ? 'a NOT_FOUND file with bytes' : null
+}
+
+export const TOP_MESSAGES: readonly TopMessage[] = [ENVELOPE, ASSERTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_CHUNK, PLAN_REPLY, PUSH_RESULT, HOLD_REQUEST, HOLD_RESPONSE, HOLD, FETCH_REQUEST, FETCH_RESPONSE, FETCH_FILE]
 
 /** Runs every field rule, count limit and cross rule of `spec` over a decoded value; null = accepted. */
 export function checkRules (d: Decoded, spec: RuleMessage, ctx: Ctx): string | null {
