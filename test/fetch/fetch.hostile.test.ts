@@ -44,7 +44,7 @@ async function fleet (shared = true): Promise<Fleet> {
   enroll(laptop, nas)
   writeFileSync(join(root, 'nas-photos/a.jpg'), 'alpha')
   writeFileSync(join(root, 'nas-photos/sub/b.jpg'), 'beta')
-  await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, shallow: false, logger: nas.logger })
+  await indexVolume({ store: nas.store, volume: nas.config.volumes.get('photos')!, quick: false, logger: nas.logger })
   if (shared) {
     const vol = nas.store.volumes.get('photos')!.id
     const run = nas.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: nas.store.nodes.byNodeId(laptop.key.nodeId)!.id })
@@ -161,7 +161,7 @@ async function laptopOffloaded (f: Fleet): Promise<void> {
   writeFileSync(join(f.root, 'photos/a.jpg'), 'alpha')
   mkdirSync(join(f.root, 'photos/sub'))
   writeFileSync(join(f.root, 'photos/sub/b.jpg'), 'beta')
-  await indexVolume({ store: f.laptop.store, volume: f.laptop.config.volumes.get('photos')!, shallow: false, logger: f.laptop.logger })
+  await indexVolume({ store: f.laptop.store, volume: f.laptop.config.volumes.get('photos')!, quick: false, logger: f.laptop.logger })
   const vol = f.laptop.store.volumes.get('photos')!.id
   const run = f.laptop.store.runs.begin({ kind: 'offload', volumeId: vol })
   for (const row of f.laptop.store.files.listLive(vol)) {

@@ -42,7 +42,7 @@ async function offloaded (): Promise<{ root: string, laptop: InProcessNode, nas:
     writeFileSync(join(root, 'photos', p), bytes)
   }
   const volume = laptop.config.volumes.get('photos')!
-  await indexVolume({ store: laptop.store, volume, shallow: false, logger: laptop.logger })
+  await indexVolume({ store: laptop.store, volume, quick: false, logger: laptop.logger })
   const pushed = await pushToPeer({ store: laptop.store, volume, peer: laptop.store.nodes.byNodeId(nas.key.nodeId)!, host: laptop.node!.host, logger: laptop.logger })
   expect(pushed.status, pushed.error ?? '').toBe('success')
   const off = await offloadVolume({ store: laptop.store, config: laptop.config, volume, selectors: ['2019'], dryRun: false, perFile: true, logger: laptop.logger, host: laptop.node!.host })
