@@ -50,7 +50,7 @@ export function registerRestore (program: Command): void {
         } else {
           ctx.out.line(`restore ${volume} from ${opts.from}${opts.to === undefined ? '' : ` to ${r.to}`}: ${r.status} (run ${r.runId}) — ${r.restored} restored, ${r.failed} failed`)
           for (const p of r.problems) ctx.out.line(`  failed: ${p.path}: ${p.reason}`)
-          if (r.restored > 0 && opts.to === undefined) ctx.out.line('  restored files must be pushed again before they can be offloaded again')
+          if (r.restored > 0 && opts.to === undefined) ctx.out.line('  a restored file may be offloaded again only on evidence that its targets still hold this same version (cairn ls shows where)')
         }
         return r.failed > 0 ? 1 : 0
       } finally {
