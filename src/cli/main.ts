@@ -17,6 +17,7 @@ import { registerPush } from './push.js'
 import { registerVerify } from './verify.js'
 import { registerOffload } from './offload.js'
 import { registerRestore } from './restore.js'
+import { registerLs } from './ls.js'
 import { registerStatus } from './status.js'
 import { registerVolume } from './volume.js'
 
@@ -42,6 +43,7 @@ export function buildProgram (): Command {
   registerVerify(program)
   registerOffload(program)
   registerRestore(program)
+  registerLs(program)
   registerStatus(program)
   registerVolume(program)
   return program

@@ -175,13 +175,13 @@ export class FileStore {
    * Streams what the offload gate needs of every present file, in storage order, as compact
    * rows: a million files are evaluated without sorting them or holding them.
    */
-  * iterateGateRows (volumeId: number, placementKeys?: ReadonlyArray<string | null>): Generator<GateRow> {
+  * iterateGateRows (volumeId: number, placementKeys?: ReadonlyArray<string | null>, status: 'present' | 'offloaded' | 'live' = 'present'): Generator<GateRow> {
     // one LEFT JOIN per target on the placements primary key: streamed, nothing held in memory
     const keys = placementKeys ?? []
     const cols = keys.map((_, i) => `, p${i}.content_id, p${i}.verify_method, p${i}.verified_at_ns, p${i}.origin_node_id, p${i}.origin_run_id`).join('')
     const joins = keys.map((_, i) => ` LEFT JOIN placements p${i} ON p${i}.destination = ? AND p${i}.volume_id = f.volume_id AND p${i}.path = f.path`).join('')
     const stmt = this.#db.prepare(`SELECT f.id, f.path, f.mtime_ns, f.origin_node_id, f.origin_run_id, f.status_changed_run_id, f.content_id${cols}
-                                   FROM files f${joins} WHERE f.volume_id = ? AND f.status = 'present'`).raw(true)
+                                   FROM files f${joins} WHERE f.volume_id = ? AND ${status === 'live' ? "f.status IN ('present', 'offloaded')" : `f.status = '${status}'`}`).raw(true)
     const params = [...keys.map(k => k ?? ''), volumeId]
     for (const r of stmt.iterate(...params) as IterableIterator<unknown[]>) {
       const row: GateRow = { id: r[0] as number, path: r[1] as string, mtimeNs: r[2] as number, originNodeId: r[3] as number, originRunId: r[4] as number, statusChangedRunId: r[5] as number, contentId: r[6] as number }
