@@ -15,6 +15,7 @@ import type { Run } from './store/runs.js'
 import type { Store } from './store/store.js'
 import type { ScheduleKind } from './store/schedules.js'
 import { scheduledJobs } from './runtime/scheduler.js'
+import { offloadedAtRisk, type AtRiskGroup } from './offload/where.js'
 
 export interface RunSummary {
   run_id: number
@@ -63,6 +64,8 @@ export interface VolumeStatus {
   offload: { required: string[], present: number, durable: number, not_durable: number, groups: Group[], requirements: Requirement[] }
   /** What `cairn serve` runs on its own for this volume, and when next (docs/schedules.md). */
   schedules: ScheduleStatus[]
+  /** Offloaded files that no target holds on trusted evidence now, by directory, with the restore that brings them back. */
+  offloaded_at_risk: AtRiskGroup[]
   /** Problems: any of them makes `ok` false. */
   warnings: string[]
   /** Facts worth knowing that block nothing. */
@@ -235,6 +238,11 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       offload.groups = builder.finishGroups()
       offload.requirements = [...builder.requirements.values()]
     }
+    const offloadedAtRiskNow = counts.offloaded === 0 ? [] : offloadedAtRisk(store, config, volume, nowNs)
+    if (offloadedAtRiskNow.length > 0) {
+      const n = offloadedAtRiskNow.reduce((k, g) => k + g.files, 0)
+      warnings.push(`${n} offloaded file(s) have no evidence on any trusted target (a revoked peer, lost or stale evidence): ${offloadedAtRiskNow[0]?.command ?? ''}${offloadedAtRiskNow.length > 1 ? ` (and ${offloadedAtRiskNow.length - 1} more director(ies): see status --json)` : ''}`)
+    }
     const rows = row === undefined ? [] : store.schedules.forVolume(row.id)
     const schedules: ScheduleStatus[] = scheduledJobs([volume]).map(j => {
       const r = rows.find(x => x.kind === j.kind)
@@ -247,7 +255,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       if (sch.failures > 0) warnings.push(`the scheduled ${sch.kind} failed ${sch.failures} time(s) in a row: ${sch.last_error ?? 'see `cairn runs`'}`)
     }
     if (offload.not_durable > 0 || warnings.length > 0) ok = false
-    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, warnings, notes })
+    volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, offloaded_at_risk: offloadedAtRiskNow, warnings, notes })
   }
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { paint } from './output.js'
 import { InvalidOptionValue, action, collect } from './command.js'
 import type { CliContext } from './context.js'
 import { formatInstant, table } from './output.js'
@@ -116,6 +117,7 @@ export function registerPeer (program: Command): void {
         components_dropped: impact.components,
         freshness_dropped: impact.freshness,
         files_losing_gate: impact.filesLosingGate,
+        offloaded_at_risk: impact.offloadedAtRisk,
         run_id: runId,
         volumes: impact.volumes
       }
@@ -127,6 +129,13 @@ export function registerPeer (program: Command): void {
         for (const v of impact.volumes) ctx.out.line(`    ${v.volume}: ${v.components} component(s), ${v.freshness} freshness row(s)`)
         for (const f of impact.filesLosingGate) ctx.out.line(`  ${f.volume}: ${f.files} file(s) ${apply ? 'lost' : 'would lose'} their offload gate`)
         if (impact.filesLosingGate.length === 0) ctx.out.line('  no file that passes the offload gate now depends on its evidence')
+        const risk = impact.offloadedAtRisk
+        if (risk.length > 0) {
+          const n = risk.reduce((k, g) => k + g.files, 0)
+          ctx.out.line(`  ${paint(ctx.out.stdoutIsTty, 'yellow', 'at risk')}: ${n} offloaded file(s) ${apply ? 'now have' : 'would have'} no evidence on any trusted target:`)
+          for (const g of risk.slice(0, 50)) ctx.out.line(`    ${g.volume}/${g.directory === '.' ? '' : g.directory + '/'} — ${g.files} file(s): ${g.command}`)
+          if (risk.length > 50) ctx.out.line(`    … ${risk.length - 50} more director(ies) (--json lists them all)`)
+        }
         ctx.out.line(`  refuse its key at the connection gate and in every later assertion or receipt`)
         ctx.out.line('  local evidence, other peers\' evidence and all history stay')
         if (!apply && opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to revoke')

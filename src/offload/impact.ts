@@ -8,12 +8,15 @@ import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { gateFile } from './gate.js'
 import { loadGatePolicy, placementKeys } from './gate-policy.js'
+import { offloadedAtRisk, type AtRiskGroup } from './where.js'
 
 export interface RevocationImpact {
   components: number
   freshness: number
   volumes: Array<{ volume: string, components: number, freshness: number }>
   filesLosingGate: Array<{ volume: string, files: number }>
+  /** Offloaded files no trusted target holds once the peer's evidence is gone, by directory, with the restore to run first. */
+  offloadedAtRisk: AtRiskGroup[]
 }
 
 export function revocationImpact (store: Store, config: Config, peer: NodeRow, nowNs: number): RevocationImpact {
@@ -23,7 +26,9 @@ export function revocationImpact (store: Store, config: Config, peer: NodeRow, n
     return { volume: v.name, components, freshness }
   }).filter(v => v.components > 0 || v.freshness > 0)
   const filesLosingGate: RevocationImpact['filesLosingGate'] = []
+  const atRisk: AtRiskGroup[] = []
   for (const volume of config.volumes.values()) {
+    atRisk.push(...offloadedAtRisk(store, config, volume, nowNs, { withoutSource: peer.id, peerName: peer.name ?? peer.nodeId }))
     const row = store.volumes.get(volume.name)
     if (row === undefined || volume.offloadRequires.length === 0) continue
     const now = loadGatePolicy(store, config, volume, nowNs)
@@ -39,6 +44,7 @@ export function revocationImpact (store: Store, config: Config, peer: NodeRow, n
     components: volumes.reduce((n, v) => n + v.components, 0),
     freshness: volumes.reduce((n, v) => n + v.freshness, 0),
     volumes,
-    filesLosingGate
+    filesLosingGate,
+    offloadedAtRisk: atRisk
   }
 }

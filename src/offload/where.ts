@@ -74,3 +74,53 @@ export function whereIs (store: Store, config: Config, volume: VolumeConfig, sel
   }
   return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
 }
+
+export interface AtRiskGroup {
+  volume: string
+  /** The directory of the files ('.' for the volume root). */
+  directory: string
+  files: number
+  /** Directory destinations that still have this version placed (their evidence may be old): where a restore can come from. */
+  restore_from: string[]
+  /** What brings them back, or what to do when no trusted copy is known. */
+  command: string
+}
+
+/**
+ * Offloaded files that no target holds on trusted evidence — now, or (withoutSource) once that
+ * peer's evidence is gone — grouped by directory, with the restore that brings them back while
+ * it still can. The gate decides "holds", as for `ls`.
+ */
+export function offloadedAtRisk (store: Store, config: Config, volume: VolumeConfig, nowNs: number, options: { withoutSource?: number, peerName?: string } = {}): AtRiskGroup[] {
+  const row = store.volumes.get(volume.name)
+  if (row === undefined) return []
+  const targets = [...new Set([...volume.pushTo, ...volume.offloadRequires])]
+  const all = { ...volume, offloadRequires: targets }
+  const now = loadGatePolicy(store, config, all, nowNs)
+  const after = options.withoutSource === undefined ? now : loadGatePolicy(store, config, all, nowNs, { withoutSource: options.withoutSource })
+  const groups = new Map<string, { files: number, from: Set<string>, heldNow: number }>()
+  for (const f of store.files.iterateGateRows(row.id, placementKeys(now), 'offloaded')) {
+    const refusedAfter = new Set(gateFile(after, f).map(r => r.target.name))
+    if (after.targets.some(t => !refusedAfter.has(t.name))) continue
+    const slash = f.path.lastIndexOf('/')
+    const dir = slash < 0 ? '.' : f.path.slice(0, slash)
+    let g = groups.get(dir)
+    if (g === undefined) groups.set(dir, g = { files: 0, from: new Set(), heldNow: 0 })
+    g.files++
+    // a directory this node writes that still has this version placed is where it can come from
+    now.targets.forEach((t, slot) => {
+      if (t.kind === 'directory' && t.reach === 'pushed' && f.placed?.[slot]?.contentId === f.contentId) g?.from.add(t.name)
+    })
+  }
+  return [...groups.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([directory, g]) => {
+    const from = [...g.from].sort()
+    const dirArg = directory === '.' ? '.' : directory
+    const peer = options.peerName
+    const command = from.length > 0
+      ? `cairn restore ${volume.name} ${dirArg} --from ${from[0] ?? ''}`
+      : peer !== undefined
+        ? `no trusted copy is known: restore from ${peer} before revoking, if you still trust it to serve bytes (cairn restore ${volume.name} ${dirArg} --from ${peer}; every byte is checked against the recorded hash)`
+        : `no trusted copy is known: restore from any node that may still hold them (cairn restore ${volume.name} ${dirArg} --from PEER; every byte is checked against the recorded hash)`
+    return { volume: volume.name, directory, files: g.files, restore_from: from, command }
+  })
+}
