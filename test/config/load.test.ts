@@ -33,7 +33,8 @@ describe('config', () => {
     expect(c.name).toBe('laptop')
     expect(c.serve.pullEveryMs).toBe(600_000)
     expect(c.volumes.get('photos')).toEqual({
-      name: 'photos', path: '/home/me/Pictures', pushTo: ['nas', 'usb'], offloadRequires: ['nas', 'offsite'], offloadMaxEvidenceAgeMs: 30 * 86_400_000
+      name: 'photos', path: '/home/me/Pictures', pushTo: ['nas', 'usb'], offloadRequires: ['nas', 'offsite'], offloadMaxEvidenceAgeMs: 30 * 86_400_000,
+      schedules: { indexEveryMs: undefined, pushEveryMs: undefined, verifyEveryMs: undefined, rehashEveryMs: 30 * 86_400_000 }
     })
     expect(c.destinations.get('usb')).toEqual({ name: 'usb', type: 'directory', path: '/mnt/usb/cairn' })
   })
