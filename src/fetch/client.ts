@@ -10,6 +10,7 @@
  * Every failure is an outcome per file, never a throw: a peer that cannot be reached or breaks
  * the stream fails the files not yet received, a refused request fails its batch.
  */
+import { requestBatches } from '../p2p/request-batches.js'
 import { createHash } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -52,21 +53,7 @@ const REQUEST_OVERHEAD_BYTES = 1024
 
 /** Splits files into requests that each fit the count and frame limits. */
 export function fetchBatches<T extends { path: string }> (files: readonly T[]): T[][] {
-  const batches: T[][] = []
-  let current: T[] = []
-  let bytes = REQUEST_OVERHEAD_BYTES
-  for (const f of files) {
-    const size = Buffer.byteLength(f.path, 'utf8') + ENTRY_OVERHEAD_BYTES
-    if (current.length > 0 && (current.length >= MAX_FETCH_ENTRIES || bytes + size > MAX_FETCH_REQUEST_BYTES)) {
-      batches.push(current)
-      current = []
-      bytes = REQUEST_OVERHEAD_BYTES
-    }
-    current.push(f)
-    bytes += size
-  }
-  if (current.length > 0) batches.push(current)
-  return batches
+  return requestBatches(files, { maxEntries: MAX_FETCH_ENTRIES, maxRequestBytes: MAX_FETCH_REQUEST_BYTES, entryOverheadBytes: ENTRY_OVERHEAD_BYTES, requestOverheadBytes: REQUEST_OVERHEAD_BYTES })
 }
 
 export async function fetchFiles (init: FetchInit): Promise<void> {

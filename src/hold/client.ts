@@ -11,6 +11,7 @@
  * `unreachable`, a malformed or forged answer with `invalid-response`, a refused request with
  * `refused`. Only verified holds are recorded, as `taken` rows of the offload run.
  */
+import { requestBatches } from '../p2p/request-batches.js'
 import { randomBytes } from 'node:crypto'
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '../logger.js'
@@ -57,21 +58,7 @@ const REASONS: Record<HoldRefusalReasonCode, HoldRefusedReason> = {
 
 /** Splits files into requests that each fit the count and frame limits. */
 export function holdBatches (files: readonly HeldFile[]): HeldFile[][] {
-  const batches: HeldFile[][] = []
-  let current: HeldFile[] = []
-  let bytes = REQUEST_OVERHEAD_BYTES
-  for (const f of files) {
-    const size = Buffer.byteLength(f.path, 'utf8') + ENTRY_OVERHEAD_BYTES
-    if (current.length > 0 && (current.length >= MAX_HOLD_ENTRIES || bytes + size > MAX_HOLD_REQUEST_BYTES)) {
-      batches.push(current)
-      current = []
-      bytes = REQUEST_OVERHEAD_BYTES
-    }
-    current.push(f)
-    bytes += size
-  }
-  if (current.length > 0) batches.push(current)
-  return batches
+  return requestBatches(files, { maxEntries: MAX_HOLD_ENTRIES, maxRequestBytes: MAX_HOLD_REQUEST_BYTES, entryOverheadBytes: ENTRY_OVERHEAD_BYTES, requestOverheadBytes: REQUEST_OVERHEAD_BYTES })
 }
 
 /**

@@ -38,6 +38,17 @@ function world () {
   return { root, clock, store, nas, laptop, volume, vol, index, row }
 }
 
+/** The five files recorded as a receive from laptop (origin laptop run 3), as receive.ts records them: no ctime or inode. */
+function received (w: ReturnType<typeof world>): { vol: number, recv: number } {
+  const vol = w.store.volumes.ensure('photos', w.volume.path).id
+  const recv = w.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: w.laptop.rowId }).id
+  w.store.files.recordObserved(vol, recv, [0, 1, 2, 3, 4].map(i => {
+    const c = `photo ${i} `.repeat(100)
+    return { path: `2019/p${i}.jpg`, hash: sha256(c), size: c.length, mtimeNs: Number(statSync(join(w.volume.path, `2019/p${i}.jpg`), { bigint: true }).mtimeNs), originNodeId: w.laptop.rowId, originRunId: 3 }
+  }), 'received')
+  return { vol, recv }
+}
+
 describe('quick index', () => {
   it('hashes nothing in an unchanged tree, and refreshes no read instant', async () => {
     const w = world()
@@ -71,12 +82,7 @@ describe('quick index', () => {
 
   it('hashes a file it has no ctime and inode for (a received or restored row) once, then trusts it', async () => {
     const w = world()
-    const vol = w.store.volumes.ensure('photos', w.volume.path).id
-    const recv = w.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: w.laptop.rowId }).id
-    w.store.files.recordObserved(vol, recv, [0, 1, 2, 3, 4].map(i => {
-      const c = `photo ${i} `.repeat(100)
-      return { path: `2019/p${i}.jpg`, hash: sha256(c), size: c.length, mtimeNs: Number(statSync(join(w.volume.path, `2019/p${i}.jpg`), { bigint: true }).mtimeNs), originNodeId: w.laptop.rowId, originRunId: 3 }
-    }), 'received')
+    const { recv } = received(w)
     w.store.runs.finish(recv, 'success')
     expect((await w.index(true)).filesHashed).toBe(5)
     w.clock.advanceNs(60e9)
@@ -96,12 +102,7 @@ describe('quick index', () => {
 
   it('--rehash reads every file, and only a full re-hash finds bit rot behind unchanged metadata, retracting custody of a received file', async () => {
     const w = world()
-    const vol = w.store.volumes.ensure('photos', w.volume.path).id
-    const recv = w.store.runs.begin({ kind: 'receive', volumeId: vol, peerNodeId: w.laptop.rowId }).id
-    w.store.files.recordObserved(vol, recv, [0, 1, 2, 3, 4].map(i => {
-      const c = `photo ${i} `.repeat(100)
-      return { path: `2019/p${i}.jpg`, hash: sha256(c), size: c.length, mtimeNs: Number(statSync(join(w.volume.path, `2019/p${i}.jpg`), { bigint: true }).mtimeNs), originNodeId: w.laptop.rowId, originRunId: 3 }
-    }), 'received')
+    const { vol, recv } = received(w)
     w.store.vector.advanceLocal(vol, w.nas.nodeId, 'peer-sha256', [{ originNodeId: w.laptop.rowId, originRunId: 3 }], recv)
     w.store.runs.finish(recv, 'success')
     await w.index(true) // records ctime and inode of every received file
