@@ -76,6 +76,8 @@ describe('the cairn story', () => {
     // 5. nas is compromised: the impact first, then the revocation closes the gate
     const impact = await cairnJson<{ dry_run: boolean, components_dropped: number, files_losing_gate: Array<{ volume: string, files: number }> }>(laptop.home, ['peer', 'revoke', 'nas', '--dry-run'])
     expect(impact).toMatchObject({ dry_run: true, components_dropped: 2, files_losing_gate: [{ volume: 'photos', files: 3 }] })
+    // the offloaded 2019/ files lose nas's word, but usb (a directory laptop writes) still holds them on its own evidence: not at risk
+    expect((impact as unknown as { offloaded_at_risk: unknown }).offloaded_at_risk).toEqual([])
     const history = await cairnJson<unknown[]>(laptop.home, ['vector', 'history', 'photos'])
     await cairnJson(laptop.home, ['peer', 'revoke', 'nas', '--yes'])
     const closed = await cairnJson<Offload>(laptop.home, ['offload', 'photos', '2018', '--dry-run'])
