@@ -81,7 +81,7 @@ function rerunProblem (r: RunResult): string | undefined {
 }
 
 /** Waits until nas's first scheduled pull (of laptop, which never serves) has finished, so a serve's points come in one order. */
-async function waitFirstPull (w: World, timeoutMs = 4000): Promise<void> {
+async function waitFirstPull (w: World, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   const serve = w.nasServe
   while (Date.now() < deadline) {
@@ -208,6 +208,8 @@ export class Harness {
     const rerun = await w.cli('laptop', [...op.args, '--json'])
     const bad = rerunProblem(rerun)
     if (bad !== undefined) problems.push(bad)
+    // nas's one scheduled pull (of laptop, which never serves) may still be dialling on a loaded machine
+    await waitFirstPull(w)
     const restarted = readTrees(w)
     problems.push(...checkDb(w, w.laptop, restarted, { self: 'laptop', afterRestart: true, before: facts.laptop }).map(tag('after the restart, laptop')))
     problems.push(...checkDb(w, w.nas, restarted, { self: 'nas', afterRestart: true, before: facts.nas }).map(tag('after the restart, nas')))
