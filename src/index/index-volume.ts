@@ -104,7 +104,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
   const progress: IndexProgress = { filesSeen: 0, filesHashed: 0, bytesHashed: 0, currentPath: null }
   const live = store.files.live(volRow.id)
-  let observed: ObservedFile[] = []
+  let observed: Array<ObservedFile & { readAtNs: number }> = []
   let touched: number[] = []
 
   const flush = (): void => {
@@ -139,8 +139,12 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       const buffer = buffers.pop() as Buffer
       const job = (async () => {
         try {
+          // the read instant is taken before the first byte is read, not when the batch is recorded
+          // (a batch of slow files can be recorded many seconds later): the racy margin is measured
+          // from it, and so is the evidence age of what this read proves
+          const readAtNs = store.clock.nowNs()
           const h = await hash(file.absPath, buffer)
-          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
+          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, readAtNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
           report.bytesHashed += h.size
           report.filesHashed++
           progress.bytesHashed += h.size

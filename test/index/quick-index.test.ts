@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import type { VolumeConfig } from '../../src/config/types.js'
+import { hashFile } from '../../src/index/hash-file.js'
 import { indexVolume, RACY_MARGIN_NS } from '../../src/index/index-volume.js'
 import { createLogger, MemorySink } from '../../src/logger.js'
 import type { AssertedComponent } from '../../src/protocol/messages.js'
@@ -98,6 +99,27 @@ describe('quick index', () => {
     w.clock.advanceNs(RACY_MARGIN_NS + 60e9)
     await w.index(true)
     expect((await w.index(true)).filesHashed).toBe(0)
+  })
+
+  it('measures the racy margin from when a read began, not from when its batch was recorded', async () => {
+    const w = world()
+    // the node's clock at the files' own time; each hash takes (in the clock's eyes) ten seconds,
+    // so the batch is recorded long after the reads: a write in the tick of p0's read must not
+    // be trusted as "comfortably before the read" because the batch was slow
+    w.clock.set(Date.now() * 1e6)
+    const slowHash: typeof hashFile = async (path, buffer) => {
+      const h = await hashFile(path, buffer)
+      w.clock.advanceNs(10e9)
+      return h
+    }
+    const started = w.clock.nowNs()
+    await indexVolume({ store: w.store, volume: w.volume, quick: true, logger: quiet, concurrency: 1, io: { hash: slowHash } })
+    // each row's read instant is when its read began: 0, 10, 20, 30, 40 s after the start (the
+    // batch was recorded at 50 s)
+    const reads = w.store.files.listLive(w.vol()).map(f => (f.readAtNs ?? 0) - started).sort((a, b) => a - b)
+    expect(reads).toEqual([0, 10e9, 20e9, 30e9, 40e9])
+    // the file read in the tick of its last change is hashed again; the others were read well after
+    expect((await w.index(true)).filesHashed).toBe(1)
   })
 
   it('--rehash reads every file, and only a full re-hash finds bit rot behind unchanged metadata, retracting custody of a received file', async () => {
