@@ -26,7 +26,8 @@ export function registerIndex (program: Command): void {
           run_id: r.runId, volume: r.volume, status: r.status, files_seen: r.filesSeen, files_added: r.filesAdded, files_changed: r.filesChanged,
           files_missing: r.filesMissing, bytes_hashed: r.bytesHashed, files_returned: r.filesReturned, symlinks_skipped: r.symlinksSkipped,
           special_skipped: r.specialSkipped, unreadable: r.unreadable, unstable: r.unstable, error: r.error,
-          marker_id: r.markerId, marker_written: r.markerWritten, rehash: opts.rehash === true, files_hashed: r.filesHashed
+          marker_id: r.markerId, marker_written: r.markerWritten, rehash: opts.rehash === true, files_hashed: r.filesHashed,
+          damaged: r.damaged.map(d => ({ path: d.path, moved_to: d.movedTo }))
         })
       } else {
         ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${r.filesHashed} hashed (${formatBytes(r.bytesHashed)})${opts.rehash === true ? '' : ', unchanged files trusted (--rehash reads every byte)'}`)
@@ -36,6 +37,7 @@ export function registerIndex (program: Command): void {
         if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)
         for (const u of r.unreadable.slice(0, 20)) ctx.out.line(`  unreadable: ${u.path === '' ? '(volume root)' : u.path} (${u.code})`)
         for (const p of r.unstable.slice(0, 20)) ctx.out.line(`  changed while hashing: ${p} (index again when it is quiet)`)
+        for (const d of r.damaged.slice(0, 20)) ctx.out.line(`  damaged: ${d.path} (its bytes changed, its size and times did not) — ${d.movedTo === null ? 'recorded as changed' : `moved to ${d.movedTo}; the next push from its origin re-sends it`}`)
         if (r.unreadable.length + r.unstable.length > 40) ctx.out.line(`  … see \`cairn runs --volume ${volume}\` for the full list`)
       }
       return r.status === 'success' ? 0 : 1

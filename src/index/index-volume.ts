@@ -14,7 +14,8 @@ import { CairnError, VolumeRootMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { LiveFile, ObservedFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
-import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES } from './hash-file.js'
+import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES, type HashedFile } from './hash-file.js'
+import { quarantineDamaged } from './quarantine.js'
 import { walkVolume, type OpenDir, type WalkedFile, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
@@ -44,6 +45,12 @@ export interface IndexReport {
   /** Paths that were missing or offloaded and are back. */
   filesReturned: number
   filesMissing: number
+  /**
+   * Received files a full re-hash found damaged (bytes changed behind unchanged size, mtime,
+   * ctime and inode) and moved aside into history (src/index/quarantine.ts): their rows are
+   * missing, so custody of them is retracted and the pusher's next push re-sends them.
+   */
+  damaged: Array<{ path: string, movedTo: string | null }>
   /** Files whose bytes this run read (a quick index skips the unchanged ones). */
   filesHashed: number
   bytesHashed: number
@@ -98,7 +105,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   const self = store.nodes.self()
   const report: IndexReport = {
     runId: run.id, volume: volume.name, status: 'success', error: null, filesSeen: 0, filesAdded: 0, filesChanged: 0, filesReturned: 0,
-    filesMissing: 0, filesHashed: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: [],
+    filesMissing: 0, damaged: [], filesHashed: 0, bytesHashed: 0, symlinksSkipped: 0, specialSkipped: 0, unreadable: [], unstable: [],
     markerId: identity.markerId, markerWritten: identity.written
   }
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
@@ -121,6 +128,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
     }
   }
 
+  const fs = init.io?.fs ?? nodeDirectoryFs
   const buffers: Buffer[] = Array.from({ length: init.concurrency ?? INDEX_CONCURRENCY }, () => Buffer.allocUnsafe(HASH_BUFFER_BYTES))
   const inFlight = new Set<Promise<void>>()
   try {
@@ -144,6 +152,21 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
           // from it, and so is the evidence age of what this read proves
           const readAtNs = store.clock.nowNs()
           const h = await hash(file.absPath, buffer)
+          if (!init.quick && known !== undefined && damagedSinceRead(known, h, self.id)) {
+            // the row stops counting as held before anything moves (a kill leaves a hole, never a claim)
+            store.files.setStatus(known.id, 'missing', run.id)
+            const q = await quarantineDamaged(fs, volume.path, file.path, self.nodeId, run.id, { size: h.size, mtimeNs: h.mtimeNs, ...(h.ino === undefined ? {} : { ino: h.ino }) })
+            report.damaged.push({ path: file.path, movedTo: q.moved ? q.to : null })
+            store.runs.note(run.id, 'alarm', q.moved
+              ? `${file.path}: damaged (its bytes changed, its size and times did not); moved to ${q.to}; the next push of it replaces it`
+              : `${file.path}: damaged (its bytes changed, its size and times did not); ${q.reason}; recorded as changed`)
+            init.logger.warn('a received file is damaged: its bytes changed behind unchanged size and times', { volume: volume.name, path: file.path, moved_to: q.moved ? q.to : null, reason: q.moved ? null : q.reason })
+            if (q.moved) {
+              report.bytesHashed += h.size
+              report.filesHashed++
+              return
+            }
+          }
           observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, readAtNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
           report.bytesHashed += h.size
           report.filesHashed++
@@ -217,6 +240,19 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
  */
 export const RACY_MARGIN_NS = 2_000_000_000
 
+/**
+ * Whether a full re-hash found a received file damaged: another node's version (this node's
+ * own files are the user's, and an edit of them is recorded as one), whose bytes no longer hash
+ * to the row while its size, mtime — and its ctime and inode, where this node recorded them —
+ * are what they were at the last read. A write(2) moves mtime or ctime; this did not.
+ */
+export function damagedSinceRead (known: LiveFile, h: HashedFile, selfRowId: number): boolean {
+  if (known.status !== 'present' || known.originNodeId === selfRowId || known.hash.equals(h.hash)) return false
+  if (known.size !== h.size || known.mtimeNs !== h.mtimeNs) return false
+  if (known.ctimeNs !== null && known.ctimeNs !== h.ctimeNs) return false
+  return known.ino === null || known.ino === h.ino
+}
+
 /** Whether a quick index may trust the row: the same file, untouched since its bytes were hashed. */
 export function unchangedSinceRead (known: LiveFile, file: WalkedFile): boolean {
   if (known.status !== 'present' || known.ctimeNs === null || known.ino === null || known.readAtNs === null) return false
@@ -237,6 +273,7 @@ function detailOf (r: IndexReport): Record<string, unknown> {
     special_skipped: r.specialSkipped,
     unreadable: r.unreadable.length,
     unstable: r.unstable.length,
+    damaged: r.damaged.length,
     marker_id: r.markerId,
     marker_written: r.markerWritten
   }

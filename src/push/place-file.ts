@@ -36,7 +36,7 @@ export const HISTORY_RANDOM_BYTES = 4
 export const HISTORY_NAME_ATTEMPTS = 8
 
 /** A fresh history directory name for this writer and run; refuses a node id that is not one path segment. */
-function historyDirName (writerNodeId: string, runId: number): string {
+export function historyDirName (writerNodeId: string, runId: number): string {
   if (writerNodeId === '' || writerNodeId.includes('/') || writerNodeId.includes('\0')) throw new DestinationPathError(writerNodeId, 'a writer node id must be one path segment')
   return `${writerNodeId}-run-${runId}-${randomBytes(HISTORY_RANDOM_BYTES).toString('hex')}`
 }

@@ -4,7 +4,7 @@
  * counts as a read (no read instant moves); `--rehash` reads every byte, and is what finds bytes
  * that changed behind unchanged metadata (bit rot) — retracting custody of a received file.
  */
-import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
@@ -146,8 +146,49 @@ describe('quick index', () => {
     expect(vouches('2019/p3.jpg')).toBe(true) // a quick index cannot know
 
     const full = await w.index(false)
-    expect(full).toMatchObject({ filesSeen: 5, filesHashed: 5, filesChanged: 1 })
+    expect(full).toMatchObject({ filesSeen: 5, filesHashed: 5, filesChanged: 0 })
     expect(vouches('2019/p3.jpg')).toBe(false)
     expect(vouches('2019/p2.jpg')).toBe(true)
+    // the damaged bytes moved aside into history (kept, never deleted): the path is free for the
+    // pusher's next push, and the row is missing
+    expect(full.damaged).toHaveLength(1)
+    const moved = full.damaged[0]
+    expect(moved?.path).toBe('2019/p3.jpg')
+    expect(moved?.movedTo).toMatch(new RegExp(`^\\.cairn-history/${w.nas.nodeId}-run-${full.runId}-[0-9a-f]{8}/2019/p3\\.jpg$`))
+    expect(existsSync(p)).toBe(false)
+    expect(readFileSync(join(w.volume.path, moved?.movedTo ?? '-'))).toEqual(Buffer.alloc(size, 0x5a))
+    expect(w.store.files.listLive(w.vol()).find(f => f.path === '2019/p3.jpg')?.status).toBe('missing')
+    expect(w.store.runs.events(full.runId).some(e => e.transition === 'alarm' && (e.note ?? '').includes('2019/p3.jpg: damaged'))).toBe(true)
+    // and the next index does not bring the history copy back as a file of the volume
+    expect((await w.index(false)).filesSeen).toBe(4)
+  })
+
+  it('records a damaged file of its own as changed, where it is (the user\'s file is never moved)', async () => {
+    const w = world()
+    await w.index(true)
+    const p = join(w.volume.path, '2019/p1.jpg')
+    const size = statSync(p).size
+    writeFileSync(p, Buffer.alloc(size, 0x33))
+    const st = statSync(p, { bigint: true })
+    w.store.db.prepare('UPDATE files SET mtime_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?').run(Number(st.mtimeNs), Number(st.ctimeNs), st.ino.toString(), w.row('2019/p1.jpg')?.id)
+    w.clock.advanceNs(60e9)
+    const full = await w.index(false)
+    expect(full).toMatchObject({ filesChanged: 1, damaged: [] })
+    expect(existsSync(p)).toBe(true)
+    expect(w.row('2019/p1.jpg')?.hash).toEqual(sha256(Buffer.alloc(size, 0x33)))
+  })
+
+  it('records an edit of a received file as a change, never as damage (its mtime moved)', async () => {
+    const w = world()
+    const { vol, recv } = received(w)
+    w.store.runs.finish(recv, 'success')
+    const p = join(w.volume.path, '2019/p4.jpg')
+    const size = statSync(p).size
+    writeFileSync(p, Buffer.alloc(size, 0x44))
+    utimesSync(p, 1_700_000_100, 1_700_000_100)
+    const full = await w.index(false)
+    expect(full).toMatchObject({ filesChanged: 1, damaged: [] })
+    expect(existsSync(p)).toBe(true)
+    expect(vol).toBeGreaterThan(0)
   })
 })
