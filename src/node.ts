@@ -11,8 +11,9 @@ import type { Logger } from './logger.js'
 import { durabilityHandler } from './p2p/durability-handler.js'
 import { holdHandler } from './hold/handler.js'
 import { fetchHandler } from './fetch/handler.js'
-import { FETCH_PROTOCOL } from './protocol/ids.js'
-import { MAX_INBOUND_FETCH_STREAMS } from './protocol/limits.js'
+import { FETCH_PROTOCOL, VERIFY_PROTOCOL } from './protocol/ids.js'
+import { verifyHandler } from './verify/handler.js'
+import { MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_VERIFY_STREAMS } from './protocol/limits.js'
 import { createHost } from './p2p/host.js'
 import { DURABILITY_PROTOCOL, HOLD_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
 import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_HOLD_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
@@ -52,6 +53,9 @@ export interface NodeInit {
   schedules?: boolean
   /** Deadline for each frame of an inbound fetch (tests shorten it). */
   fetchFrameDeadlineMs?: number
+  /** Tests: the verify handler's frame deadline and progress interval. */
+  verifyFrameDeadlineMs?: number
+  verifyProgressMs?: number
 }
 
 export interface ReplicationNode {
@@ -89,6 +93,13 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   await host.handle(FETCH_PROTOCOL, fetchHandler({
     store: init.store, config: () => init.config, logger: logger.forComponent('fetch'), fs: init.fs, frameDeadlineMs: init.fetchFrameDeadlineMs
   }), { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS, maxOutboundStreams: MAX_INBOUND_FETCH_STREAMS })
+  // a re-read a peer asked for stops when the node stops
+  const stopping = new AbortController()
+  await host.handle(VERIFY_PROTOCOL, verifyHandler({
+    store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('verify'), signal: stopping.signal,
+    ...(init.verifyFrameDeadlineMs === undefined ? {} : { frameDeadlineMs: init.verifyFrameDeadlineMs }),
+    ...(init.verifyProgressMs === undefined ? {} : { progressMs: init.verifyProgressMs })
+  }), { maxInboundStreams: MAX_INBOUND_VERIFY_STREAMS, maxOutboundStreams: MAX_INBOUND_VERIFY_STREAMS })
   await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()
 
@@ -138,6 +149,7 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
       if (stopped) return
       stopped = true
       clearInterval(watcher)
+      stopping.abort(new Error('the node is stopping'))
       const schedulerStopped = scheduler.stop()
       // scheduled runs are told to stop; the host goes after them (a push in flight uses it)
       await schedules.stop()

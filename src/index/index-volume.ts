@@ -76,6 +76,8 @@ export interface IndexInit {
   logger: Logger
   onProgress?: (p: IndexProgress) => void
   concurrency?: number
+  /** A peer asked for this re-read (`/cairn/verify/1.0.0`): recorded on the run. */
+  requestedBy?: { peerNodeId: number, name: string }
   /** Interrupt (SIGINT/SIGTERM): the walk stops, what was hashed is recorded, nothing becomes missing, the run is `aborted`. */
   signal?: AbortSignal
   /** Injectable I/O (tests: unreadable files and directories, files changing while hashed). */
@@ -89,7 +91,11 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   if (rootStat instanceof Error) throw new VolumeRootMissingError(volume.name, volume.path, rootStat.code === 'ENOENT' ? 'does not exist' : `cannot be read (${rootStat.code ?? 'error'})`)
   if (!rootStat.isDirectory()) throw new VolumeRootMissingError(volume.name, volume.path, 'is not a directory')
 
-  const run = store.runs.begin({ kind: 'index', volumeId: volRow.id })
+  const run = store.runs.begin({
+    kind: 'index',
+    volumeId: volRow.id,
+    ...(init.requestedBy === undefined ? {} : { peerNodeId: init.requestedBy.peerNodeId, detail: { requested_by: init.requestedBy.name, rehash: init.quick ? 0 : 1 } })
+  })
   // the root must be this volume's disk before anything it lacks counts as missing: a missing
   // or changed marker refuses (an unmounted or swapped disk); a non-empty root with none gets one
   let identity

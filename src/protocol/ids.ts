@@ -7,3 +7,5 @@ export const MAX_DURABILITY_REQUEST_BYTES = 256
 export const HOLD_PROTOCOL = '/cairn/hold/1.0.0'
 /** Stream a volume's file bytes back from a peer that holds them (`cairn restore --from PEER`). */
 export const FETCH_PROTOCOL = '/cairn/fetch/1.0.0'
+/** Ask a peer that holds a volume this node pushes to re-read it and sign a fresh assertion (`cairn verify --at PEER`). */
+export const VERIFY_PROTOCOL = '/cairn/verify/1.0.0'

@@ -80,3 +80,18 @@ export const MAX_FETCH_HEADER_BYTES = 1024
 export const FETCH_FRAME_DEADLINE_MS = 30_000
 /** Concurrent inbound fetch streams per connection. */
 export const MAX_INBOUND_FETCH_STREAMS = 2
+// ---- /cairn/verify/1.0.0 ----
+/** Files a sampled verify may ask a peer to re-read. */
+export const MAX_VERIFY_SAMPLE = 10_000
+/** Problem paths in a verify's final reply (the counts are complete; the peer's run lists every one). */
+export const MAX_VERIFY_PROBLEMS = 100
+/** Largest verify request frame: a volume name, a count and framing. */
+export const MAX_VERIFY_REQUEST_BYTES = 256
+/** The peer sends a progress frame at least this often while it re-reads. */
+export const VERIFY_PROGRESS_MS = 5_000
+/** Waiting for any single frame of a verify, either side (the request, a progress frame, the final reply). */
+export const VERIFY_FRAME_DEADLINE_MS = 60_000
+/** A whole verify, either side: a volume too large to re-read in this long is verified with --sample. */
+export const VERIFY_MAX_MS = 24 * 3600_000
+/** Concurrent inbound verify streams per connection (a re-read is disk-bound). */
+export const MAX_INBOUND_VERIFY_STREAMS = 1

@@ -234,3 +234,40 @@ export interface FetchFile {
   status: FetchFileStatusCode
   size: number
 }
+
+// ---- /cairn/verify/1.0.0 -------------------------------------------------------------------
+
+export interface VerifyRequest {
+  volume: string
+  /** 0: re-read every file; else this many files drawn at random, weighted by bytes. */
+  sample: number
+}
+
+/** What a verify found wrong with one file (uint32 on the wire). */
+export const VerifyProblemKind = {
+  MISMATCHED: 1,
+  MISSING: 2
+} as const
+export type VerifyProblemKindCode = typeof VerifyProblemKind[keyof typeof VerifyProblemKind]
+
+export interface VerifyProblem {
+  path: string
+  kind: VerifyProblemKindCode
+}
+
+/** A progress frame (`done` false: only the counts) or the final answer. */
+export interface VerifyReply {
+  done: boolean
+  /** 0 in a progress frame. */
+  status: StatusCode | 0
+  message: string
+  checked: number
+  bytesChecked: number
+  mismatched: number
+  missing: number
+  problems: VerifyProblem[]
+  /** The fresh signed assertion, in a final OK or PARTIAL. */
+  envelope: Uint8Array | null
+  /** The peer's run that re-read the files (final OK or PARTIAL), else 0. */
+  run: number
+}

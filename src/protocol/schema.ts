@@ -10,6 +10,7 @@ import {
   MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_SEQUENCE_COUNTER
 } from './limits.js'
 import { MAX_FETCH_ENTRIES } from './limits.js'
+import { MAX_VERIFY_PROBLEMS, MAX_VERIFY_SAMPLE } from './limits.js'
 
 export const ENVELOPE: MessageSchema = {
   name: 'Envelope',
@@ -223,9 +224,46 @@ export const FETCH_FILE: MessageSchema = {
 /** The messages of /cairn/fetch/1.0.0. */
 export const FETCH_SCHEMAS: readonly MessageSchema[] = [FETCH_REQUEST, FETCH_ENTRY, FETCH_RESPONSE, FETCH_FILE]
 
+// ---- /cairn/verify/1.0.0 ----
+
+export const VERIFY_REQUEST: MessageSchema = {
+  name: 'VerifyRequest',
+  fields: [
+    { no: 1, name: 'volume', kind: 'string' },
+    { no: 2, name: 'sample', kind: 'uint32', max: MAX_VERIFY_SAMPLE }
+  ]
+}
+
+export const VERIFY_PROBLEM: MessageSchema = {
+  name: 'VerifyProblem',
+  fields: [
+    { no: 1, name: 'path', kind: 'string' },
+    { no: 2, name: 'kind', kind: 'uint32' }
+  ]
+}
+
+export const VERIFY_REPLY: MessageSchema = {
+  name: 'VerifyReply',
+  fields: [
+    { no: 1, name: 'done', kind: 'bool' },
+    { no: 2, name: 'status', kind: 'uint32' },
+    { no: 3, name: 'message', kind: 'string' },
+    { no: 4, name: 'checked', kind: 'uint64' },
+    { no: 5, name: 'bytes_checked', kind: 'uint64' },
+    { no: 6, name: 'mismatched', kind: 'uint64' },
+    { no: 7, name: 'missing', kind: 'uint64' },
+    { no: 8, name: 'problems', kind: 'message', repeated: true, maxCount: MAX_VERIFY_PROBLEMS, schema: VERIFY_PROBLEM },
+    { no: 9, name: 'envelope', kind: 'bytes' },
+    { no: 10, name: 'run', kind: 'uint64' }
+  ]
+}
+
+/** The messages of /cairn/verify/1.0.0. */
+export const VERIFY_SCHEMAS: readonly MessageSchema[] = [VERIFY_REQUEST, VERIFY_PROBLEM, VERIFY_REPLY]
+
 /** Every message of protocol/cairn.proto, by its .proto name. */
 export const SCHEMAS: readonly MessageSchema[] = [
   ENVELOPE, ASSERTION, COMPONENT, EXCEPTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_ENTRY, PLAN_CHUNK, PLAN_REPLY,
   FILE_FAILURE, PUSH_RESULT, HOLD_REQUEST, HOLD_ENTRY, HOLD_RESPONSE, HOLD_REFUSAL, HOLD,
-  ...FETCH_SCHEMAS
+  ...FETCH_SCHEMAS, ...VERIFY_SCHEMAS
 ]

@@ -29,6 +29,8 @@ import { HOLD_NONCE_BYTES, HoldRefusalReason, type Hold, type HoldEntry, type Ho
 import { uvarint } from './varint.js'
 import { MAX_FETCH_ENTRIES } from './limits.js'
 import { FetchFileStatus, type FetchFile, type FetchFileStatusCode, type FetchRequest, type FetchResponse } from './messages.js'
+import { MAX_VERIFY_PROBLEMS, MAX_VERIFY_SAMPLE } from './limits.js'
+import { statusName, VerifyProblemKind, type VerifyProblemKindCode, type VerifyReply, type VerifyRequest } from './messages.js'
 
 type Bytes = Uint8Array | Uint8ArrayList
 
@@ -835,4 +837,71 @@ export function decodeFetchFile (data: Bytes, expectedEntry: number): FetchFile 
   const size = safeInt(w.size, 'size', 0)
   if (w.status === FetchFileStatus.NOT_FOUND && size !== 0) throw new InvalidMessageError('size', 'a NOT_FOUND file has no bytes')
   return { entry: w.entry, status: w.status as FetchFileStatusCode, size }
+}
+
+// ---- /cairn/verify/1.0.0 -----------------------------------------------------------------------
+
+const VERIFY_PROBLEM_KINDS = new Set<number>(Object.values(VerifyProblemKind))
+/** Final statuses that carry a fresh assertion. */
+const VERIFY_ANSWERED = new Set<number>([Status.OK, Status.PARTIAL])
+
+export function encodeVerifyRequest (r: VerifyRequest): Uint8Array {
+  return pb.VerifyRequest.encode({ volume: r.volume, sample: r.sample })
+}
+
+/** A verify request, validated: a volume name and a sample of 0 (everything) to MAX_VERIFY_SAMPLE. */
+export function decodeVerifyRequest (data: Bytes): VerifyRequest {
+  const bytes = canonicalFrame(data, 'verify request', schema.VERIFY_REQUEST)
+  const w = decodeWith('verify request', () => pb.VerifyRequest.decode(bytes))
+  if (w.sample > MAX_VERIFY_SAMPLE) throw new InvalidMessageError('sample', `expected 0..${MAX_VERIFY_SAMPLE}, got ${w.sample}`)
+  return { volume: volumeName(w.volume, 'volume'), sample: w.sample }
+}
+
+export function encodeVerifyReply (r: VerifyReply): Uint8Array {
+  return pb.VerifyReply.encode({
+    done: r.done,
+    status: r.status,
+    message: message(r.message),
+    checked: r.checked,
+    bytesChecked: r.bytesChecked,
+    mismatched: r.mismatched,
+    missing: r.missing,
+    problems: r.problems.map(p => ({ path: p.path, kind: p.kind })),
+    envelope: (r.envelope ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+    run: r.run
+  })
+}
+
+/**
+ * A verify reply, validated: a progress frame carries only counts (status 0, nothing else); a
+ * final one a known status, at most MAX_VERIFY_PROBLEMS problems with plan paths and known
+ * kinds, and — exactly when the status is OK or PARTIAL — an envelope and the peer's run. The
+ * envelope is opened and judged by the caller like any pulled assertion.
+ */
+export function decodeVerifyReply (data: Bytes): VerifyReply {
+  const bytes = canonicalFrame(data, 'verify reply', schema.VERIFY_REPLY)
+  const w = decodeWith('verify reply', () => pb.VerifyReply.decode(bytes, { limits: { problems: MAX_VERIFY_PROBLEMS } }))
+  const checked = safeInt(w.checked, 'checked', 0)
+  const bytesChecked = safeInt(w.bytesChecked, 'bytes_checked', 0)
+  const mismatched = safeInt(w.mismatched, 'mismatched', 0)
+  const missing = safeInt(w.missing, 'missing', 0)
+  const run = safeInt(w.run, 'run', 0)
+  if (!w.done) {
+    if (w.status !== 0) throw new InvalidMessageError('status', 'a progress frame has no status')
+    if (w.message !== '' || mismatched !== 0 || missing !== 0 || w.problems.length > 0 || w.envelope.length > 0 || run !== 0) {
+      throw new InvalidMessageError('done', 'a progress frame carries only checked and bytes_checked')
+    }
+    return { done: false, status: 0, message: '', checked, bytesChecked, mismatched: 0, missing: 0, problems: [], envelope: null, run: 0 }
+  }
+  const status = statusField(w.status, 'status')
+  const answered = VERIFY_ANSWERED.has(status)
+  if (answered && w.envelope.length === 0) throw new InvalidMessageError('envelope', `a ${statusName(status)} verify reply carries the fresh assertion`)
+  if (!answered && w.envelope.length > 0) throw new InvalidMessageError('envelope', `a ${statusName(status)} verify reply carries no assertion`)
+  if (answered && run === 0) throw new InvalidMessageError('run', 'an answered verify names the run that re-read the files')
+  if (w.problems.length > mismatched + missing) throw new InvalidMessageError('problems', 'more problems than mismatched + missing')
+  const problems = w.problems.map((p, i) => {
+    if (!VERIFY_PROBLEM_KINDS.has(p.kind)) throw new InvalidMessageError(`problems[${i}].kind`, `unknown problem kind ${p.kind}`)
+    return { path: checkPlanPath(p.path, `problems[${i}].path`), kind: p.kind as VerifyProblemKindCode }
+  })
+  return { done: true, status, message: receivedMessage(w.message), checked, bytesChecked, mismatched, missing, problems, envelope: answered ? w.envelope : null, run }
 }

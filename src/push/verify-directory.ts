@@ -1,7 +1,7 @@
 /**
- * `cairn verify VOLUME --at DEST`: re-reads and re-hashes every file placed at the directory
- * destination — each live file (present or offloaded) whose placement there has its content —
- * as a `verify` run.
+ * `cairn verify VOLUME --at DEST [--sample N]`: re-reads and re-hashes every file placed at the
+ * directory destination — each live file (present or offloaded) whose placement there has its
+ * content —, or N of them drawn at random weighted by bytes, as a `verify` run.
  *
  * A file found intact refreshes its placement's last read (now). A file missing or damaged
  * fails the run (exit 1) with an alarm event, and its placement is forgotten: the claim about
@@ -18,12 +18,13 @@ import { settleClaims } from '../evidence/settle.js'
 import { SHA256_READBACK } from '../verify-method.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { ensureDestinationIdentity } from './destination-marker.js'
+import { weightedSample } from '../verify/weighted-sample.js'
 
 export interface VerifyReport {
   runId: number
   volume: string
   destination: string
-  status: 'success' | 'failed' | 'refused'
+  status: 'success' | 'failed' | 'refused' | 'aborted'
   error: string | null
   checked: number
   mismatched: number
@@ -41,13 +42,17 @@ export interface VerifyInit {
   logger: Logger
   fs?: DirectoryFs
   onProgress?: (done: number, total: number) => void
+  /** Re-read only this many placed files, drawn at random weighted by bytes (undefined or 0: all). */
+  sample?: number
+  /** Uniform in [0, 1) (tests fix it). */
+  random?: () => number
 }
 
 export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> {
   const { store, volume, destination } = init
   const fs = init.fs ?? nodeDirectoryFs
   const volRow = store.volumes.ensure(volume.name, volume.path)
-  const run = store.runs.begin({ kind: 'verify', volumeId: volRow.id, destination: destination.name })
+  const run = store.runs.begin({ kind: 'verify', volumeId: volRow.id, destination: destination.name, ...(init.sample === undefined || init.sample === 0 ? {} : { detail: { sample: init.sample } }) })
   const report: VerifyReport = { runId: run.id, volume: volume.name, destination: destination.name, status: 'failed', error: null, checked: 0, mismatched: 0, missing: 0, problems: [], reconfirmed: 0 }
   const finish = (status: VerifyReport['status'], error: string | null): VerifyReport => {
     report.status = status
@@ -68,10 +73,12 @@ export async function verifyDirectory (init: VerifyInit): Promise<VerifyReport> 
   }
 
   const placed = store.placements.forVolume(key, volRow.id)
-  const claimed = store.files.listLive(volRow.id).filter(f => {
+  const placedHere = store.files.listLive(volRow.id).filter(f => {
     if (f.status !== 'present' && f.status !== 'offloaded') return false
     return placed.get(f.path)?.contentId === f.contentId
   })
+  // a sample refreshes only what it re-read: each placement keeps its own last read
+  const claimed = init.sample === undefined || init.sample === 0 ? placedHere : weightedSample(placedHere, init.sample, init.random ?? Math.random)
   for (const f of claimed) {
     const at = join(destination.path, volume.name, f.path)
     const info = await fs.lstat(at)

@@ -3659,3 +3659,553 @@ export namespace FetchFile {
     return streamMessage(buf, FetchFile.codec(), opts)
   }
 }
+
+export interface VerifyRequest {
+  volume: string
+  sample: number
+}
+
+export namespace VerifyRequest {
+  let _codec: Codec<VerifyRequest>
+
+  export const codec = (): Codec<VerifyRequest> => {
+    if (_codec == null) {
+      _codec = message<VerifyRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.volume != null && obj.volume !== '')) {
+          w.uint32(10)
+          w.string(obj.volume)
+        }
+
+        if ((obj.sample != null && obj.sample !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.sample)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          volume: '',
+          sample: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.volume = reader.string()
+              break
+            }
+            case 2: {
+              obj.sample = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.volume`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sample`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface VerifyRequestVolumeFieldEvent {
+    field: '$.volume'
+    value: string
+  }
+
+  export interface VerifyRequestSampleFieldEvent {
+    field: '$.sample'
+    value: number
+  }
+
+  export function encode (obj: Partial<VerifyRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, VerifyRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyRequest>): VerifyRequest {
+    return decodeMessage(buf, VerifyRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyRequest>): Generator<VerifyRequestVolumeFieldEvent | VerifyRequestSampleFieldEvent> {
+    return streamMessage(buf, VerifyRequest.codec(), opts)
+  }
+}
+
+export interface VerifyReply {
+  done: boolean
+  status: number
+  message: string
+  checked: number
+  bytesChecked: number
+  mismatched: number
+  missing: number
+  problems: VerifyProblem[]
+  envelope: Uint8Array<ArrayBuffer>
+  run: number
+}
+
+export namespace VerifyReply {
+  let _codec: Codec<VerifyReply>
+
+  export const codec = (): Codec<VerifyReply> => {
+    if (_codec == null) {
+      _codec = message<VerifyReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(8)
+          w.bool(obj.done)
+        }
+
+        if ((obj.status != null && obj.status !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.status)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(26)
+          w.string(obj.message)
+        }
+
+        if ((obj.checked != null && obj.checked !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.checked)
+        }
+
+        if ((obj.bytesChecked != null && obj.bytesChecked !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.bytesChecked)
+        }
+
+        if ((obj.mismatched != null && obj.mismatched !== 0)) {
+          w.uint32(48)
+          w.uint64Number(obj.mismatched)
+        }
+
+        if ((obj.missing != null && obj.missing !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.missing)
+        }
+
+        if (obj.problems != null && obj.problems.length > 0) {
+          for (const value of obj.problems) {
+            w.uint32(66)
+            VerifyProblem.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.envelope != null && obj.envelope.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.envelope)
+        }
+
+        if ((obj.run != null && obj.run !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.run)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          done: false,
+          status: 0,
+          message: '',
+          checked: 0,
+          bytesChecked: 0,
+          mismatched: 0,
+          missing: 0,
+          problems: [],
+          envelope: uint8ArrayAlloc(0),
+          run: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.done = reader.bool()
+              break
+            }
+            case 2: {
+              obj.status = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.message = reader.string()
+              break
+            }
+            case 4: {
+              obj.checked = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.bytesChecked = reader.uint64Number()
+              break
+            }
+            case 6: {
+              obj.mismatched = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.missing = reader.uint64Number()
+              break
+            }
+            case 8: {
+              if (opts.limits?.problems != null && obj.problems.length === opts.limits.problems) {
+                throw new MaxLengthError('Decode error - repeated field "problems" had too many elements')
+              }
+
+              obj.problems.push(VerifyProblem.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.problems$
+              }))
+              break
+            }
+            case 9: {
+              obj.envelope = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.run = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          problems: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.status`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.checked`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.bytesChecked`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.mismatched`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.missing`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              if (opts.limits?.problems != null && obj.problems === opts.limits.problems) {
+                throw new MaxLengthError('Streaming decode error - repeated field "problems" had too many elements')
+              }
+
+              for (const evt of VerifyProblem.codec().stream(reader, reader.uint32(), `${prefix}.problems[]`, {
+                limits: opts.limits?.problems$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.problems
+                }
+              }
+
+              obj.problems++
+
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.envelope`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.run`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface VerifyReplyDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  export interface VerifyReplyStatusFieldEvent {
+    field: '$.status'
+    value: number
+  }
+
+  export interface VerifyReplyMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export interface VerifyReplyCheckedFieldEvent {
+    field: '$.checked'
+    value: number
+  }
+
+  export interface VerifyReplyBytesCheckedFieldEvent {
+    field: '$.bytesChecked'
+    value: number
+  }
+
+  export interface VerifyReplyMismatchedFieldEvent {
+    field: '$.mismatched'
+    value: number
+  }
+
+  export interface VerifyReplyMissingFieldEvent {
+    field: '$.missing'
+    value: number
+  }
+
+  export interface VerifyReplyProblemsPathFieldEvent {
+    field: '$.problems[].path'
+    value: string
+    index: number
+  }
+
+  export interface VerifyReplyProblemsKindFieldEvent {
+    field: '$.problems[].kind'
+    value: number
+    index: number
+  }
+
+  export interface VerifyReplyEnvelopeFieldEvent {
+    field: '$.envelope'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface VerifyReplyRunFieldEvent {
+    field: '$.run'
+    value: number
+  }
+
+  export function encode (obj: Partial<VerifyReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, VerifyReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyReply>): VerifyReply {
+    return decodeMessage(buf, VerifyReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyReply>): Generator<VerifyReplyDoneFieldEvent | VerifyReplyStatusFieldEvent | VerifyReplyMessageFieldEvent | VerifyReplyCheckedFieldEvent | VerifyReplyBytesCheckedFieldEvent | VerifyReplyMismatchedFieldEvent | VerifyReplyMissingFieldEvent | VerifyReplyProblemsPathFieldEvent | VerifyReplyProblemsKindFieldEvent | VerifyReplyEnvelopeFieldEvent | VerifyReplyRunFieldEvent> {
+    return streamMessage(buf, VerifyReply.codec(), opts)
+  }
+}
+
+export interface VerifyProblem {
+  path: string
+  kind: number
+}
+
+export namespace VerifyProblem {
+  let _codec: Codec<VerifyProblem>
+
+  export const codec = (): Codec<VerifyProblem> => {
+    if (_codec == null) {
+      _codec = message<VerifyProblem>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.path != null && obj.path !== '')) {
+          w.uint32(10)
+          w.string(obj.path)
+        }
+
+        if ((obj.kind != null && obj.kind !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.kind)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          path: '',
+          kind: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.path = reader.string()
+              break
+            }
+            case 2: {
+              obj.kind = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.path`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kind`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface VerifyProblemPathFieldEvent {
+    field: '$.path'
+    value: string
+  }
+
+  export interface VerifyProblemKindFieldEvent {
+    field: '$.kind'
+    value: number
+  }
+
+  export function encode (obj: Partial<VerifyProblem>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, VerifyProblem.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyProblem>): VerifyProblem {
+    return decodeMessage(buf, VerifyProblem.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VerifyProblem>): Generator<VerifyProblemPathFieldEvent | VerifyProblemKindFieldEvent> {
+    return streamMessage(buf, VerifyProblem.codec(), opts)
+  }
+}
