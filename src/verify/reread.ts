@@ -28,6 +28,8 @@ import type { Store } from '../store/store.js'
 import { realDirectories } from './real-directories.js'
 import { weightedSample } from './weighted-sample.js'
 import { settleClaims } from '../evidence/settle.js'
+import { nodeDirectoryFs } from '../push/directory-fs.js'
+import { volumeIdentityRefusal } from '../push/volume-marker.js'
 
 export interface RereadInit {
   store: Store
@@ -99,6 +101,9 @@ async function rereadAll (init: RereadInit, escalated: boolean, prior: { checked
 export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
   if (init.sample === 0) return await rereadAll(init, false, { checked: 0, bytes: 0 })
   const { store, volume } = init
+  // the root must be the volume's disk before a sample reads anything from it (a full re-hash checks in index)
+  const refusal = await volumeIdentityRefusal(store, nodeDirectoryFs, volume.name, volume.path, { needRecorded: true })
+  if (refusal !== undefined) throw refusal
   const volId = store.volumes.ensure(volume.name, volume.path).id
   const run = store.runs.begin({ kind: 'index', volumeId: volId, peerNodeId: init.requestedBy.peerNodeId, detail: { requested_by: init.requestedBy.name, sample: init.sample } })
   const hash = init.hash ?? hashFile
