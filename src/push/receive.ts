@@ -27,6 +27,7 @@ import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEA
 import { FailureReason, Status, type FailureReasonCode, type FileFailure, type PlanEntry, type PushOffer, type StatusCode } from '../protocol/messages.js'
 import { decodePlanChunk, decodePushOffer, encodePlanReply, encodePushResult } from '../protocol/wire.js'
 import type { ConflictInput } from '../store/conflicts.js'
+import type { LiveFile } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { nodeDirectoryFs, type DirectoryFs } from './directory-fs.js'
 import { treeWriter, type CommitExpectation, type TreeWriter } from './place-file.js'
@@ -587,6 +588,20 @@ function recordReceived (store: Store, volumeId: number, runId: number, offer: P
     mtimeNs: mtimes.get(e.path) ?? live.get(e.path)?.mtimeNs ?? e.mtimeNs,
     originNodeId: rowOf(e.originIndex),
     originRunId: e.originRun,
-    ...(heldPaths.has(e.path) ? { readAtNs: live.get(e.path)?.readAtNs ?? null } : {})
+    ...(heldPaths.has(e.path) ? heldIdentity(live.get(e.path)) : {})
   })), 'received')
+}
+
+/**
+ * A file held without being read again keeps what its last real read recorded: the read instant
+ * (a push that skips a file never makes its evidence younger, invariant 22), and the ctime and
+ * inode that read saw, so a quick index still trusts it (and a full re-hash can still tell damage
+ * from an edit) instead of hashing every held file again after each push.
+ */
+function heldIdentity (row: LiveFile | undefined): { readAtNs: number | null, ctimeNs?: number, ino?: string } {
+  return {
+    readAtNs: row?.readAtNs ?? null,
+    ...(row?.ctimeNs === null || row?.ctimeNs === undefined ? {} : { ctimeNs: row.ctimeNs }),
+    ...(row?.ino === null || row?.ino === undefined ? {} : { ino: row.ino })
+  }
 }

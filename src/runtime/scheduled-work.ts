@@ -2,7 +2,8 @@
  * What each scheduled job of `cairn serve` runs (docs/schedules.md), through the same entry
  * points as the CLI: `index` is a quick index, `rehash` a full one, `push` pushes to every
  * push_to target (a directory, or a peer over the serving host), `verify` re-reads every
- * directory target and challenges every peer target. Each target's attempt is its own
+ * directory target and asks every peer the volume is pushed to to re-read its copy
+ * (`/cairn/verify/1.0.0`). Each target's attempt is its own
  * recorded run; the job's status is the worst of them (a target busy under another run makes
  * the job `busy`, so it is tried again shortly).
  */
@@ -15,6 +16,7 @@ import { resolveTarget } from '../naming.js'
 import { pushToDirectory } from '../push/directory-push.js'
 import { pushToPeer } from '../push/peer-push.js'
 import { verifyDirectory } from '../push/verify-directory.js'
+import { verifyPeer } from '../verify/verify-peer.js'
 import type { AttemptStatus } from '../store/schedules.js'
 import type { Store } from '../store/store.js'
 import type { JobResult, ScheduledJob } from './scheduler.js'
@@ -69,7 +71,7 @@ export function scheduledWork (init: ScheduledWorkInit): (job: ScheduledJob, sig
       case 'push':
         return combine(await pushAll(init, config, volume, signal))
       case 'verify':
-        return combine(await verifyAll(init, config, volume))
+        return combine(await verifyAll(init, config, volume, signal))
     }
   }
 }
@@ -100,9 +102,10 @@ async function pushAll (init: ScheduledWorkInit, config: Config, volume: VolumeC
   return out
 }
 
-async function verifyAll (init: ScheduledWorkInit, config: Config, volume: VolumeConfig): Promise<TargetOutcome[]> {
+async function verifyAll (init: ScheduledWorkInit, config: Config, volume: VolumeConfig, signal: AbortSignal): Promise<TargetOutcome[]> {
   const out: TargetOutcome[] = []
   for (const target of new Set([...volume.pushTo, ...volume.offloadRequires])) {
+    if (signal.aborted) break
     const t = resolveTarget(init.store, config, target)
     if (t.kind === 'directory') {
       const destination = config.destinations.get(target)
@@ -112,7 +115,15 @@ async function verifyAll (init: ScheduledWorkInit, config: Config, volume: Volum
         return { runId: r.runId, status: r.status, error: r.error }
       }))
     }
-    // a relayed directory is verified by the peer that reaches it; peers: see verifyAtPeer
+    if (t.kind === 'peer' && t.node.revokedAtNs === null && t.node.enrolledAtNs !== null && volume.pushTo.includes(target)) {
+      // the peer re-reads its own copy and signs a fresh assertion (a peer busy with another run is tried again shortly)
+      const peer = t.node
+      out.push(await attemptTarget(target, async () => {
+        const r = await verifyPeer({ store: init.store, config, host: init.host, volume, peer, sample: 0, signal, logger: init.logger.forComponent('verify') })
+        return { runId: r.runId, status: r.peerBusy ? 'busy' : r.status, error: r.error }
+      }))
+    }
+    // a relayed directory (PEER/NAME) is verified by the peer that writes it, on its own schedule
   }
   if (out.length === 0) return [{ target: '(none)', status: 'success', error: null, runId: null }]
   return out

@@ -33,6 +33,8 @@ export interface PeerVerifyReport extends VerifyReport {
   bytesChecked: number
   /** The peer's components that came down with its fresh assertion (retractions, audited). */
   retracted: number
+  /** The peer answered BUSY: another run holds the volume there (a schedule tries again shortly). */
+  peerBusy: boolean
 }
 
 export interface VerifyPeerInit {
@@ -57,7 +59,7 @@ export async function verifyPeer (init: VerifyPeerInit): Promise<PeerVerifyRepor
   const run = store.runs.begin({ kind: 'verify', volumeId: volRow.id, destination: peer.nodeId, peerNodeId: peer.id, detail: { sample: init.sample } })
   const report: PeerVerifyReport = {
     runId: run.id, volume: volume.name, destination: label, status: 'failed', error: null, checked: 0, mismatched: 0, missing: 0,
-    problems: [], reconfirmed: 0, peerRun: 0, bytesChecked: 0, retracted: 0
+    problems: [], reconfirmed: 0, peerRun: 0, bytesChecked: 0, retracted: 0, peerBusy: false
   }
   const finish = (status: PeerVerifyReport['status'], error: string | null): PeerVerifyReport => {
     report.status = status
@@ -92,6 +94,7 @@ export async function verifyPeer (init: VerifyPeerInit): Promise<PeerVerifyRepor
   if (reply.envelope === null) {
     const refused = reply.status !== Status.BUSY && reply.status !== Status.INTERNAL
     init.logger.warn('a peer did not verify', { peer: label, volume: volume.name, status: statusName(reply.status), message: reply.message })
+    report.peerBusy = reply.status === Status.BUSY
     const hint = reply.status === Status.BUSY ? ' (try again later; a scheduled verify retries by itself)' : ''
     return finish(refused ? 'refused' : 'failed', `${label} answered ${statusName(reply.status)}${reply.message === '' ? '' : `: ${reply.message}`}${hint}`)
   }

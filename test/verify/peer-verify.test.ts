@@ -127,6 +127,40 @@ describe('verify --at PEER', () => {
     expect(Object.values(heldAtNas(laptop)).every(h => h.held)).toBe(true)
   }, 60_000)
 
+  it('finds bit rot behind the size, times and inode nas recorded at its own last read, and heals it with the next push', async () => {
+    const { root, laptop, nas, push, verify } = await pushed()
+    // nas reads its copy once itself (recording ctime and inode), and a second push holds every file
+    const nasVolume = nas.config.volumes.get('photos')!
+    await indexVolume({ store: nas.store, volume: nasVolume, quick: false, logger: nas.logger })
+    const vol = nas.store.volumes.get('photos')!.id
+    const row = () => nas.store.files.listLive(vol).find(f => f.path === '2019/02/p3.jpg')!
+    const read = { ctimeNs: row().ctimeNs, ino: row().ino, readAtNs: row().readAtNs }
+    expect(read.ctimeNs).not.toBeNull()
+    await push()
+    // a held file keeps what its last real read saw, so a quick index at nas trusts all of them
+    // (the reads are moved a minute back from the files' times: none is "racy")
+    expect({ ctimeNs: row().ctimeNs, ino: row().ino, readAtNs: row().readAtNs }).toEqual(read)
+    nas.store.db.prepare('UPDATE files SET read_at_ns = read_at_ns + 60000000000').run()
+    expect((await indexVolume({ store: nas.store, volume: nasVolume, quick: true, logger: nas.logger })).filesHashed).toBe(0)
+
+    // bit rot: the bytes change, and size and every time nas recorded stay (the row is aligned
+    // with the new stat to model a change no write(2) made)
+    const at = join(root, 'nas-photos', '2019/02/p3.jpg')
+    writeFileSync(at, Buffer.alloc(statSync(at).size, 0x11))
+    const st = statSync(at, { bigint: true })
+    nas.store.db.prepare('UPDATE files SET mtime_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?').run(Number(st.mtimeNs), Number(st.ctimeNs), st.ino.toString(), row().id)
+    // a quick index cannot see it; the gate still passes the file on nas's stale word
+    expect((await indexVolume({ store: nas.store, volume: nasVolume, quick: true, logger: nas.logger })).filesHashed).toBe(0)
+
+    const r = await verify()
+    expect(r.status).toBe('failed')
+    expect(r.problems).toEqual([{ path: '2019/02/p3.jpg', problem: 'missing' }])
+    expect(heldAtNas(laptop)['2019/02/p3.jpg']).toMatchObject({ held: false, cause: 'custody-hole' })
+    await push()
+    expect(readFileSync(at).equals(FILES['2019/02/p3.jpg']!)).toBe(true)
+    expect((await verify()).status).toBe('success')
+  }, 60_000)
+
   it('retracts a file gone at the peer, found by a sample that then re-reads everything', async () => {
     const { root, laptop, nas, push, verify } = await pushed()
     rmSync(join(root, 'nas-photos', '2019/02/p3.jpg'))
