@@ -56,6 +56,8 @@ export interface NodeInit {
   /** Tests: the verify handler's frame deadline and progress interval. */
   verifyFrameDeadlineMs?: number
   verifyProgressMs?: number
+  /** Tests: the draw of a sampled verify a peer asks for (uniform in [0, 1); default Math.random). */
+  verifyRandom?: () => number
 }
 
 export interface ReplicationNode {
@@ -98,7 +100,8 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   await host.handle(VERIFY_PROTOCOL, verifyHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('verify'), signal: stopping.signal,
     ...(init.verifyFrameDeadlineMs === undefined ? {} : { frameDeadlineMs: init.verifyFrameDeadlineMs }),
-    ...(init.verifyProgressMs === undefined ? {} : { progressMs: init.verifyProgressMs })
+    ...(init.verifyProgressMs === undefined ? {} : { progressMs: init.verifyProgressMs }),
+    ...(init.verifyRandom === undefined ? {} : { random: init.verifyRandom })
   }), { maxInboundStreams: MAX_INBOUND_VERIFY_STREAMS, maxOutboundStreams: MAX_INBOUND_VERIFY_STREAMS })
   await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()

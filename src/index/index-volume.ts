@@ -46,9 +46,9 @@ export interface IndexReport {
   filesReturned: number
   filesMissing: number
   /**
-   * Received files a full re-hash found damaged (bytes changed behind unchanged size, mtime,
-   * ctime and inode) and moved aside into history (src/index/quarantine.ts): their rows are
-   * missing, so custody of them is retracted and the pusher's next push re-sends them.
+   * Received files found damaged (bytes changed behind an unchanged size and mtime) and moved
+   * aside into history (src/index/quarantine.ts): their rows are missing, so custody of them is
+   * retracted and the pusher's next push sends them again.
    */
   damaged: Array<{ path: string, movedTo: string | null }>
   /** Files whose bytes this run read (a quick index skips the unchanged ones). */
@@ -158,7 +158,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
           // from it, and so is the evidence age of what this read proves
           const readAtNs = store.clock.nowNs()
           const h = await hash(file.absPath, buffer)
-          if (!init.quick && known !== undefined && damagedSinceRead(known, h, self.id)) {
+          if (known !== undefined && damagedSinceRead(known, h, self.id)) {
             // the row stops counting as held before anything moves (a kill leaves a hole, never a claim)
             store.files.setStatus(known.id, 'missing', run.id)
             const q = await quarantineDamaged(fs, volume.path, file.path, self.nodeId, run.id, { size: h.size, mtimeNs: h.mtimeNs, ...(h.ino === undefined ? {} : { ino: h.ino }) })
@@ -247,16 +247,19 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
 export const RACY_MARGIN_NS = 2_000_000_000
 
 /**
- * Whether a full re-hash found a received file damaged: another node's version (this node's
- * own files are the user's, and an edit of them is recorded as one), whose bytes no longer hash
- * to the row while its size, mtime — and its ctime and inode, where this node recorded them —
- * are what they were at the last read. A write(2) moves mtime or ctime; this did not.
+ * Whether a re-hash found a received file damaged: another node's version (this node's own files
+ * are the user's, and a change of them is recorded as one) whose bytes no longer hash to the row
+ * while its size and mtime are what they were at the last read — and that read came comfortably
+ * after the mtime (not "racy"), so no later write can have landed in the same clock tick as the
+ * mtime and hidden behind it. A write(2) moves the mtime; this did not. A tool that puts the mtime back
+ * after rewriting a received file (its ctime moved) is treated the same: the origin's version is
+ * sent again and the rewrite is kept in history — never a rewrite spread back to the origin as
+ * an edit of its file.
  */
 export function damagedSinceRead (known: LiveFile, h: HashedFile, selfRowId: number): boolean {
   if (known.status !== 'present' || known.originNodeId === selfRowId || known.hash.equals(h.hash)) return false
-  if (known.size !== h.size || known.mtimeNs !== h.mtimeNs) return false
-  if (known.ctimeNs !== null && known.ctimeNs !== h.ctimeNs) return false
-  return known.ino === null || known.ino === h.ino
+  if (known.size !== h.size || known.mtimeNs !== h.mtimeNs || known.readAtNs === null) return false
+  return known.mtimeNs < known.readAtNs - RACY_MARGIN_NS
 }
 
 /** Whether a quick index may trust the row: the same file, untouched since its bytes were hashed. */

@@ -1,7 +1,7 @@
 /**
- * A received file found damaged by a full re-hash — its bytes no longer hash to what this node
- * recorded, while its size, mtime, ctime and inode are what they were when it last read them
- * (the disk changed it, not a write) — is moved out of the volume's tree into history:
+ * A received file found damaged by a re-hash — its bytes no longer hash to what this node
+ * recorded, while its size and mtime are what they were when it last read them (the disk
+ * changed it, or a tool that put the mtime back; never a plain write) — is moved out of the volume's tree into history:
  * `.cairn-history/<this node id>-run-<run id>-<8 hex>/<path>`, the receiver's own place for bytes
  * it displaces (src/push/place-file.ts). Nothing is deleted: the damaged bytes stay for the
  * operator to inspect. The path is then free, so the pusher's next push writes its version

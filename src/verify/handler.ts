@@ -36,6 +36,8 @@ export interface VerifyHandlerComponents {
   frameDeadlineMs?: number
   progressMs?: number
   maxMs?: number
+  /** The draw of a sampled re-read (uniform in [0, 1); default Math.random). */
+  random?: () => number
 }
 
 function refusal (status: StatusCode, message: string): VerifyReply {
@@ -91,6 +93,7 @@ export function verifyHandler (c: VerifyHandlerComponents): (stream: Stream, con
         requestedBy: { peerNodeId: peer.id, name: peerName },
         logger: c.logger,
         signal: AbortSignal.any(signals),
+        ...(c.random === undefined ? {} : { random: c.random }),
         onProgress: (checked, bytes) => { progress.checked = checked; progress.bytes = bytes }
       }).then(r => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }))
       let outcome: Awaited<typeof work> | undefined

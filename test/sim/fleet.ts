@@ -6,6 +6,7 @@
  * nas `big`). desk also points a destination `share` at laptop's usb directory (one directory
  * two nodes write: only the marker's owner may). Every pair of nodes is enrolled both ways.
  */
+import { Prng } from './prng.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,7 +138,9 @@ export async function startFleet (shape: FleetShape): Promise<Fleet> {
       // each operator marks its (still empty) volume directory, as docs/volumes.md tells them to
       // on a receiving node: an empty unmarked root refuses pushes (it may be a bare mount point)
       await n.initVolumes()
-      await n.start({ pushFrameDeadlineMs: 3000, pullTimeoutMs: 3000, durabilityDeadlineMs: 3000 })
+      // a sampled verify a peer asks for draws from a fixed sequence per node: a step list replays
+      const draw = new Prng(NODES.indexOf(name) + 1)
+      await n.start({ pushFrameDeadlineMs: 3000, pullTimeoutMs: 3000, durabilityDeadlineMs: 3000, verifyRandom: () => draw.next() })
       const volume = n.config.volumes.get('photos')
       if (volume === undefined) throw new Error('no volume photos in the config')
       nodes[name] = { name, n, volume, dir: volume.path }

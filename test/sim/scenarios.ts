@@ -30,6 +30,64 @@ export const SCENARIOS: Replay[] = [
     { op: 'sync', node: 'laptop' },
     { op: 'offload', node: 'laptop', selector: '2019' }
   ]),
+  // issue 15: nas's copy of a file rots behind unchanged metadata; laptop's peer verify (a
+  // sample first: it escalates to a full re-read) must bring nas's custody of it down before
+  // laptop offloads, and the next push must heal it so the gate opens again
+  scenario('peer-verify-heals', shape({}), [
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'add', node: 'laptop', path: '2019/c.jpg', hex: HEX_C },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'corrupt', at: 'nas', path: '2019/a.jpg' },
+    { op: 'verifyPeer', node: 'laptop', peer: 'nas', sample: 2 },
+    { op: 'offload', node: 'laptop', selector: '2019' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'verifyPeer', node: 'laptop', peer: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '2019' }
+  ]),
+  // under an age limit, a peer verify is what makes nas's evidence young again: a sample renews
+  // only what it re-read (the claim's verified_at is its oldest read), so rot it did not draw
+  // stays behind stale evidence; only a full re-read renews the rest — and finds the rot (no
+  // liveness judgement: a clean cycle takes longer than this age limit)
+  scenario('peer-verify-age', shape({}, { laptop: '2s' }), [
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'add', node: 'laptop', path: '2019/c.jpg', hex: HEX_C },
+    { op: 'add', node: 'laptop', path: '2019/d.jpg', hex: HEX_B },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'corrupt', at: 'nas', path: '2019/a.jpg' },
+    { op: 'sleep', ms: 2500 },
+    { op: 'verifyPeer', node: 'laptop', peer: 'nas', sample: 1 },
+    { op: 'verify', dir: 'offsite' },
+    { op: 'pull', node: 'laptop', from: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '2019' },
+    { op: 'verifyPeer', node: 'laptop', peer: 'nas' },
+    { op: 'verify', dir: 'offsite' },
+    { op: 'pull', node: 'laptop', from: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '2019' }
+  ], false),
+  // the same rot found by nas's own full re-hash, then a file gone at nas found by a full verify
+  scenario('peer-verify-missing', shape({}), [
+    { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },
+    { op: 'add', node: 'laptop', path: '2020/a/b.jpg', hex: HEX_B },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'corrupt', at: 'nas', path: '2019/a.jpg' },
+    { op: 'index', node: 'nas' },
+    { op: 'destroy', at: 'nas', path: '2020/a/b.jpg' },
+    { op: 'verifyPeer', node: 'laptop', peer: 'nas' },
+    { op: 'pull', node: 'laptop', from: 'nas' },
+    { op: 'offload', node: 'laptop', selector: '.' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'sync', node: 'nas' },
+    { op: 'sync', node: 'laptop' },
+    { op: 'offload', node: 'laptop', selector: '.' }
+  ]),
   // evidence-path/relayed-reacquired: a file away during the only push, back with its old origin run
   scenario('relayed-reacquired', shape({ laptop: [OFFSITE_VIA_NAS] }), [
     { op: 'add', node: 'laptop', path: '2019/a.jpg', hex: HEX_A },

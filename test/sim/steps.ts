@@ -5,7 +5,7 @@
  * user, a disk or a fault.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
 import { systemClock } from '../../src/clock.js'
@@ -21,6 +21,7 @@ import { nodeDirectoryFs, type DirectoryFs } from '../../src/push/directory-fs.j
 import { pushToDirectory } from '../../src/push/directory-push.js'
 import { pushToPeer } from '../../src/push/peer-push.js'
 import { verifyDirectory } from '../../src/push/verify-directory.js'
+import { verifyPeer } from '../../src/verify/verify-peer.js'
 import { pullVolume } from '../../src/pull/pull.js'
 import { enrollSigner, resetDestination, revokeSource } from '../../src/store/revocation.js'
 import { openStore } from '../../src/store/store.js'
@@ -50,6 +51,8 @@ export type Step =
   | { op: 'kill', node: NodeName, to: string, when: 'snapshot' | 'transfer' }
   | { op: 'pull', node: NodeName, from: NodeName }
   | { op: 'verify', dir: DirName }
+  /** `verify --at PEER [--sample N]`: the peer re-reads what it holds (over /cairn/verify/1.0.0) and signs a fresh assertion. */
+  | { op: 'verifyPeer', node: NodeName, peer: NodeName, sample?: number }
   | { op: 'offload', node: NodeName, selector: string }
   | { op: 'offload2', laptop: string, nas: string }
   | { op: 'restore', node: NodeName, selector: string }
@@ -104,9 +107,12 @@ export const SIM_HOLD_MS = 1000
 
 function bytesOf (hex: string): Buffer { return Buffer.from(hex, 'hex') }
 
+/** A user's file lands with an mtime an hour in the past, as photos copied in keep theirs (no read of it is "racy"). */
 function writeUserFile (abs: string, data: Buffer): void {
   mkdirSync(dirname(abs), { recursive: true })
   writeFileSync(abs, data)
+  const past = Date.now() / 1000 - 3600
+  utimesSync(abs, past, past)
 }
 
 function isFile (abs: string): boolean {
@@ -200,6 +206,15 @@ async function push (w: World, node: NodeName, to: string, shallow: boolean, hoo
   } finally {
     if (ghost) store.close()
   }
+}
+
+/** Each live present file's read instant at a node (what a re-read moves). */
+function readInstants (s: { n: { store: import('../../src/store/store.js').Store } }): Map<string, number | null> {
+  const vol = s.n.store.volumes.get('photos')
+  const out = new Map<string, number | null>()
+  if (vol === undefined) return out
+  for (const f of s.n.store.files.listLive(vol.id)) if (f.status === 'present') out.set(f.path, f.readAtNs)
+  return out
 }
 
 /** The real directory filesystem, noting which paths under `tree` were re-hashed (real reads). */
@@ -414,6 +429,29 @@ async function executeStep (w: World, step: Step): Promise<ExecResult> {
         w.damage.readPaths(locOfAt(step.dir), [...watched.read, ...r.problems.map(p => p.path)], started)
         return { note: `${r.status} checked=${r.checked} bad=${r.mismatched + r.missing}` }
       }
+      case 'verifyPeer': {
+        const s = f.nodes[step.node]
+        const host = s.n.node?.host
+        if (host === undefined || step.node === step.peer) return { note: 'noop' }
+        const peer = f.peerRow(step.node, step.peer)
+        if (peer.revokedAtNs !== null) return { note: 'peer revoked' }
+        const there = f.nodes[step.peer]
+        const readsBefore = readInstants(there)
+        const started = Date.now()
+        const r = await verifyPeer({ store: s.n.store, config: s.n.config, host, volume: s.volume, peer, sample: step.sample ?? 0, logger: s.n.logger, frameDeadlineMs: 5000 })
+        if (r.peerRun > 0) {
+          // what the peer really read: a full re-hash saw everything there; a sample, the files
+          // whose read instant moved (an escalated sample is a full re-hash, in a later run)
+          const run = there.n.store.runs.get(r.peerRun)
+          const full = run.detail?.rehash === 1 && (run.status === 'success' || run.status === 'partial')
+          if (full) w.damage.readAll(locOfAt(step.peer), started)
+          else {
+            const after = readInstants(there)
+            w.damage.readPaths(locOfAt(step.peer), [...after].filter(([p, at]) => at !== readsBefore.get(p)).map(([p]) => p), started)
+          }
+        }
+        return { note: `${r.status} checked=${r.checked} bad=${r.mismatched + r.missing} retracted=${r.retracted}${r.error !== null ? ' ' + r.error.slice(0, 80) : ''}` }
+      }
       case 'offload': {
         const c = await offloadOn(w, step.node, step.selector, false)
         return { note: `${c.report.status} offloaded=${c.offloaded.length} refused=${c.report.notDurable}`, check: [c] }
@@ -513,6 +551,7 @@ export function drawWeights (rng: Prng): Weights {
     kill: w(1, 0.5),
     pull: 2 * rng.int(1, 3),
     verify: w(2, 0.2),
+    verifyPeer: w(2, 0.2),
     offload: 3 * rng.int(1, 3),
     offload2: w(1, 0.6),
     restore: w(1),
@@ -607,6 +646,11 @@ export function generate (w: World, rng: Prng, weights: Weights): Step {
         return { op, node, from: rng.pick(NODES.filter(n => n !== node)) }
       case 'verify':
         return { op, dir: rng.pick(DIRS) }
+      case 'verifyPeer': {
+        const peers = PUSH_TO[node].flatMap(t => { const p = peerNamed(node, t); return p === undefined ? [] : [p] })
+        if (peers.length === 0) continue
+        return { op, node, peer: rng.pick(peers), sample: rng.chance(0.4) ? rng.int(1, 4) : undefined }
+      }
       case 'offload':
         return { op, node, selector: selectorFor(rng, files) }
       case 'offload2': {
