@@ -169,7 +169,7 @@ describe('the verify handler refuses at the edge: a status, no run, nothing read
 type Script = (io: Framed, stream: Stream, request: VerifyRequest, call: number) => Promise<void>
 
 /** Replaces nas's verify handler with `script` (call counts from 1). */
-async function hostile (nas: InProcessNode, script: Script): Promise<{ calls: () => number }> {
+async function hostile (nas: InProcessNode, script: Script): Promise<void> {
   const host = nas.node!.host
   let calls = 0
   await host.unhandle(VERIFY_PROTOCOL)
@@ -183,7 +183,6 @@ async function hostile (nas: InProcessNode, script: Script): Promise<{ calls: ()
       stream.abort(new Error('hostile handler done'))
     }
   })
-  return { calls: () => calls }
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
