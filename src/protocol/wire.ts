@@ -898,6 +898,7 @@ export function decodeVerifyReply (data: Bytes): VerifyReply {
   if (answered && w.envelope.length === 0) throw new InvalidMessageError('envelope', `a ${statusName(status)} verify reply carries the fresh assertion`)
   if (!answered && w.envelope.length > 0) throw new InvalidMessageError('envelope', `a ${statusName(status)} verify reply carries no assertion`)
   if (answered && run === 0) throw new InvalidMessageError('run', 'an answered verify names the run that re-read the files')
+  if (!answered && run !== 0) throw new InvalidMessageError('run', `a ${statusName(status)} verify reply names no run`)
   if (w.problems.length > mismatched + missing) throw new InvalidMessageError('problems', 'more problems than mismatched + missing')
   const problems = w.problems.map((p, i) => {
     if (!VERIFY_PROBLEM_KINDS.has(p.kind)) throw new InvalidMessageError(`problems[${i}].kind`, `unknown problem kind ${p.kind}`)

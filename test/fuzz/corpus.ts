@@ -6,10 +6,10 @@
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { nodeKeyFromSeed, type NodeKey } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
-import { signingBuffer } from '../../src/protocol/envelope.js'
-import type { FetchFile, FetchRequest } from '../../src/protocol/messages.js'
+import type { FetchFile, FetchRequest, VerifyProblem, VerifyReply, VerifyRequest } from '../../src/protocol/messages.js'
 import type { AssertedComponent, Assertion, Hold, HoldRequest, HoldResponse, PlanChunk, PlanEntry, PushOffer, PushResult, Tombstone } from '../../src/protocol/messages.js'
-import { encodeEnvelope } from '../../src/protocol/wire.js'
+import { ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, signingBuffer } from '../../src/protocol/envelope.js'
+import { encodeAssertion, encodeEnvelope } from '../../src/protocol/wire.js'
 import { VERIFY_METHODS } from '../../src/verify-method.js'
 import type { FuzzRng } from './prng.js'
 import { base58Encode, MAX_TIME, MIN_TIME } from './reference/rules.js'
@@ -196,4 +196,40 @@ export function fetchRequest (r: FuzzRng): FetchRequest {
 export function fetchFile (r: FuzzRng, expected: number): FetchFile {
   const found = r.chance(0.7)
   return { entry: expected, status: found ? 1 : 2, size: found ? count(r) : 0 }
+}
+
+export function verifyRequest (r: FuzzRng): VerifyRequest {
+  return { volume: name(r), sample: r.chance(0.3) ? 0 : r.chance(0.1) ? r.pick([1, 9_999, 10_000]) : r.int(1, 10_000) }
+}
+
+/** A progress frame: `done` false, only the counts. */
+export function verifyProgress (r: FuzzRng): VerifyReply {
+  return { done: false, status: 0, message: '', checked: count(r), bytesChecked: count(r), mismatched: 0, missing: 0, problems: [], envelope: null, run: 0 }
+}
+
+/** The statuses a final verify frame carries: the two answers, the refusals the server sends, and the other known codes. */
+const VERIFY_FINAL_STATUSES = [1, 9, 1, 9, 7, 2, 3, 5, 6, 4, 8] as const
+
+/**
+ * A final frame of any status: OK and PARTIAL with an envelope (a real signed assertion, or
+ * arbitrary bytes: the decoder does not open it) and a run; a refusal with neither. Counts are
+ * small or at the edges; problems never outnumber mismatched + missing.
+ */
+export function verifyFinal (r: FuzzRng, status: number = r.pick(VERIFY_FINAL_STATUSES)): VerifyReply {
+  const answered = status === 1 || status === 9
+  const mismatched = r.chance(0.4) ? 0 : r.chance(0.1) ? count(r) : r.small(6)
+  const missing = r.chance(0.4) ? 0 : r.chance(0.1) ? count(r) : r.small(6)
+  const room = Math.min(mismatched + missing, 100)
+  const n = r.chance(0.02) ? room : Math.min(room, r.small(6))
+  const problems: VerifyProblem[] = Array.from({ length: n }, () => ({ path: path(r), kind: r.int(1, 2) as 1 }))
+  let envelope: Uint8Array | null = null
+  if (answered) {
+    const key = r.pick(KEYS)
+    envelope = r.chance(0.7) ? seal(key, ASSERTION_DOMAIN, ASSERTION_PAYLOAD_TYPE, encodeAssertion(assertion(r, key))) : r.bytes(r.int(1, 80))
+  }
+  return { done: true, status: status as 1, message: message(r), checked: count(r), bytesChecked: count(r), mismatched, missing, problems, envelope, run: answered ? run(r) : 0 }
+}
+
+export function verifyReply (r: FuzzRng): VerifyReply {
+  return r.chance(0.4) ? verifyProgress(r) : verifyFinal(r)
 }

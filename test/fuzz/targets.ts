@@ -130,5 +130,7 @@ export const SYNC_TARGETS: readonly SyncTarget[] = [
   protoTarget('hold', T.HOLD, (r) => wire.encodeHold(corpus.hold(r)), (b) => wire.decodeHold(b), (v) => wire.encodeHold(v)),
   protoTarget('fetch-request', T.FETCH_REQUEST, (r) => wire.encodeFetchRequest(corpus.fetchRequest(r)), (b) => wire.decodeFetchRequest(b), (v) => wire.encodeFetchRequest(v)),
   protoTarget('fetch-response', T.FETCH_RESPONSE, (r) => wire.encodeFetchResponse({ status: corpus.status(r), message: corpus.message(r) }), (b) => wire.decodeFetchResponse(b), (v) => wire.encodeFetchResponse(v)),
-  protoTarget('fetch-file', T.FETCH_FILE, (r, ctx) => wire.encodeFetchFile(corpus.fetchFile(r, Math.min(ctx.requested, 4095))), (b, ctx) => wire.decodeFetchFile(b, ctx.requested), (v) => wire.encodeFetchFile(v))
+  protoTarget('fetch-file', T.FETCH_FILE, (r, ctx) => wire.encodeFetchFile(corpus.fetchFile(r, Math.min(ctx.requested, 4095))), (b, ctx) => wire.decodeFetchFile(b, ctx.requested), (v) => wire.encodeFetchFile(v)),
+  protoTarget('verify-request', T.VERIFY_REQUEST, (r) => wire.encodeVerifyRequest(corpus.verifyRequest(r)), (b) => wire.decodeVerifyRequest(b), (v) => wire.encodeVerifyRequest(v)),
+  protoTarget('verify-reply', T.VERIFY_REPLY, (r) => wire.encodeVerifyReply(corpus.verifyReply(r)), (b) => wire.decodeVerifyReply(b), (v) => wire.encodeVerifyReply(v))
 ]

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidMessageError, InvalidNodeIdError } from '../../src/errors.js'
 import { isNodeId, nodeIdFromPublicKey, parseNodeId } from '../../src/identity/node-id.js'
 import { MAX_COMPONENTS_PER_ASSERTION, MAX_PLAN_ENTRIES } from '../../src/protocol/limits.js'
-import { decodeAssertion, decodeAssertionFiltered, decodeDurabilityResponse, encodeAssertion, decodeHold, decodePlanChunk, decodePlanReply, decodePushResult, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
+import { decodeAssertion, decodeAssertionFiltered, decodeDurabilityResponse, decodeVerifyReply, encodeAssertion, encodeVerifyReply, decodeHold, decodePlanChunk, decodePlanReply, decodePushResult, encodeDurabilityResponse, encodeHold } from '../../src/protocol/wire.js'
 import { base58Decode, base58Encode, MAX_TIME, MIN_TIME } from '../fuzz/reference/rules.js'
 import { ASSERTION, HOLD, PLAN_CHUNK } from '../fuzz/reference/tables.js'
 import { encodeDecoded, readMessage } from '../fuzz/reference/wire-reader.js'
@@ -100,6 +100,22 @@ describe('decoders, from fuzz findings', () => {
         expect(refused).toBeInstanceOf(InvalidMessageError)
         expect((refused as InvalidMessageError).field).toBe(field)
       }
+    }
+  })
+
+  // fuzz seed 3, input 10486 (verify-reply): a final INTERNAL frame naming run 3,525,768 was
+  // accepted. protocol/README.md: a refusal carries no envelope and run 0 — a run ≥ 1 exactly
+  // when the status is OK or PARTIAL — so a requester never reads a refusal as naming a run of the peer's.
+  it('refuses a verify refusal that names a run: only an OK or PARTIAL answer names the peer\'s run', () => {
+    const found = Buffer.from('0801100620acd7cba0015088a191ac03', 'hex') // done, status 6, checked, run
+    let refused: unknown
+    try { decodeVerifyReply(found) } catch (err) { refused = err }
+    expect(refused).toBeInstanceOf(InvalidMessageError)
+    expect((refused as InvalidMessageError).field).toBe('run')
+    for (const status of [2, 3, 4, 5, 6, 7, 8] as const) {
+      const bytes = encodeVerifyReply({ done: true, status, message: '', checked: 0, bytesChecked: 0, mismatched: 0, missing: 0, problems: [], envelope: null, run: 1 })
+      expect(() => decodeVerifyReply(bytes)).toThrow(InvalidMessageError)
+      expect(decodeVerifyReply(encodeVerifyReply({ done: true, status, message: '', checked: 0, bytesChecked: 0, mismatched: 0, missing: 0, problems: [], envelope: null, run: 0 })).run).toBe(0)
     }
   })
 })

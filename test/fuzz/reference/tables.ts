@@ -13,7 +13,7 @@ import {
   MAX_COMPONENTS_PER_ASSERTION, MAX_EXCEPTIONS_PER_ASSERTION, MAX_EXCEPTIONS_PER_COMPONENT, MAX_HOLD_DIRECTORIES, MAX_HOLD_DURATION_MS,
   MAX_HOLD_ENTRIES, MAX_NAMES_PER_ASSERTION, MAX_PLAN_CHUNK_ENTRIES, MAX_PLAN_ENTRIES, MAX_PUSH_ORIGINS, MAX_VOLUME_NAME_CHARS, EPOCH_BYTES, MAX_SEQUENCE_COUNTER
 } from '../../../src/protocol/limits.js'
-import { MAX_FETCH_ENTRIES } from '../../../src/protocol/limits.js'
+import { MAX_FETCH_ENTRIES, MAX_VERIFY_PROBLEMS, MAX_VERIFY_SAMPLE } from '../../../src/protocol/limits.js'
 import type { Decoded, FieldSpec, FieldType, MessageSpec } from './wire-reader.js'
 import { before2100, isDictionaryEntryRef, isDirKeyRef, isNameRef, isNodeIdRef, planPathProblem, saneTime, STATUS_CODES } from './rules.js'
 
@@ -319,7 +319,71 @@ export const FETCH_FILE: TopMessage = {
   cross: (m, ctx) => m.entry !== ctx.requested ? 'not the entry expected next' : m.status === 2 && Number(m.size) !== 0 ? 'a NOT_FOUND file with bytes' : null
 }
 
-export const TOP_MESSAGES: readonly TopMessage[] = [ENVELOPE, ASSERTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_CHUNK, PLAN_REPLY, PUSH_RESULT, HOLD_REQUEST, HOLD_RESPONSE, HOLD, FETCH_REQUEST, FETCH_RESPONSE, FETCH_FILE]
+// ---- verify ------------------------------------------------------------------------------------
+// From protocol/README.md "/cairn/verify/1.0.0": the edge checks of a request and the "Field
+// rules" paragraph of a reply, restated here (not from wire.ts).
+
+export const VERIFY_REQUEST: TopMessage = {
+  name: 'VerifyRequest',
+  canonical: true,
+  // "a volume name, `sample` from 0 to MAX_VERIFY_SAMPLE (else INVALID_REQUEST)"; the frame's
+  // MAX_VERIFY_REQUEST_BYTES is the framer's limit (a canonical request is at most ~70 bytes)
+  fields: [field(1, 'volume', 'string', { rule: volume }), field(2, 'sample', 'uint32', { rule: range(0, MAX_VERIFY_SAMPLE) })]
+}
+
+/** Problem kinds: 1 MISMATCHED (present with other content), 2 MISSING (no longer present). */
+export const VERIFY_PROBLEM: RuleMessage = {
+  name: 'VerifyProblem',
+  fields: [field(1, 'path', 'string', { rule: path }), field(2, 'kind', 'uint32', { rule: range(1, 2) })]
+}
+
+/** The statuses that answer a verify with a fresh assertion (the others are refusals). */
+const VERIFY_ANSWERS = new Set([1 /* OK */, 9 /* PARTIAL */])
+
+/**
+ * "a progress frame has status 0 and nothing but `checked` and `bytes_checked`; a final frame has
+ * a known status, an envelope and a run ≥ 1 exactly when the status is OK or PARTIAL, no more
+ * problems than `mismatched + missing`, plan-rule paths and known kinds" (paths and kinds: the
+ * VerifyProblem table; at most MAX_VERIFY_PROBLEMS: the count limit).
+ */
+function verifyReplyCross (m: any): string | null {
+  if (m.done !== true) {
+    if (m.status !== 0) return 'a progress frame with a status'
+    if (m.message !== '') return 'a progress frame with a message'
+    if (m.mismatched !== 0 || m.missing !== 0) return 'a progress frame with final counts'
+    if (m.problems.length > 0) return 'a progress frame with problems'
+    if (m.envelope.length > 0) return 'a progress frame with an envelope'
+    if (m.run !== 0) return 'a progress frame with a run'
+    return null
+  }
+  if (!STATUS_CODES.has(m.status)) return `a final frame with unknown status ${m.status as number}`
+  const answered = VERIFY_ANSWERS.has(m.status)
+  if (answered !== (m.envelope.length > 0)) return answered ? 'an answer without an envelope' : 'a refusal with an envelope'
+  if (answered !== (m.run >= 1)) return answered ? 'an answer without a run' : 'a refusal with a run'
+  // mismatched + missing as exact integers (each may be up to 2^53 - 1)
+  if (BigInt(m.problems.length) > BigInt(m.mismatched) + BigInt(m.missing)) return 'more problems than mismatched + missing'
+  return null
+}
+
+export const VERIFY_REPLY: TopMessage = {
+  name: 'VerifyReply',
+  canonical: true,
+  fields: [
+    field(1, 'done', 'bool'),
+    field(2, 'status', 'uint32'),
+    field(3, 'message', 'string', { rule: free }), // cut at MAX_STATUS_MESSAGE_CHARS, never refused
+    field(4, 'checked', 'uint64'),
+    field(5, 'bytes_checked', 'uint64'),
+    field(6, 'mismatched', 'uint64'),
+    field(7, 'missing', 'uint64'),
+    field(8, 'problems', 'message', { repeated: true, maxCount: MAX_VERIFY_PROBLEMS, message: () => VERIFY_PROBLEM }),
+    field(9, 'envelope', 'bytes'),
+    field(10, 'run', 'uint64')
+  ],
+  cross: verifyReplyCross
+}
+
+export const TOP_MESSAGES: readonly TopMessage[] = [ENVELOPE, ASSERTION, DURABILITY_REQUEST, DURABILITY_RESPONSE, PUSH_OFFER, PLAN_CHUNK, PLAN_REPLY, PUSH_RESULT, HOLD_REQUEST, HOLD_RESPONSE, HOLD, FETCH_REQUEST, FETCH_RESPONSE, FETCH_FILE, VERIFY_REQUEST, VERIFY_REPLY]
 
 /** Runs every field rule, count limit and cross rule of `spec` over a decoded value; null = accepted. */
 export function checkRules (d: Decoded, spec: RuleMessage, ctx: Ctx): string | null {
