@@ -900,6 +900,7 @@ export function decodeVerifyReply (data: Bytes): VerifyReply {
   if (answered && run === 0) throw new InvalidMessageError('run', 'an answered verify names the run that re-read the files')
   if (!answered && run !== 0) throw new InvalidMessageError('run', `a ${statusName(status)} verify reply names no run`)
   if (w.problems.length > mismatched + missing) throw new InvalidMessageError('problems', 'more problems than mismatched + missing')
+  if (status === Status.OK && mismatched + missing > 0) throw new InvalidMessageError('status', 'an OK verify found nothing: its mismatched and missing are 0 (PARTIAL reports what was found)')
   const problems = w.problems.map((p, i) => {
     if (!VERIFY_PROBLEM_KINDS.has(p.kind)) throw new InvalidMessageError(`problems[${i}].kind`, `unknown problem kind ${p.kind}`)
     return { path: checkPlanPath(p.path, `problems[${i}].path`), kind: p.kind as VerifyProblemKindCode }

@@ -29,6 +29,10 @@ export class VerifyTooLongError extends Error {
   override name = 'VerifyTooLongError'
 }
 
+function formatLimit (ms: number): string {
+  return ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`
+}
+
 export async function requestVerify (init: VerifyExchangeInit): Promise<VerifyReply> {
   const frameMs = init.frameDeadlineMs ?? VERIFY_FRAME_DEADLINE_MS
   const whole = AbortSignal.timeout(init.maxMs ?? VERIFY_MAX_MS)
@@ -40,7 +44,7 @@ export async function requestVerify (init: VerifyExchangeInit): Promise<VerifyRe
     const io = framed(stream, MAX_FRAME_BYTES)
     await io.write(encodeVerifyRequest({ volume: init.volume, sample: init.sample }), frameMs)
     for (;;) {
-      if (signal.aborted) throw whole.aborted ? new VerifyTooLongError(`the verify ran past ${Math.round((init.maxMs ?? VERIFY_MAX_MS) / 60_000)} minutes`) : signal.reason
+      if (signal.aborted) throw whole.aborted ? new VerifyTooLongError(`the verify ran past ${formatLimit(init.maxMs ?? VERIFY_MAX_MS)} (verify a volume that large with --sample)`) : signal.reason
       const reply = decodeVerifyReply(await io.read('a verify reply', MAX_FRAME_BYTES, frameMs))
       if (reply.done) return reply
       init.onProgress?.(reply.checked, reply.bytesChecked)

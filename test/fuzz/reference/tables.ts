@@ -362,6 +362,7 @@ function verifyReplyCross (m: any): string | null {
   if (answered !== (m.run >= 1)) return answered ? 'an answer without a run' : 'a refusal with a run'
   // mismatched + missing as exact integers (each may be up to 2^53 - 1)
   if (BigInt(m.problems.length) > BigInt(m.mismatched) + BigInt(m.missing)) return 'more problems than mismatched + missing'
+  if (m.status === 1 && (BigInt(m.mismatched) !== 0n || BigInt(m.missing) !== 0n)) return 'an OK that found files missing or mismatched'
   return null
 }
 
