@@ -7,7 +7,7 @@
  */
 import '../src/shim.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,6 +105,9 @@ function photo (path: string, seed: number, bytes: number): void {
   for (let i = 0; i < bytes; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24 }
   b.write('\xff\xd8\xff\xe0', 0, 'latin1') // looks like a JPEG, which it is not
   writeFileSync(abs, b)
+  // taken a day ago, as photos copied off a camera keep their times
+  const taken = Math.floor(Date.now() / 1000) - 86_400
+  utimesSync(abs, taken, taken)
 }
 
 interface VectorRow { destination: string, origin: string, origin_run: number, verify_method: string | null, source: string }
@@ -194,6 +197,20 @@ path = "${join(work, 'offsite')}"
   check('4b', 'restored from nas byte-identical (every byte re-hashed against the recorded hash)', existsSync(back) && readFileSync(back).equals(trip1))
   await show('laptop', ['restore', 'photos', '2019/trip-2.jpg', '--from', 'nas/offsite', '--to', join(work, 'check')])
   check('4b', 'a copy through nas from offsite lands under --to; the volume is untouched', existsSync(join(work, 'check/2019/trip-2.jpg')) && !existsSync(join(work, 'laptop-photos/2019/trip-2.jpg')))
+
+  heading('4c. nas\'s copy of a photo rots; laptop asks nas to re-read what it holds')
+  const rotten = join(work, 'nas-photos/2018/summer-2.jpg')
+  const good = readFileSync(join(work, 'laptop-photos/2018/summer-2.jpg'))
+  const rotMtime = statSync(rotten).mtime
+  writeFileSync(rotten, Buffer.alloc(good.length, 0x5a))
+  utimesSync(rotten, rotMtime, rotMtime) // bit rot leaves the size and times as they were (whole seconds here)
+  const found = await cairnRaw('laptop', ['verify', 'photos', '--at', 'nas'])
+  process.stdout.write(found.stdout + found.stderr)
+  const held = await json<{ groups: Group[] }>('laptop', ['offload', 'photos', '2018/summer-2.jpg', '--dry-run'])
+  check('4c', 'nas found it, its custody of it came down at once, and the gate refuses it', found.code === 1 && found.stderr.includes('1 changed or damaged') && held.groups.some(g => g.target === 'nas' && g.cause === 'custody-hole'))
+  await show('laptop', ['push', 'photos'])
+  await show('laptop', ['verify', 'photos', '--at', 'nas'])
+  check('4c', 'the next push sent it again: nas holds the good bytes (the rotten ones are kept in its .cairn-history)', readFileSync(rotten).equals(good))
 
   heading('5. nas is compromised: laptop revokes it')
   await show('laptop', ['peer', 'revoke', 'nas'])

@@ -13,8 +13,8 @@
  *    is never decided by the sample: the whole volume is then re-read as above, which settles
  *    it like any index.
  *
- * Problems are what the run changed: rows present before and not present after (missing), or
- * present with other content (mismatched).
+ * Problems are what the run changed: rows present before and present after with other content,
+ * or found damaged and moved aside (mismatched), or no longer present (missing).
  */
 import { join } from 'node:path'
 import type { VolumeConfig } from '../config/types.js'
@@ -60,14 +60,15 @@ export interface RereadResult {
   escalated: boolean
 }
 
-function diff (before: ReadonlyMap<string, LiveFile>, after: readonly LiveFile[]): Pick<RereadResult, 'mismatched' | 'missing' | 'problems'> {
+function diff (before: ReadonlyMap<string, LiveFile>, after: readonly LiveFile[], damaged: ReadonlySet<string>): Pick<RereadResult, 'mismatched' | 'missing' | 'problems'> {
   const now = new Map(after.filter(f => f.status === 'present').map(f => [f.path, f.contentId]))
   const out: Pick<RereadResult, 'mismatched' | 'missing' | 'problems'> = { mismatched: 0, missing: 0, problems: [] }
   for (const [path, f] of before) {
     if (f.status !== 'present') continue
     const c = now.get(path)
     if (c === f.contentId) continue
-    const kind = c === undefined ? VerifyProblemKind.MISSING : VerifyProblemKind.MISMATCHED
+    // a damaged file was found with other bytes (and then moved aside): mismatched, not gone
+    const kind = c === undefined && !damaged.has(path) ? VerifyProblemKind.MISSING : VerifyProblemKind.MISMATCHED
     if (kind === VerifyProblemKind.MISSING) out.missing++
     else out.mismatched++
     if (out.problems.length < MAX_VERIFY_PROBLEMS) out.problems.push({ path, kind })
@@ -93,7 +94,7 @@ async function rereadAll (init: RereadInit, escalated: boolean, prior: { checked
     error: r.error,
     checked: prior.checked + r.filesHashed,
     bytesChecked: prior.bytes + r.bytesHashed,
-    ...diff(before, init.store.files.listLive(volId)),
+    ...diff(before, init.store.files.listLive(volId), new Set(r.damaged.map(d => d.path))),
     escalated
   }
 }

@@ -156,7 +156,7 @@ describe('a fleet that keeps itself durable', () => {
     }, 45_000, 250)
     // a scheduled verify found it, nas kept the damaged bytes aside, and a scheduled push sent the file again
     const runs = await cairnJson<Array<{ kind: string, status: string, error: string | null }>>(laptop.home, ['runs', '--limit', '500'])
-    expect(runs.some(r => r.kind === 'verify' && r.status === 'failed' && (r.error ?? '').includes('1 missing'))).toBe(true)
+    expect(runs.some(r => r.kind === 'verify' && r.status === 'failed' && (r.error ?? '').includes('0 missing and 1 changed or damaged'))).toBe(true)
     const nasRuns = await cairnJson<Array<{ kind: string, detail: Record<string, unknown> | null }>>(nas.home, ['runs', '--limit', '500'])
     expect(nasRuns.some(r => r.kind === 'index' && r.detail?.requested_by === 'laptop' && r.detail?.damaged === 1)).toBe(true)
     const history = join(root, 'nas-photos/.cairn-history')

@@ -108,8 +108,8 @@ describe('verify --at PEER', () => {
 
     const r = await verify()
     expect(r.status).toBe('failed')
-    expect([r.mismatched, r.missing]).toEqual([0, 1])
-    expect(r.problems).toEqual([{ path: '2019/01/p2.jpg', problem: 'missing' }])
+    expect([r.mismatched, r.missing]).toEqual([1, 0])
+    expect(r.problems).toEqual([{ path: '2019/01/p2.jpg', problem: 'mismatched' }])
     expect(r.error).toMatch(/their evidence is retracted until a push places them again/)
     // the damaged bytes were moved aside at nas, never deleted
     const nasRun = nas.store.runs.get(r.peerRun)
@@ -154,7 +154,7 @@ describe('verify --at PEER', () => {
 
     const r = await verify()
     expect(r.status).toBe('failed')
-    expect(r.problems).toEqual([{ path: '2019/02/p3.jpg', problem: 'missing' }])
+    expect(r.problems).toEqual([{ path: '2019/02/p3.jpg', problem: 'mismatched' }])
     expect(heldAtNas(laptop)['2019/02/p3.jpg']).toMatchObject({ held: false, cause: 'custody-hole' })
     await push()
     expect(readFileSync(at).equals(FILES['2019/02/p3.jpg']!)).toBe(true)
