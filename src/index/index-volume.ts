@@ -19,7 +19,7 @@ import { quarantineDamaged } from './quarantine.js'
 import { walkVolume, type OpenDir, type WalkedFile, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
 import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
-import { settleVolumeUnclaimed } from '../evidence/unclaimed.js'
+import { settleUnclaimed, settleVolumeUnclaimed } from '../evidence/unclaimed.js'
 import { ensureVolumeIdentity } from '../push/volume-marker.js'
 import { interruptName } from '../interrupt.js'
 
@@ -159,9 +159,16 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
           const readAtNs = store.clock.nowNs()
           const h = await hash(file.absPath, buffer)
           if (known !== undefined && damagedSinceRead(known, h, self.id)) {
-            // the row stops counting as held before anything moves (a kill leaves a hole, never a claim)
-            store.files.setStatus(known.id, 'missing', run.id)
+            // the row stops counting as held before anything moves: a kill before the move leaves it
+            // marked (a hole in custody until a re-hash finds the damage again and moves it), a kill
+            // after it leaves a marked row whose file is gone (the next index makes it missing)
+            store.db.transaction(() => { store.conflicts.markReplacing(volRow.id, run.id, [known.id]) }).immediate()
             const q = await quarantineDamaged(fs, volume.path, file.path, self.nodeId, run.id, { size: h.size, mtimeNs: h.mtimeNs, ...(h.ino === undefined ? {} : { ino: h.ino }) })
+            if (q.moved) {
+              store.db.transaction(() => { store.files.setStatus(known.id, 'missing', run.id) }).immediate()
+              store.conflicts.clearReplacing([known.id])
+            }
+            // not moved: the mark stays until the changed bytes are recorded (settled after the last flush)
             report.damaged.push({ path: file.path, movedTo: q.moved ? q.to : null })
             store.runs.note(run.id, 'alarm', q.moved
               ? `${file.path}: damaged (its bytes changed, its size and times did not); moved to ${q.to}; the next push of it replaces it`
@@ -199,9 +206,11 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
     }
     await Promise.all(inFlight)
     flush()
+    await settleUnclaimed(store, volume.path, run.id)
   } catch (err) {
     await Promise.allSettled(inFlight)
     flush()
+    await settleUnclaimed(store, volume.path, run.id)
     const message = err instanceof Error ? err.message : String(err)
     report.status = 'failed'
     report.error = `the walk did not complete: ${message}`

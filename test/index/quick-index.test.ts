@@ -15,6 +15,8 @@ import { createLogger, MemorySink } from '../../src/logger.js'
 import type { AssertedComponent } from '../../src/protocol/messages.js'
 import { buildLocalAssertion } from '../../src/pull/local-assertion.js'
 import { openStore } from '../../src/store/store.js'
+import { nodeDirectoryFs } from '../../src/push/directory-fs.js'
+import { settleStaleUnclaimed } from '../../src/evidence/unclaimed.js'
 import { addPeer, addSelf } from '../helpers/nodes.js'
 import { tempDir } from '../helpers/store.js'
 import { sha256 } from '../helpers/volume.js'
@@ -161,6 +163,46 @@ describe('quick index', () => {
     expect(w.store.runs.events(full.runId).some(e => e.transition === 'alarm' && (e.note ?? '').includes('2019/p3.jpg: damaged'))).toBe(true)
     // and the next index does not bring the history copy back as a file of the volume
     expect((await w.index(false)).filesSeen).toBe(4)
+  })
+
+  it('a kill while a damaged file is moved aside leaves a hole in custody, never a claim; the next full re-hash moves it', async () => {
+    const w = world()
+    const { vol, recv } = received(w)
+    w.store.vector.advanceLocal(vol, w.nas.nodeId, 'peer-sha256', [{ originNodeId: w.laptop.rowId, originRunId: 3 }], recv)
+    w.store.runs.finish(recv, 'success')
+    await w.index(true)
+    const custody = (): AssertedComponent[] => buildLocalAssertion(w.store, w.nas.nodeId, 'photos', quiet).components.filter(c => c.destination === w.nas.nodeId && c.originNode === w.laptop.nodeId)
+    const vouches = (path: string): boolean => custody().some(c => c.verifyMethod !== null && c.originRun >= 3 && !c.exceptions.some(e => e.path === path))
+    const p = join(w.volume.path, '2019/p3.jpg')
+    const size = statSync(p).size
+    writeFileSync(p, Buffer.alloc(size, 0x5a))
+    const st = statSync(p, { bigint: true })
+    w.store.db.prepare('UPDATE files SET mtime_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?').run(Number(st.mtimeNs), Number(st.ctimeNs), st.ino.toString(), w.row('2019/p3.jpg')?.id)
+    w.clock.advanceNs(60e9)
+
+    // another process (a pid that cannot exist) starts the re-hash and "dies" as it moves the file: its rename never returns
+    const ghost = openStore({ path: join(w.root, 'cairn.db'), clock: w.clock, logger: createLogger([new MemorySink()], w.clock), backupsDir: join(w.root, 'backups'), pid: 4_194_305 })
+    let moving = false
+    void indexVolume({ store: ghost, volume: w.volume, quick: false, logger: quiet, io: { fs: { ...nodeDirectoryFs, rename: async () => { moving = true; await new Promise(() => {}) } } } })
+    for (let i = 0; i < 200 && !moving; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(moving).toBe(true)
+    ghost.close()
+
+    // the next command: the orphan is reaped and stale marks settled; the bytes at the path are not
+    // the recorded ones, so the row stays unclaimed
+    w.store.runs.reapOrphans()
+    settleStaleUnclaimed(w.store, createLogger([new MemorySink()], w.clock))
+    expect(existsSync(p)).toBe(true)
+    expect(vouches('2019/p3.jpg')).toBe(false)
+    expect(vouches('2019/p2.jpg')).toBe(true)
+    // a quick index cannot see the damage and leaves the hole; a full re-hash moves the file and settles it
+    await w.index(true)
+    expect(vouches('2019/p3.jpg')).toBe(false)
+    const full = await w.index(false)
+    expect(full.damaged.map(d => d.path)).toEqual(['2019/p3.jpg'])
+    expect(existsSync(p)).toBe(false)
+    expect(w.store.conflicts.replacingIds(vol).size).toBe(0)
+    expect(vouches('2019/p3.jpg')).toBe(false)
   })
 
   it('records a damaged file of its own as changed, where it is (the user\'s file is never moved)', async () => {
