@@ -19,10 +19,10 @@ function seedPeers (store: Store): [number, number] {
   return [ids[0] ?? 0, ids[1] ?? 0]
 }
 
-type Label = 'index' | 'push d1' | 'push d2' | 'receive p1' | 'receive p2' | 'verify d1' | 'verify d2' |
+type Label = 'index' | 'push d1' | 'push d2' | 'receive p1' | 'receive p2' | 'verify d1' | 'verify d2' | 'verify p1' | 'verify p2' |
   'pull p1' | 'pull p2' | 'offload' | 'restore' | 'rewind d1'
 
-const LABELS: Label[] = ['index', 'push d1', 'push d2', 'receive p1', 'receive p2', 'verify d1', 'verify d2',
+const LABELS: Label[] = ['index', 'push d1', 'push d2', 'receive p1', 'receive p2', 'verify d1', 'verify d2', 'verify p1', 'verify p2',
   'pull p1', 'pull p2', 'offload', 'restore', 'rewind d1']
 
 /**
@@ -37,6 +37,9 @@ const EXCLUDES: Record<Label, Label[]> = {
   'receive p2': ['index', 'push d1', 'push d2', 'receive p2', 'verify d1', 'verify d2', 'restore'],
   'verify d1': ['index', 'push d1', 'push d2', 'receive p1', 'receive p2', 'verify d1', 'restore'],
   'verify d2': ['index', 'push d1', 'push d2', 'receive p1', 'receive p2', 'verify d2', 'restore'],
+  // a verify at a peer: the peer re-reads; this node only accepts what it signs (like a pull)
+  'verify p1': ['verify p1'],
+  'verify p2': ['verify p2'],
   'pull p1': ['pull p1'],
   'pull p2': ['pull p2'],
   offload: LABELS,
@@ -53,7 +56,7 @@ function scope (label: Label, volumeId: number, peers: [number, number]): BeginR
   return {
     kind,
     volumeId,
-    destination: arg?.startsWith('d') === true ? arg : null,
+    destination: arg?.startsWith('d') === true ? arg : kind === 'verify' && arg !== undefined ? `peer-${arg}` : null,
     peerNodeId: arg === 'p1' ? peers[0] : arg === 'p2' ? peers[1] : null
   }
 }
