@@ -1,0 +1,53 @@
+/**
+ * Attack: nas's full re-hash finds a received file damaged and is killed after the rename into
+ * history, before the row is made missing. The row stays present and marked unclaimed (a hole,
+ * never a false claim: that holds). The restart settles stale marks — the file is gone, so the
+ * mark stays. Then laptop pushes: the path is free, its version is written and recorded under
+ * the SAME row (same content, same origin), and only this receive's own marks are settled: the
+ * dead run's mark is left. nas's receipt keeps the hole, the push is not a success, and laptop's
+ * gate stays shut for a file whose exact bytes are at nas — until some later index settles it.
+ */
+import { join } from 'node:path'
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { settleStaleUnclaimed } from '../../src/evidence/unclaimed.js'
+import { homePaths } from '../../src/home.js'
+import { indexVolume } from '../../src/index/index-volume.js'
+import { createLogger, MemorySink } from '../../src/logger.js'
+import { nodeDirectoryFs } from '../../src/push/directory-fs.js'
+import { openStore } from '../../src/store/store.js'
+import { systemClock } from '../../src/clock.js'
+import type { InProcessNode } from '../helpers/fleet.js'
+import { FILES, heldAtNas, pushed } from './fleet.js'
+import { quiet } from './world.js'
+
+const nodes: InProcessNode[] = []
+afterEach(async () => { for (const n of nodes.splice(0)) await n.close() })
+
+describe('a kill after a damaged file moved aside, then a push', () => {
+  it('the next push after a killed quarantine restores custody of the re-sent file (the gate opens again)', async () => {
+    const { root, laptop, nas, tryPush } = await pushed(nodes)
+    const at = join(root, 'nas-photos', '2019/01/p2.jpg')
+    const st = statSync(at)
+    writeFileSync(at, Buffer.alloc(st.size, 0x77))
+    utimesSync(at, 1_700_000_000, 1_700_000_000)
+
+    // a ghost nas process (a pid that cannot exist) re-hashes and dies right after the rename
+    const ghost = openStore({ path: homePaths(nas.home).db, clock: systemClock, logger: createLogger([new MemorySink()], systemClock), backupsDir: homePaths(nas.home).backups, pid: 4_194_305 })
+    let moved = false
+    void indexVolume({ store: ghost, volume: nas.config.volumes.get('photos')!, quick: false, logger: quiet, io: { fs: { ...nodeDirectoryFs, rename: async (from: string, to: string) => { await nodeDirectoryFs.rename(from, to); moved = true; await new Promise(() => {}) } } } })
+    for (let i = 0; i < 500 && !moved; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(moved).toBe(true)
+    ghost.close()
+    // what nas's restart does
+    nas.store.runs.reapOrphans()
+    settleStaleUnclaimed(nas.store, nas.logger)
+    expect(heldAtNas(laptop)['2019/01/p2.jpg']?.held).toBe(true) // laptop has not heard yet: nas's last receipt
+
+    const r = await tryPush()
+    // the exact bytes are back at nas
+    expect(readFileSync(at).equals(FILES['2019/01/p2.jpg']!)).toBe(true)
+    expect(r.status, r.error ?? '').toBe('success')
+    expect(heldAtNas(laptop)['2019/01/p2.jpg']?.held).toBe(true)
+  }, 60_000)
+})
