@@ -50,4 +50,25 @@ describe('a kill after a damaged file moved aside, then a push', () => {
     expect(r.status, r.error ?? '').toBe('success')
     expect(heldAtNas(laptop)['2019/01/p2.jpg']?.held).toBe(true)
   }, 60_000)
+
+  it('a push after a quarantine killed before its move re-sends the damaged file (the gate opens again without waiting for a full re-hash)', async () => {
+    const { root, laptop, nas, tryPush } = await pushed(nodes)
+    const at = join(root, 'nas-photos', '2019/01/p2.jpg')
+    const st = statSync(at)
+    writeFileSync(at, Buffer.alloc(st.size, 0x77))
+    utimesSync(at, 1_700_000_000, 1_700_000_000)
+    const ghost = openStore({ path: homePaths(nas.home).db, clock: systemClock, logger: createLogger([new MemorySink()], systemClock), backupsDir: homePaths(nas.home).backups, pid: 4_194_305 })
+    let moving = false
+    void indexVolume({ store: ghost, volume: nas.config.volumes.get('photos')!, quick: false, logger: quiet, io: { fs: { ...nodeDirectoryFs, rename: async () => { moving = true; await new Promise(() => {}) } } } })
+    for (let i = 0; i < 500 && !moving; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(moving).toBe(true)
+    ghost.close()
+    nas.store.runs.reapOrphans()
+    settleStaleUnclaimed(nas.store, nas.logger)
+    // nas knows the bytes at the path are not the recorded ones (the mark stays); laptop pushes
+    const r = await tryPush()
+    expect(readFileSync(at).equals(FILES['2019/01/p2.jpg']!)).toBe(true)
+    expect(r.status, r.error ?? '').toBe('success')
+    expect(heldAtNas(laptop)['2019/01/p2.jpg']?.held).toBe(true)
+  }, 60_000)
 })
