@@ -8,7 +8,7 @@
  * gate stays shut for a file whose exact bytes are at nas — until some later index settles it.
  */
 import { join } from 'node:path'
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { settleStaleUnclaimed } from '../../src/evidence/unclaimed.js'
 import { homePaths } from '../../src/home.js'
@@ -70,5 +70,32 @@ describe('a kill after a damaged file moved aside, then a push', () => {
     expect(readFileSync(at).equals(FILES['2019/01/p2.jpg']!)).toBe(true)
     expect(r.status, r.error ?? '').toBe('success')
     expect(heldAtNas(laptop)['2019/01/p2.jpg']?.held).toBe(true)
+  }, 60_000)
+
+  it('a push that holds a file under a new origin never launders the mark of a file its node found damaged into a claim of the rotted bytes', async () => {
+    const { root, laptop, nas, tryPush, volume } = await pushed(nodes)
+    const at = join(root, 'nas-photos', '2019/01/p2.jpg')
+    const st = statSync(at)
+    writeFileSync(at, Buffer.alloc(st.size, 0x77))
+    utimesSync(at, 1_700_000_000, 1_700_000_000)
+    const ghost = openStore({ path: homePaths(nas.home).db, clock: systemClock, logger: createLogger([new MemorySink()], systemClock), backupsDir: homePaths(nas.home).backups, pid: 4_194_305 })
+    let moving = false
+    void indexVolume({ store: ghost, volume: nas.config.volumes.get('photos')!, quick: false, logger: quiet, io: { fs: { ...nodeDirectoryFs, rename: async () => { moving = true; await new Promise(() => {}) } } } })
+    for (let i = 0; i < 500 && !moving; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(moving).toBe(true)
+    ghost.close()
+    nas.store.runs.reapOrphans()
+    settleStaleUnclaimed(nas.store, nas.logger)
+
+    // on laptop the photo leaves and comes back (a folder moved out and back): same bytes, a new origin run
+    const mine = join(root, 'photos', '2019/01/p2.jpg')
+    renameSync(mine, mine + '.away')
+    await indexVolume({ store: laptop.store, volume, quick: true, logger: laptop.logger })
+    renameSync(mine + '.away', mine)
+    await indexVolume({ store: laptop.store, volume, quick: true, logger: laptop.logger })
+    await tryPush()
+    const bytesOk = readFileSync(at).equals(FILES['2019/01/p2.jpg']!)
+    // nas may vouch for the photo only if its exact bytes are there
+    expect({ held: heldAtNas(laptop)['2019/01/p2.jpg']?.held, bytesOk }).not.toEqual({ held: true, bytesOk: false })
   }, 60_000)
 })
