@@ -11,6 +11,8 @@ import { join } from 'node:path'
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { settleStaleUnclaimed } from '../../src/evidence/unclaimed.js'
+import { offloadVolume } from '../../src/offload/offload.js'
+import { existsSync } from 'node:fs'
 import { homePaths } from '../../src/home.js'
 import { indexVolume } from '../../src/index/index-volume.js'
 import { createLogger, MemorySink } from '../../src/logger.js'
@@ -97,5 +99,31 @@ describe('a kill after a damaged file moved aside, then a push', () => {
     const bytesOk = readFileSync(at).equals(FILES['2019/01/p2.jpg']!)
     // nas may vouch for the photo only if its exact bytes are there
     expect({ held: heldAtNas(laptop)['2019/01/p2.jpg']?.held, bytesOk }).not.toEqual({ held: true, bytesOk: false })
+  }, 60_000)
+
+  it('an offload after a push that held a damage-marked file under a new origin never deletes the only good copy', async () => {
+    const { root, laptop, nas, tryPush, volume } = await pushed(nodes)
+    const at = join(root, 'nas-photos', '2019/01/p2.jpg')
+    const st = statSync(at)
+    writeFileSync(at, Buffer.alloc(st.size, 0x77))
+    utimesSync(at, 1_700_000_000, 1_700_000_000)
+    const ghost = openStore({ path: homePaths(nas.home).db, clock: systemClock, logger: createLogger([new MemorySink()], systemClock), backupsDir: homePaths(nas.home).backups, pid: 4_194_305 })
+    let moving = false
+    void indexVolume({ store: ghost, volume: nas.config.volumes.get('photos')!, quick: false, logger: quiet, io: { fs: { ...nodeDirectoryFs, rename: async () => { moving = true; await new Promise(() => {}) } } } })
+    for (let i = 0; i < 500 && !moving; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(moving).toBe(true)
+    ghost.close()
+    nas.store.runs.reapOrphans()
+    settleStaleUnclaimed(nas.store, nas.logger)
+    const mine = join(root, 'photos', '2019/01/p2.jpg')
+    renameSync(mine, mine + '.away')
+    await indexVolume({ store: laptop.store, volume, quick: true, logger: laptop.logger })
+    renameSync(mine + '.away', mine)
+    await indexVolume({ store: laptop.store, volume, quick: true, logger: laptop.logger })
+    await tryPush()
+    // laptop pulls nothing stale here: the push's own receipt is the newest word from nas
+    await offloadVolume({ store: laptop.store, config: laptop.config, volume, selectors: ['2019/01/p2.jpg'], dryRun: false, perFile: true, logger: laptop.logger, host: laptop.node!.host, holdDurationMs: 60_000 })
+    const goodSomewhere = existsSync(mine) || readFileSync(at).equals(FILES['2019/01/p2.jpg']!)
+    expect(goodSomewhere).toBe(true)
   }, 60_000)
 })
