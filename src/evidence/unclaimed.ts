@@ -73,10 +73,10 @@ async function settledAsync (root: string, row: MarkedRow | undefined): Promise<
   }
 }
 
-/** Unmarks the settled rows among those run `runId` marked (at the end of that run). */
-export async function settleUnclaimed (store: Store, root: string, runId: number): Promise<void> {
+/** Unmarks the settled rows among those run `runId` marked (at the end of that run), except `keep`. */
+export async function settleUnclaimed (store: Store, root: string, runId: number, keep: ReadonlySet<number> = new Set()): Promise<void> {
   const settled: number[] = []
-  for (const id of store.conflicts.replacingOfRun(runId)) if (await settledAsync(root, store.files.byId(id))) settled.push(id)
+  for (const id of store.conflicts.replacingOfRun(runId)) if (!keep.has(id) && await settledAsync(root, store.files.byId(id))) settled.push(id)
   if (settled.length > 0) store.conflicts.clearReplacing(settled)
 }
 

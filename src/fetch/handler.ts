@@ -139,6 +139,25 @@ async function resolveSource (c: FetchHandlerComponents, fs: DirectoryFs, reques
   }
 }
 
+/**
+ * A file of this node's volume whose bytes, read to be served, did not hash to its row: marked
+ * unclaimed in a short `index` run of its own (a hole in custody, no hold, and the next push of
+ * it replaces it — src/push/receive-judge.ts), until a re-hash settles it. A volume busy with
+ * another run leaves it to that run's owner and the next re-hash; the log says so.
+ */
+function markFoundDamaged (c: FetchHandlerComponents, volumeId: number, path: string, peer: string): void {
+  const row = c.store.holds.presentFile(volumeId, path)
+  if (row === undefined) return
+  try {
+    const run = c.store.runs.begin({ kind: 'index', volumeId, detail: { found_by: 'fetch', requested_by: peer } })
+    c.store.db.transaction(() => { c.store.conflicts.markReplacing(volumeId, run.id, [row.fileId]) }).immediate()
+    c.store.runs.note(run.id, 'alarm', `${path}: its bytes did not hash to the recorded content while served to ${peer}; not claimed until a re-hash or a push settles it`)
+    c.store.runs.finish(run.id, 'partial', { error: `${path} found damaged while served`, fileCount: 1 })
+  } catch (err) {
+    c.logger.warn('could not mark a file found damaged while served (the next re-hash finds it)', { path, error: err instanceof Error ? err.message : String(err) })
+  }
+}
+
 export function fetchHandler (c: FetchHandlerComponents): (stream: Stream, connection: Connection) => Promise<void> {
   const deadline = c.frameDeadlineMs ?? FETCH_FRAME_DEADLINE_MS
   const fs = c.fs ?? nodeDirectoryFs
@@ -188,6 +207,8 @@ export function fetchHandler (c: FetchHandlerComponents): (stream: Stream, conne
       for (let i = 0; i < request.entries.length; i++) {
         const ok = await sendFile(io, i, request.entries[i] as FetchEntry, source, deadline, c.logger, peerId)
         if (!ok) {
+          // this node's own copy is not what it recorded: it stops claiming it at once
+          if (request.directory === '' && sharing.volumeId !== undefined) markFoundDamaged(c, sharing.volumeId, (request.entries[i] as FetchEntry).path, peer.name ?? peerId)
           stream.abort(new Error('served bytes did not match the recorded content'))
           return
         }

@@ -118,11 +118,19 @@ export function holdHandler (c: HoldHandlerComponents): (stream: Stream, connect
       const refused: HoldRefusal[] = []
       const candidates: HoldEntry[] = []
       const indexOf = new Map<string, number>()
+      // rows this node itself no longer claims — found damaged and not yet moved aside, being
+      // replaced by a receive, unreadable at the last re-hash, or a local edit a receive kept —
+      // are not held for anyone: custody has a hole there, whatever a peer's older copy of it says
+      const unclaimed = volumeId === undefined ? new Set<number>() : new Set([...c.store.conflicts.replacingIds(volumeId), ...c.store.conflicts.forVolume(volumeId).flatMap(k => k.localFileId === null ? [] : [k.localFileId])])
       for (let i = 0; i < request.entries.length; i++) {
         const e = request.entries[i] as HoldEntry
         const row = volumeId === undefined ? undefined : c.store.holds.presentFile(volumeId, e.path)
         if (row === undefined || !row.hash.equals(e.hash)) {
           refused.push({ entry: i, reason: HoldRefusalReason.NOT_PRESENT })
+          continue
+        }
+        if (unclaimed.has(row.fileId)) {
+          refused.push({ entry: i, reason: HoldRefusalReason.CHANGED })
           continue
         }
         const info = await fs.lstat(join(volume.path, e.path))

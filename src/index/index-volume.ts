@@ -135,6 +135,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   }
 
   const fs = init.io?.fs ?? nodeDirectoryFs
+  const unreadableMarks = new Set<number>()
   const buffers: Buffer[] = Array.from({ length: init.concurrency ?? INDEX_CONCURRENCY }, () => Buffer.allocUnsafe(HASH_BUFFER_BYTES))
   const inFlight = new Set<Promise<void>>()
   try {
@@ -168,17 +169,18 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
               store.db.transaction(() => { store.files.setStatus(known.id, 'missing', run.id) }).immediate()
               store.conflicts.clearReplacing([known.id])
             }
-            // not moved: the mark stays until the changed bytes are recorded (settled after the last flush)
+            // not moved: the row stays present and marked — a hole in custody, never this node's own
+            // version (the pusher's next push replaces the file; the next re-hash tries the move again)
             report.damaged.push({ path: file.path, movedTo: q.moved ? q.to : null })
             store.runs.note(run.id, 'alarm', q.moved
               ? `${file.path}: damaged (its bytes changed, its size and times did not); moved to ${q.to}; the next push of it replaces it`
-              : `${file.path}: damaged (its bytes changed, its size and times did not); ${q.reason}; recorded as changed`)
+              : `${file.path}: damaged (its bytes changed, its size and times did not); ${q.reason}; not claimed until a push replaces it`)
             init.logger.warn('a received file is damaged: its bytes changed behind unchanged size and times', { volume: volume.name, path: file.path, moved_to: q.moved ? q.to : null, reason: q.moved ? null : q.reason })
-            if (q.moved) {
-              report.bytesHashed += h.size
-              report.filesHashed++
-              return
-            }
+            // still there (not moved): seen by this run, so it is not taken for missing
+            if (!q.moved) touched.push(known.id)
+            report.bytesHashed += h.size
+            report.filesHashed++
+            return
           }
           observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, readAtNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
           report.bytesHashed += h.size
@@ -195,6 +197,12 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
             // vanished after the listing: it is not there
           } else {
             report.unreadable.push({ path: file.path, code: code ?? (err instanceof Error ? err.name : 'EIO') })
+            // bytes this node cannot read are bytes it cannot vouch for: a hole in custody until a
+            // read succeeds (the row stays present: an unreadable file is not a missing one)
+            if (known !== undefined && known.status === 'present') {
+              store.db.transaction(() => { store.conflicts.markReplacing(volRow.id, run.id, [known.id]) }).immediate()
+              unreadableMarks.add(known.id)
+            }
           }
         } finally {
           buffers.push(buffer)
@@ -206,11 +214,12 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
     }
     await Promise.all(inFlight)
     flush()
-    await settleUnclaimed(store, volume.path, run.id)
+    // a row this run could not read stays marked: only a later successful read settles it
+    await settleUnclaimed(store, volume.path, run.id, unreadableMarks)
   } catch (err) {
     await Promise.allSettled(inFlight)
     flush()
-    await settleUnclaimed(store, volume.path, run.id)
+    await settleUnclaimed(store, volume.path, run.id, unreadableMarks)
     const message = err instanceof Error ? err.message : String(err)
     report.status = 'failed'
     report.error = `the walk did not complete: ${message}`

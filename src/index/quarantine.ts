@@ -15,7 +15,7 @@
 import { dirname, join } from 'node:path'
 import { crashPoint } from '../crash-point.js'
 import type { DirectoryFs } from '../push/directory-fs.js'
-import { HISTORY_DIR, historyDirName } from '../push/place-file.js'
+import { ensureRealDirs, HISTORY_DIR, historyDirName } from '../push/place-file.js'
 
 export interface HashedIdentity {
   size: number
@@ -32,7 +32,14 @@ export async function quarantineDamaged (fs: DirectoryFs, root: string, relPath:
   const from = join(root, relPath)
   const to = join(root, relTo)
   try {
-    await fs.mkdirp(dirname(to))
+    // no symlink on either side: every directory to the file is a real one (none swapped since
+    // the hash), and the history directories are created as real ones inside the volume
+    const relDir = relPath.includes('/') ? relPath.slice(0, relPath.lastIndexOf('/')) : ''
+    for (let at = root, i = 0, parts = relDir === '' ? [] : relDir.split('/'); i < parts.length; i++) {
+      at = join(at, parts[i] as string)
+      if ((await fs.lstat(at))?.kind !== 'dir') return { moved: false, reason: `${relDir} is not a real directory any more` }
+    }
+    await ensureRealDirs(fs, root, dirname(relTo), undefined, true)
     if (await fs.lstat(to) !== undefined) return { moved: false, reason: `${relTo} is taken` }
     crashPoint('index:quarantine-move')
     await fs.rename(from, to)

@@ -114,7 +114,7 @@ async function refuseForeignRoot (fs: DirectoryFs, path: string, ownVolumeRoot =
  * symlink. `known` maps directories this writer already checked (or is checking) during its run
  * to that check, so concurrent commits into one new directory wait for the same check.
  */
-async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>, ownVolumeRoot = false, created?: (dir: string) => void, label?: string): Promise<void> {
+export async function ensureRealDirs (fs: DirectoryFs, treeRoot: string, relDir: string, known?: Map<string, Promise<void>>, ownVolumeRoot = false, created?: (dir: string) => void, label?: string): Promise<void> {
   let rootCheck = known?.get(treeRoot)
   if (rootCheck === undefined) {
     rootCheck = refuseForeignRoot(fs, treeRoot, ownVolumeRoot)

@@ -10,6 +10,8 @@
  *  - the disk holds this node's indexed version, and the entry descends from it — the same
  *    origin node at an equal or later run, or the entry says it replaces exactly that content:
  *    it may replace it (that file, checked again at the commit, moves to history);
+ *  - the disk holds the file this node's own re-hash found damaged or unreadable (its row is
+ *    marked, and its size and mtime are as recorded): it may replace it (to history);
  *  - otherwise a conflict, and the file stays untouched: `local-edit` (the disk differs from the
  *    indexed row: an unindexed edit), `diverged` (the indexed row is newer than or unrelated to
  *    what the entry replaces: e.g. this node indexed its own edit), `occupied` (a directory,
@@ -48,6 +50,11 @@ export interface JudgeInput {
   ownVersionRecorded?: () => boolean
   /** This node's live row at the path, if any. */
   here: LiveFile | undefined
+  /**
+   * This node's own re-hash marked the row: it found the bytes at the path damaged (not yet moved
+   * aside) or unreadable, and claims nothing of them (src/store/conflicts.ts `damageMarked`).
+   */
+  damaged?: boolean
 }
 
 /** Whether this node's indexed version is one the entry's version replaces. */
@@ -71,6 +78,9 @@ export async function judgeEntry (j: JudgeInput): Promise<Verdict> {
   if (disk === undefined) return { kind: 'write', expect: { kind: 'absent' } }
   if (disk.kind !== 'file') return { kind: 'conflict', conflict: 'occupied', localFileId: null }
   const indexed = here !== undefined && here.status === 'present' ? here : undefined
+  // the file this node found damaged or unreadable, untouched since: no one's version is there,
+  // and the entry's replaces it (the damaged bytes move to history, kept)
+  if (indexed !== undefined && j.damaged === true && disk.size === indexed.size && disk.mtimeNs === indexed.mtimeNs) return { kind: 'write', expect: identity(disk) }
   const replaceOrConflict = (row: LiveFile): Verdict => descendsFrom(row, e, j.entryOriginNodeId, j.ownVersionRecorded)
     ? { kind: 'write', expect: identity(disk) }
     : { kind: 'conflict', conflict: 'diverged', localFileId: null }

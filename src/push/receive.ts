@@ -20,7 +20,7 @@ import type { Framed } from '../p2p/frames.js'
 import { crashPoint } from '../crash-point.js'
 import { holdGuard } from '../hold/guard.js'
 import { currentClaims, settleClaims } from '../evidence/settle.js'
-import { settleUnclaimed } from '../evidence/unclaimed.js'
+import { settleUnclaimed, settleVolumeUnclaimed } from '../evidence/unclaimed.js'
 import { sealAssertion } from '../protocol/envelope.js'
 import { buildLocalAssertion } from '../pull/local-assertion.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_ENTRIES, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
@@ -189,6 +189,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     // what this node lacks
     stage = 'need'
     const live = store.files.live(volumeId)
+    const damaged = store.conflicts.damageMarked(volumeId)
     const held: number[] = []
     const copies: Array<{ index: number, from: string, early: boolean }> = []
     const need: number[] = []
@@ -209,6 +210,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       const originRow = knownOriginOf(e.originIndex)
       const verdict = await judgeEntry({
         fs, abs: join(volume.path, e.path), entry: e, entryOriginNodeId: originRow, here,
+        ...(here !== undefined && damaged.has(here.id) ? { damaged: true } : {}),
         ...(originRow === selfRow ? { ownVersionRecorded: () => store.files.hasRecorded(volumeId, e.path, Buffer.from(e.hash), selfRow, e.originRun) } : {})
       })
       if (verdict.kind === 'held') {
@@ -425,6 +427,9 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
     const heldPaths = new Set(held.map(i => (plan[i] as PlanEntry).path).filter(p => !reread.has(p)))
     recordReceived(store, volumeId, runId, offer, okEntries, mtimes, live, heldPaths)
     await settleUnclaimed(store, volume.path, runId)
+    // marks an earlier run left (a re-hash that found a file damaged, killed before moving it)
+    // are settled where this push put the recorded bytes back
+    await settleVolumeUnclaimed(store, volume.path, volumeId)
     // the pusher's conflicts are now exactly this plan's: the others were resolved
     crashPoint('receive:record-conflicts')
     recordConflicts()

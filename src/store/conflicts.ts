@@ -122,6 +122,15 @@ export class ConflictStore {
     return new Set((this.#db.prepare('SELECT file_id FROM receive_replacing WHERE volume_id = ?').all(volumeId) as Array<{ file_id: number }>).map(r => r.file_id))
   }
 
+  /**
+   * Rows an index (a re-hash, or a sampled verify) marked: bytes this node read and found not to
+   * be the row's (damaged, not yet moved aside) or could not read. A receive may replace such a
+   * file with the pusher's version (it moves to history); nothing holds it for anyone.
+   */
+  damageMarked (volumeId: number): Set<number> {
+    return new Set((this.#db.prepare("SELECT r.file_id FROM receive_replacing r JOIN runs u ON u.id = r.run_id WHERE r.volume_id = ? AND u.kind = 'index'").all(volumeId) as Array<{ file_id: number }>).map(r => r.file_id))
+  }
+
   /** Marks whose run is no longer running (it finished without settling them, or was killed). */
   staleReplacing (): Array<{ fileId: number, volumeId: number }> {
     return (this.#db.prepare("SELECT file_id, volume_id FROM receive_replacing WHERE run_id NOT IN (SELECT id FROM runs WHERE status = 'running')").all() as Array<{ file_id: number, volume_id: number }>)

@@ -232,7 +232,8 @@ export class FileStore {
 
   /** A live, present path of any volume holding this content (for local copies on receive). */
   presentPathsOf (contentId: number): Array<{ volumeId: number, path: string, mtimeNs: number }> {
-    return (this.#db.prepare("SELECT volume_id, path, mtime_ns FROM files WHERE content_id = ? AND status = 'present'").all(contentId) as Array<{ volume_id: number, path: string, mtime_ns: number }>)
+    // a row this node stopped claiming (found damaged or unreadable, being replaced) is no source
+    return (this.#db.prepare("SELECT volume_id, path, mtime_ns FROM files WHERE content_id = ? AND status = 'present' AND id NOT IN (SELECT file_id FROM receive_replacing)").all(contentId) as Array<{ volume_id: number, path: string, mtime_ns: number }>)
       .map(r => ({ volumeId: r.volume_id, path: r.path, mtimeNs: r.mtime_ns }))
   }
 
@@ -253,6 +254,7 @@ export class FileStore {
                                          VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?, ?, ?, ?)`)
     const supersede = this.#db.prepare("UPDATE files SET status = 'superseded', status_changed_run_id = ? WHERE id = ?")
     const seen = this.#db.prepare('UPDATE files SET last_seen_run_id = ?, mtime_ns = ?, read_at_ns = ?, ctime_ns = ?, ino = ? WHERE id = ?')
+    const carryMark = this.#db.prepare('UPDATE receive_replacing SET file_id = ? WHERE file_id = ?')
     const tx = this.#db.transaction(() => {
       for (const o of observed) {
         // the content row keeps the first origin it had here, for the record
@@ -263,7 +265,7 @@ export class FileStore {
         const readAt = o.readAtNs === undefined ? now : o.readAtNs
         const ctime = o.ctimeNs ?? null
         const ino = o.ino ?? null
-        const fresh = (): void => { insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, o.originNodeId, o.originRunId, readAt, ctime, ino) }
+        const fresh = (): number => Number(insertFile.run(volumeId, o.path, contentId, o.mtimeNs, runId, runId, runId, o.originNodeId, o.originRunId, readAt, ctime, ino).lastInsertRowid)
         if (live === undefined) {
           fresh()
           counts.added++
@@ -277,9 +279,10 @@ export class FileStore {
           fresh()
           counts.returned++
         } else if (rule === 'received' && (live.origin_node_id !== o.originNodeId || live.origin_run_id !== o.originRunId)) {
-          // a held file re-recorded under the pusher's origin
+          // a held file re-recorded under the pusher's origin: the same bytes on disk, so a mark
+          // that it is not claimed (found damaged, unreadable, being replaced) moves with it
           supersede.run(runId, live.id)
-          fresh()
+          carryMark.run(fresh(), live.id)
           counts.unchanged++
         } else {
           seen.run(runId, o.mtimeNs, readAt, ctime, ino, live.id)

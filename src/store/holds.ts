@@ -117,10 +117,10 @@ export class HoldStore {
   }
 
   /** The live, present files row at a path, as `grant` will check it (the hold handler's disk check compares with it). */
-  presentFile (volumeId: number, path: string): { hash: Buffer, size: number, mtimeNs: number, contentId: number } | undefined {
-    const row = this.#db.prepare(`SELECT c.hash, c.size, f.mtime_ns, f.content_id FROM files f JOIN contents c ON c.id = f.content_id
-                                  WHERE f.volume_id = ? AND f.path = ? AND f.status = 'present'`).get(volumeId, path) as { hash: Buffer, size: number, mtime_ns: number, content_id: number } | undefined
-    return row === undefined ? undefined : { hash: row.hash, size: row.size, mtimeNs: row.mtime_ns, contentId: row.content_id }
+  presentFile (volumeId: number, path: string): { fileId: number, hash: Buffer, size: number, mtimeNs: number, contentId: number } | undefined {
+    const row = this.#db.prepare(`SELECT f.id, c.hash, c.size, f.mtime_ns, f.content_id FROM files f JOIN contents c ON c.id = f.content_id
+                                  WHERE f.volume_id = ? AND f.path = ? AND f.status = 'present'`).get(volumeId, path) as { id: number, hash: Buffer, size: number, mtime_ns: number, content_id: number } | undefined
+    return row === undefined ? undefined : { fileId: row.id, hash: row.hash, size: row.size, mtimeNs: row.mtime_ns, contentId: row.content_id }
   }
 
   /** Records holds a peer signed for this node's offload run (after the signature was verified). */

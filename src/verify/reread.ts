@@ -112,6 +112,9 @@ export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
   let checked = 0
   let bytes = 0
   let found = 0
+  // what a sample finds wrong stops being claimed at once (a mark, settled by the index that
+  // re-reads the file): the full re-read it escalates to may be cut short or find the volume busy
+  const unclaim = (f: LiveFile): void => { store.db.transaction(() => { store.conflicts.markReplacing(volId, run.id, [f.id]) }).immediate() }
   try {
     for (const f of chosen) {
       if (init.signal?.aborted === true) break
@@ -122,6 +125,8 @@ export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
         h = await hash(join(volume.path, f.path))
       } catch (err) {
         if (err instanceof FileChangedWhileHashingError) continue
+        // gone or unreadable: not claimed from now on, whether or not the full re-read completes
+        unclaim(f)
         found++
         break
       }
@@ -129,6 +134,7 @@ export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
       bytes += h.size
       init.onProgress?.(checked, bytes)
       if (!h.hash.equals(f.hash) || h.size !== f.size) {
+        unclaim(f)
         found++
         break
       }
@@ -141,8 +147,9 @@ export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
   }
   const aborted = init.signal?.aborted === true
   settleClaims(store, volId, run.id, `re-read of a sample for ${init.requestedBy.name}`)
-  store.runs.finish(run.id, aborted ? 'aborted' : found > 0 ? 'partial' : 'success', {
-    error: aborted ? 'interrupted' : found > 0 ? 'a sampled file was missing or did not match: the whole volume is re-read' : null,
+  const readNothing = checked === 0 && chosen.length > 0
+  store.runs.finish(run.id, aborted ? 'aborted' : found > 0 || readNothing ? 'partial' : 'success', {
+    error: aborted ? 'interrupted' : found > 0 ? 'a sampled file was missing or did not match: the whole volume is re-read' : readNothing ? 'no sampled file could be re-read' : null,
     fileCount: checked,
     byteCount: bytes,
     detail: { requested_by: init.requestedBy.name, sample: init.sample, checked, found }
@@ -151,6 +158,10 @@ export async function rereadForPeer (init: RereadInit): Promise<RereadResult> {
   if (found > 0) {
     init.logger.warn('a sampled file was missing or did not match; re-reading the whole volume', { volume: volume.name, requested_by: init.requestedBy.name, run: run.id })
     return await rereadAll(init, true, { checked, bytes })
+  }
+  if (readNothing) {
+    // every drawn file was changing while hashed: nothing was re-read, nothing is vouched anew
+    return { runId: run.id, status: 'partial', error: 'no sampled file could be re-read (each was changing while hashed)', checked, bytesChecked: bytes, mismatched: 0, missing: 0, problems: [], escalated: false }
   }
   return { runId: run.id, status: 'success', error: null, checked, bytesChecked: bytes, mismatched: 0, missing: 0, problems: [], escalated: false }
 }

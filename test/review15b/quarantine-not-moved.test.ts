@@ -45,7 +45,9 @@ describe('quarantine that cannot move the damaged file', () => {
       abs,
       entry: { path: '2019/p3.jpg', hash: sha256(c), size: c.length, mtimeNs: Number(statSync(abs, { bigint: true }).mtimeNs), originIndex: 0, originRun: 3, replaces: null } as any,
       entryOriginNodeId: w.laptop.rowId,
-      here: w.row('2019/p3.jpg')
+      here: w.row('2019/p3.jpg'),
+      // what receive.ts passes: the row is one this node's own re-hash marked as damaged
+      damaged: w.store.conflicts.damageMarked(w.store.volumes.get('photos')!.id).has(w.row('2019/p3.jpg')!.id)
     })
     // laptop's own version must be able to replace the damaged bytes (they move to history)
     expect(verdict.kind).toBe('write')
