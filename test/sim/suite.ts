@@ -8,7 +8,7 @@ import { formatFailure, replayOf, saveReplay } from './report.js'
 import { runSeed, shrink, type SeedResult, type SeedSpec } from './run.js'
 import { SCENARIOS } from './scenarios.js'
 
-export const SIM_SEEDS = Number(process.env.SIM_SEEDS ?? 200)
+export const SIM_SEEDS = Number(process.env.SIM_SEEDS ?? 120)
 export const SIM_STEPS = Number(process.env.SIM_STEPS ?? 40)
 /** Re-runs the shrinker may spend per batch (all failures together). */
 export const SIM_SHRINK_RUNS = Number(process.env.SIM_SHRINK ?? 24)
