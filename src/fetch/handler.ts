@@ -17,7 +17,7 @@
  * verifies every byte itself, has written nothing at its final path.
  */
 import { constants } from 'node:fs'
-import { lstat, open } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -33,6 +33,7 @@ import { nodeDirectoryFs, type DirectoryFs } from '../push/directory-fs.js'
 import { volumeIdentityRefusal } from '../push/volume-marker.js'
 import type { Store } from '../store/store.js'
 import { sharesVolume } from './shared-volume.js'
+import { realDirectories } from '../verify/real-directories.js'
 
 export interface FetchHandlerComponents {
   store: Store
@@ -50,19 +51,6 @@ interface Served {
   held: (e: FetchEntry) => number | undefined
 }
 
-/** Whether every directory from `root` to the file is a real directory (no symlink leads elsewhere). */
-async function realDirectories (root: string, rel: string): Promise<boolean> {
-  let current = root
-  for (const segment of rel.split('/').slice(0, -1)) {
-    current = join(current, segment)
-    try {
-      if (!(await lstat(current)).isDirectory()) return false
-    } catch {
-      return false
-    }
-  }
-  return true
-}
 
 /** Sends one file: its header, then its bytes re-hashed as they go. False = the bytes were not what was asked (the stream must end). */
 async function sendFile (io: Framed, index: number, e: FetchEntry, served: Served, deadline: number, logger: Logger, peer: string): Promise<boolean> {
