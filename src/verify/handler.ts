@@ -14,11 +14,11 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Config } from '../config/types.js'
-import { CairnError, RunConflictError } from '../errors.js'
+import { CairnError, InvalidMessageError, OversizeMessageError, RunConflictError } from '../errors.js'
 import { sharesVolume } from '../fetch/shared-volume.js'
 import type { NodeKey } from '../identity/node-key.js'
 import type { Logger } from '../logger.js'
-import { framed, type Framed } from '../p2p/frames.js'
+import { FrameTooLargeError, framed, type Framed } from '../p2p/frames.js'
 import { MAX_VERIFY_REQUEST_BYTES, VERIFY_FRAME_DEADLINE_MS, VERIFY_MAX_MS, VERIFY_PROGRESS_MS } from '../protocol/limits.js'
 import { Status, type StatusCode, type VerifyReply, type VerifyRequest } from '../protocol/messages.js'
 import { decodeVerifyRequest, encodeVerifyReply } from '../protocol/wire.js'
@@ -67,7 +67,9 @@ export function verifyHandler (c: VerifyHandlerComponents): (stream: Stream, con
         request = decodeVerifyRequest(await io.read('a verify request', MAX_VERIFY_REQUEST_BYTES, deadline))
       } catch (err) {
         c.logger.info('refused an invalid verify request', { peer: peerName, code: err instanceof Error ? err.name : 'unknown', error: err instanceof Error ? err.message : String(err) })
-        if (err instanceof CairnError) await finish(refusal(err.name === 'InvalidMessageError' ? Status.INVALID_REQUEST : Status.TOO_LARGE, 'invalid request'))
+        // as the fetch handler: over a limit, malformed, or (a stall, a closed stream) no answer at all
+        if (err instanceof FrameTooLargeError || err instanceof OversizeMessageError) await finish(refusal(Status.TOO_LARGE, 'the request is over a limit'))
+        else if (err instanceof InvalidMessageError) await finish(refusal(Status.INVALID_REQUEST, 'invalid request'))
         else stream.abort(err instanceof Error ? err : new Error(String(err)))
         return
       }

@@ -156,6 +156,19 @@ describe('the verify handler refuses at the edge: a status, no run, nothing read
     expect(nas.logs.messages()).not.toContain('re-reading a volume a peer asked to verify')
   }, 60_000)
 
+  it('answers a requester that stalls before its request with no status at all (never TOO_LARGE), and starts no run', async () => {
+    const { laptop, nas, nasRow } = await fleet()
+    const before = written(nas)
+    const stream = await openPeerStream(await laptop.client(), nasRow, VERIFY_PROTOCOL, AbortSignal.timeout(5000))
+    const io = framed(stream, MAX_FRAME_BYTES)
+    // nothing is sent; nas's frame deadline (2 s here) passes
+    const outcome = await io.read('a verify reply', MAX_FRAME_BYTES, 5000).then(b => decodeVerifyReply(b), (err: unknown) => err)
+    expect(outcome).toBeInstanceOf(Error)
+    stream.abort(new Error('done'))
+    expect(written(nas)).toEqual(before)
+    expect(nas.logs.messages()).not.toContain('re-reading a volume a peer asked to verify')
+  }, 60_000)
+
   it('still re-reads for the peer it shares the volume with (the refusals above are not a handler that refuses everyone)', async () => {
     const { laptop, nas, nasRow } = await fleet()
     const replies = await ask(await laptop.client(), nasRow, request({ sample: 1 }))
