@@ -13,13 +13,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from '../errors.js'
 import { NAME_RULE, isValidName } from '../names.js'
 import { DURATION_RULE, parseDurationMs } from './duration.js'
-import { DEFAULT_LISTEN, DEFAULT_PULL_EVERY, DEFAULT_REHASH_EVERY } from './types.js'
-import type { Config, DirectoryDestinationConfig, VolumeConfig } from './types.js'
+import { DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS, DEFAULT_PULL_EVERY, DEFAULT_REHASH_EVERY } from './types.js'
+import type { Config, DirectoryDestinationConfig, HttpListen, VolumeConfig } from './types.js'
+import { parseHttpListen } from './http-listen.js'
 
 type Table = Record<string, unknown>
 
 const TOP_KEYS = ['name', 'listen', 'serve', 'volumes', 'destinations']
-const SERVE_KEYS = ['pull_every']
+const SERVE_KEYS = ['pull_every', 'http', 'http_token_file', 'mdns']
 const VOLUME_KEYS = ['path', 'push_to', 'offload_requires', 'offload_max_evidence_age', 'index_every', 'push_every', 'verify_every', 'rehash_every']
 const DESTINATION_KEYS = ['type', 'path']
 const DESTINATION_TYPES = ['directory']
@@ -55,6 +56,9 @@ export function parseConfig (text: string, file: string): Config {
   const serveTable = v.table(doc.serve ?? {}, 'serve')
   v.knownKeys(serveTable, SERVE_KEYS, 'serve.')
   const pullEveryMs = v.duration(serveTable.pull_every ?? DEFAULT_PULL_EVERY, 'serve.pull_every')
+  const http = v.httpListen(serveTable.http ?? DEFAULT_HTTP, 'serve.http')
+  const httpTokenFile = serveTable.http_token_file === undefined ? undefined : v.absolutePath(serveTable.http_token_file, 'serve.http_token_file')
+  const mdns = v.boolean(serveTable.mdns ?? DEFAULT_MDNS, 'serve.mdns')
 
   /** Each path key as the operator wrote it, so a refusal quotes their line. */
   const written = new Map<string, string>()
@@ -104,7 +108,7 @@ export function parseConfig (text: string, file: string): Config {
   }
 
   checkPathOverlaps(file, volumes, destinations, written)
-  return { file, name, listen, serve: { pullEveryMs }, volumes, destinations }
+  return { file, name, listen, serve: { pullEveryMs, http, mdns, ...(httpTokenFile === undefined ? {} : { httpTokenFile }) }, volumes, destinations }
 }
 
 function contains (outer: string, inner: string): boolean {
@@ -275,6 +279,20 @@ class Validator {
     if (s.includes('\0')) this.fail(key, 'a path without NUL bytes', 'a NUL byte')
     const n = normalize(s)
     return n.length > 1 && n.endsWith(sep) ? n.slice(0, -1) : n
+  }
+
+  boolean (value: unknown, key: string): boolean {
+    if (typeof value !== 'boolean') this.fail(key, 'true or false', value)
+    return value
+  }
+
+  /** `HOST:PORT` (`[::1]:PORT` for IPv6), or "" for off. */
+  httpListen (value: unknown, key: string): HttpListen | null {
+    const s = this.string(value, key)
+    if (s === '') return null
+    const parsed = parseHttpListen(s)
+    if (parsed === undefined) this.fail(key, 'HOST:PORT such as "127.0.0.1:4780" (or "" to turn HTTP off)', value)
+    return parsed
   }
 
   duration (value: unknown, key: string): number {

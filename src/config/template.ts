@@ -1,5 +1,5 @@
 /** The commented `cairn.toml` that `cairn init` writes. */
-import { DEFAULT_LISTEN, DEFAULT_PULL_EVERY } from './types.js'
+import { DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS, DEFAULT_PULL_EVERY } from './types.js'
 
 export function configTemplate (name: string, listen: string[] = DEFAULT_LISTEN): string {
   const listenToml = listen.map(a => JSON.stringify(a)).join(', ')
@@ -15,6 +15,11 @@ listen = [${listenToml}]
 [serve]
 # How often \`cairn serve\` pulls signed durability evidence from every enrolled peer.
 pull_every = ${JSON.stringify(DEFAULT_PULL_EVERY)}
+# The status page, /api/status and /metrics (Prometheus). "" turns HTTP off. An address other
+# than loopback requires the token in http.token (Authorization: Bearer ..., or ?token= once).
+http       = ${JSON.stringify(DEFAULT_HTTP)}
+# Find enrolled peers' new addresses on the LAN (mDNS). It never enrolls anyone.
+mdns       = ${String(DEFAULT_MDNS)}
 
 # A volume is a directory tree that cairn indexes, pushes and may offload.
 # The same volume name on two nodes is the same logical data set.

@@ -38,6 +38,23 @@ export interface DirectoryDestinationConfig {
 
 export interface ServeConfig {
   pullEveryMs: number
+  /**
+   * Where `serve` answers HTTP (status page, /api/status, /metrics); null = off. Absent (a
+   * config built in code) = off. parseConfig always sets it (default DEFAULT_HTTP).
+   */
+  http?: HttpListen | null
+  /** The bearer token's file for a non-loopback `http` (absolute); absent = `<home>/http.token`. */
+  httpTokenFile?: string
+  /** Find enrolled peers' addresses on the LAN with mDNS. Absent (a config built in code) = off. */
+  mdns?: boolean
+}
+
+/** `[serve] http`: a host and a TCP port (0 = any free port). */
+export interface HttpListen {
+  host: string
+  port: number
+  /** 127.0.0.0/8, ::1 or localhost: no token is required. */
+  loopback: boolean
 }
 
 export interface Config {
@@ -52,3 +69,5 @@ export interface Config {
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4701']
 export const DEFAULT_PULL_EVERY = '10m'
+export const DEFAULT_HTTP = '127.0.0.1:4780'
+export const DEFAULT_MDNS = true
