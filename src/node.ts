@@ -25,9 +25,14 @@ import { pullScheduler, type PullScheduler } from './pull/scheduler.js'
 import type { Store } from './store/store.js'
 import { scheduledJobs, volumeScheduler, type VolumeScheduler } from './runtime/scheduler.js'
 import { scheduledWork } from './runtime/scheduled-work.js'
+import { knockRecorder } from './p2p/knocks.js'
+import { contactTracker } from './p2p/contacts.js'
+import { nameHost } from './p2p/dial.js'
 
 /** How often a running node checks for revocations made by other processes (the CLI). */
 export const REVOCATION_POLL_MS = 250
+/** How often a running node stamps the last contact of the peers it is connected to. */
+export const CONTACT_SWEEP_MS = 15_000
 
 export interface NodeInit {
   store: Store
@@ -77,12 +82,16 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   const reaped = init.store.runs.reapOrphans()
   for (const run of reaped) logger.info('marked an orphaned run aborted', { run: run.id, kind: run.kind })
 
+  const knocks = knockRecorder(init.store.pendingPeers, init.clock, logger.forComponent('gate'))
   const host = await createHost({
     key: init.key,
     listen: init.listen ?? init.config.listen,
-    gate: { allows: (id) => init.store.nodes.isLivePeer(id) },
+    gate: { allows: (id) => init.store.nodes.isLivePeer(id), refusedInbound: knocks.knocked },
     logger: logger.forComponent('gate')
   })
+  nameHost(host, init.store.nodes.self().name ?? init.config.name)
+  const contacts = contactTracker(init.store.nodes, init.clock, logger.forComponent('contacts'))
+  contacts.attach(host)
   await host.handle(DURABILITY_PROTOCOL, durabilityHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('durability'), deadlineMs: init.durabilityDeadlineMs
   }), { maxInboundStreams: MAX_INBOUND_DURABILITY_STREAMS, maxOutboundStreams: MAX_INBOUND_DURABILITY_STREAMS })
@@ -109,7 +118,10 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   // A revocation from the CLI reaches this process through the database: drop any open
   // connection to a peer that is no longer live. The gate refuses new ones on its own.
   const dropped = new Set<string>()
+  let sweeps = 0
   const watcher = setInterval(() => {
+    // a long-lived connection keeps its peer's last contact current
+    if (++sweeps % Math.ceil(CONTACT_SWEEP_MS / REVOCATION_POLL_MS) === 0) contacts.sweep(host)
     for (const conn of host.getConnections()) {
       const peer = conn.remotePeer.toString()
       if (init.store.nodes.isLivePeer(peer)) continue
@@ -165,6 +177,8 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
 /** A started, non-listening host for one-shot CLI commands (pull, push). */
 export async function createClientHost (store: Store, key: NodeKey, logger: Logger): Promise<Libp2p> {
   const host = await createHost({ key, listen: [], gate: { allows: (id) => store.nodes.isLivePeer(id) }, logger: logger.forComponent('gate') })
+  nameHost(host, store.nodes.self().name ?? 'this node')
+  contactTracker(store.nodes, store.clock, logger.forComponent('contacts')).attach(host)
   await host.start()
   return host
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { paint } from './output.js'
 import { InvalidOptionValue, action, collect } from './command.js'
 import type { CliContext } from './context.js'
-import { formatInstant, table } from './output.js'
+import { formatAge, formatInstant, table } from './output.js'
 import { PeerAlreadyEnrolledError, UnknownNodeError, UsageError } from '../errors.js'
 import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName, NAME_RULE } from '../names.js'
@@ -12,7 +12,7 @@ import type { NodeRow } from '../store/nodes.js'
 import { revocationImpact } from '../offload/impact.js'
 
 function peerJson (p: NodeRow): Record<string, unknown> {
-  return { name: p.name, node_id: p.nodeId, addrs: p.addrs, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', enrolled_at_ns: p.enrolledAtNs, revoked_at_ns: p.revokedAtNs }
+  return { name: p.name, node_id: p.nodeId, addrs: p.addrs, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', enrolled_at_ns: p.enrolledAtNs, revoked_at_ns: p.revokedAtNs, last_seen_ns: p.lastSeenNs }
 }
 
 /** The enrolled peer an operator named: a live peer's name, a node id, or a revoked peer's name. */
@@ -91,9 +91,38 @@ export function registerPeer (program: Command): void {
         ctx.out.line('no peers enrolled yet (`cairn peer add NAME INVITE`)')
         return 0
       }
-      for (const line of table(['NAME', 'STATUS', 'NODE ID', 'ENROLLED', 'ADDRESSES'], peers.map(p => [
-        p.name ?? '-', p.revokedAtNs === null ? 'enrolled' : `revoked ${formatInstant(p.revokedAtNs)}`, p.nodeId, formatInstant(p.enrolledAtNs), p.addrs.join(' ')
+      const now = ctx.clock.nowNs()
+      for (const line of table(['NAME', 'STATUS', 'LAST SEEN', 'NODE ID', 'ENROLLED', 'ADDRESSES'], peers.map(p => [
+        p.name ?? '-', p.revokedAtNs === null ? 'enrolled' : `revoked ${formatInstant(p.revokedAtNs)}`,
+        p.lastSeenNs === null ? 'never' : `${formatAge(now, p.lastSeenNs)} ago`, p.nodeId, formatInstant(p.enrolledAtNs), p.addrs.join(' ')
       ]))) ctx.out.line(line)
+      return 0
+    }))
+
+  peer.command('pending')
+    .description('nodes that tried to connect without being enrolled (refused by the connection gate while `serve` ran)')
+    .option('--json', 'print [{node_id, addrs, first_seen_ns, last_seen_ns, attempts, known_as, revoked}]')
+    .action(action(async (ctx, opts: { json?: boolean }) => {
+      const store = ctx.store()
+      const pending = store.pendingPeers.list().map(p => {
+        const known = store.nodes.byNodeId(p.nodeId)
+        return { ...p, knownAs: known?.name ?? null, revoked: known?.revokedAtNs != null }
+      })
+      if (opts.json === true) {
+        ctx.out.json(pending.map(p => ({ node_id: p.nodeId, addrs: p.addrs, first_seen_ns: p.firstSeenNs, last_seen_ns: p.lastSeenNs, attempts: p.attempts, known_as: p.knownAs, revoked: p.revoked })))
+        return 0
+      }
+      if (pending.length === 0) {
+        ctx.out.line('no refused connections recorded (a node that is not enrolled here shows up once it tries to connect while `cairn serve` runs)')
+        return 0
+      }
+      const now = ctx.clock.nowNs()
+      for (const line of table(['NODE ID', 'LAST TRIED', 'ATTEMPTS', 'FROM', 'NOTE'], pending.map(p => [
+        p.nodeId, `${formatAge(now, p.lastSeenNs)} ago`, String(p.attempts), p.addrs[0] ?? '-',
+        p.revoked ? `revoked peer ${p.knownAs ?? ''}`.trim() : p.knownAs === null ? '' : `known as ${p.knownAs}`
+      ]))) ctx.out.line(line)
+      ctx.out.line('')
+      ctx.out.line('to enroll one: get its invite (`cairn id` on it) and run `cairn peer add NAME INVITE` here; a node id alone also works with --addr')
       return 0
     }))
 

@@ -18,6 +18,8 @@ export const MAX_PENDING_INBOUND_CONNECTIONS = 32
 /** Decides whether a node id may hold a connection with this node. */
 export interface PeerGate {
   allows: (nodeId: string) => boolean
+  /** Called once per inbound connection refused after its Noise handshake (the node id is proven). */
+  refusedInbound?: (nodeId: string, remoteAddr: string | undefined) => void
 }
 
 export interface HostInit {
@@ -50,7 +52,11 @@ export function connectionGater (gate: PeerGate, log: GateLog): ConnectionGater 
   }
   return {
     denyDialPeer: async (peer) => deny(peer, 'outbound'),
-    denyInboundEncryptedConnection: async (peer) => deny(peer, 'inbound'),
+    denyInboundEncryptedConnection: async (peer, maConn) => {
+      const denied = deny(peer, 'inbound')
+      if (denied) gate.refusedInbound?.(peer.toString(), maConn.remoteAddr?.toString())
+      return denied
+    },
     denyOutboundEncryptedConnection: async (peer) => deny(peer, 'outbound'),
     denyInboundUpgradedConnection: async (peer) => deny(peer, 'inbound'),
     denyOutboundUpgradedConnection: async (peer) => deny(peer, 'outbound'),

@@ -19,6 +19,8 @@ export interface NodeRow {
   createdAtNs: number
   enrolledAtNs: number | null
   revokedAtNs: number | null
+  /** The last time this node held an authenticated connection with it (migration 0014); null: never. */
+  lastSeenNs: number | null
 }
 
 interface Raw {
@@ -31,9 +33,10 @@ interface Raw {
   created_at_ns: number
   enrolled_at_ns: number | null
   revoked_at_ns: number | null
+  last_seen_ns: number | null
 }
 
-const COLUMNS = 'id, node_id, name, public_key, is_self, addrs, created_at_ns, enrolled_at_ns, revoked_at_ns'
+const COLUMNS = 'id, node_id, name, public_key, is_self, addrs, created_at_ns, enrolled_at_ns, revoked_at_ns, last_seen_ns'
 
 function toNode (r: Raw): NodeRow {
   return {
@@ -45,7 +48,8 @@ function toNode (r: Raw): NodeRow {
     addrs: JSON.parse(r.addrs) as string[],
     createdAtNs: r.created_at_ns,
     enrolledAtNs: r.enrolled_at_ns,
-    revokedAtNs: r.revoked_at_ns
+    revokedAtNs: r.revoked_at_ns,
+    lastSeenNs: r.last_seen_ns
   }
 }
 
@@ -118,6 +122,7 @@ export class NodeStore {
       } else {
         this.#db.prepare('UPDATE nodes SET name = ?, addrs = ?, enrolled_at_ns = ? WHERE id = ?').run(name, JSON.stringify(addrs), now, existing.id)
       }
+      this.#db.prepare('DELETE FROM pending_peers WHERE node_id = ?').run(nodeId)
       return this.byNodeId(nodeId) as NodeRow
     })
     return tx.immediate()
@@ -133,7 +138,13 @@ export class NodeStore {
     this.#checkNameFree(name, nodeId)
     this.#db.prepare('UPDATE nodes SET name = ?, addrs = ?, enrolled_at_ns = ?, revoked_at_ns = NULL WHERE id = ?')
       .run(name, JSON.stringify(addrs), this.#clock.nowNs(), existing.id)
+    this.#db.prepare('DELETE FROM pending_peers WHERE node_id = ?').run(nodeId)
     return this.byNodeId(nodeId) as NodeRow
+  }
+
+  /** Stamps a contact with a peer; last_seen_ns only moves forward. */
+  recordSeen (nodeId: string, atNs: number = this.#clock.nowNs()): void {
+    this.#db.prepare('UPDATE nodes SET last_seen_ns = ? WHERE node_id = ? AND is_self = 0 AND (last_seen_ns IS NULL OR last_seen_ns < ?)').run(atNs, nodeId, atNs)
   }
 
   /** Replaces a peer's known addresses (from a newer invite or a successful dial). */

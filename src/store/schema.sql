@@ -1,6 +1,6 @@
 -- Generated from migrations/ by test/store/schema.test.ts. Do not edit.
 -- Regenerate: UPDATE_SCHEMA=1 npm test -- schema
--- user_version = 13
+-- user_version = 14
 
 CREATE TABLE assertions (
   id              INTEGER PRIMARY KEY,
@@ -87,9 +87,18 @@ CREATE TABLE nodes (
   addrs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(addrs) AND json_type(addrs) = 'array'),
   created_at_ns  INTEGER NOT NULL,
   enrolled_at_ns INTEGER,
-  revoked_at_ns  INTEGER,
+  revoked_at_ns  INTEGER, last_seen_ns INTEGER CHECK (last_seen_ns IS NULL OR last_seen_ns >= 0),
   CHECK (revoked_at_ns IS NULL OR enrolled_at_ns IS NOT NULL),
   CHECK (is_self = 0 OR revoked_at_ns IS NULL)
+) STRICT;
+
+CREATE TABLE pending_peers (
+  node_id        TEXT PRIMARY KEY CHECK (length(node_id) BETWEEN 1 AND 128),
+  -- the remote addresses it came from, newest first, at most 8, each at most 256 characters
+  addrs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(addrs) AND json_type(addrs) = 'array' AND json_array_length(addrs) <= 8),
+  first_seen_ns  INTEGER NOT NULL CHECK (first_seen_ns >= 0),
+  last_seen_ns   INTEGER NOT NULL CHECK (last_seen_ns >= first_seen_ns),
+  attempts       INTEGER NOT NULL CHECK (attempts >= 1)
 ) STRICT;
 
 CREATE TABLE placements (
@@ -466,6 +475,12 @@ END;
 CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes
 BEGIN
   SELECT RAISE(ABORT, 'nodes: rows are never deleted (revoke instead)');
+END;
+
+CREATE TRIGGER pending_peers_monotone BEFORE UPDATE ON pending_peers
+WHEN NEW.last_seen_ns < OLD.last_seen_ns OR NEW.attempts < OLD.attempts OR NEW.first_seen_ns <> OLD.first_seen_ns OR NEW.node_id <> OLD.node_id
+BEGIN
+  SELECT RAISE(ABORT, 'pending_peers rows only move forward');
 END;
 
 CREATE TRIGGER run_events_no_delete BEFORE DELETE ON run_events

@@ -21,6 +21,7 @@ import { PlacementStore } from './placements.js'
 import { HoldStore } from './holds.js'
 import { ConflictStore } from './conflicts.js'
 import { ScheduleStore } from './schedules.js'
+import { PendingPeerStore } from './pending-peers.js'
 import { crashInjectionActive } from '../crash-point.js'
 import { instrumentStoreWrites } from './crash-points.js'
 
@@ -69,6 +70,7 @@ export class Store {
   readonly unlinkJournal: UnlinkJournalStore
   readonly conflicts: ConflictStore
   readonly schedules: ScheduleStore
+  readonly pendingPeers: PendingPeerStore
 
   constructor (db: Database.Database, init: StoreInit, migration: MigrateResult) {
     this.db = db
@@ -87,6 +89,7 @@ export class Store {
     this.unlinkJournal = new UnlinkJournalStore(db, init.clock, this.files)
     this.conflicts = new ConflictStore(db, init.clock)
     this.schedules = new ScheduleStore(db, init.clock)
+    this.pendingPeers = new PendingPeerStore(db, init.clock)
   }
 
   close (): void {
