@@ -2,7 +2,9 @@
  * One picture of a node: per volume its path, last index, every target it pushes to or
  * requires (covered origins, method, evidence age, provenance, last push), what blocks
  * offload (the gate over the present files), and config names that resolve to nothing; per
- * peer its enrollment and its last pull. `ok` is false when something blocks.
+ * peer its enrollment, last contact and last pull; whether this node's `serve` runs. `ok` is
+ * false only for a problem an operator must act on (status-problems.ts, docs/status.md): files
+ * not pushed yet are reported, not problems.
  */
 import type { Config } from './config/types.js'
 import { closestTargetName, nodeLabel, resolveTarget, targetIdentity, targetKey, targetLabel } from './naming.js'
@@ -16,6 +18,8 @@ import type { Store } from './store/store.js'
 import type { ScheduleKind } from './store/schedules.js'
 import { scheduledJobs } from './runtime/scheduler.js'
 import { offloadedAtRisk, type AtRiskGroup } from './offload/where.js'
+import { failedStreams, peerReachability } from './status-problems.js'
+import { formatAge } from './age.js'
 
 export interface RunSummary {
   run_id: number
@@ -110,15 +114,35 @@ export interface PeerStatus {
   status: 'enrolled' | 'revoked'
   addrs: string[]
   last_pull: RunSummary | null
+  /** The last authenticated connection with it (either direction); null: never. */
+  last_seen_ns: number | null
+  /** The newest of last_seen_ns and its last successful pull. */
+  last_contact_ns: number | null
+  /** Set when the peer needs the operator (refused pulls, unreachable for several pull intervals). */
+  problem: string | null
+}
+
+/** This home's `cairn serve` process, from serve.json and a liveness probe of its pid. */
+export interface ServeStatus {
+  running: boolean
+  pid: number | null
+  started_at_ns: number | null
+  addrs: string[]
 }
 
 export interface NodeStatus {
   node_id: string
   name: string
+  /** False only when `problems` is non-empty: `cairn status` then exits 1. */
   ok: boolean
+  /** Everything an operator must act on, one line each, prefixed with the volume or peer. */
+  problems: string[]
+  serve: ServeStatus
   volumes: VolumeStatus[]
   peers: PeerStatus[]
 }
+
+export const SERVE_NOT_RUNNING: ServeStatus = { running: false, pid: null, started_at_ns: null, addrs: [] }
 
 function summary (r: Run | undefined): RunSummary | null {
   return r === undefined ? null : { run_id: r.id, at_ns: r.endedAtNs ?? r.startedAtNs, status: r.status, error: r.error }
@@ -151,14 +175,14 @@ export async function volumeIdentities (store: Store, config: Config, fs: Direct
   return out
 }
 
-export function nodeStatus (store: Store, config: Config, nowNs: number, identities: Map<string, VolumeIdentityStatus> = new Map()): NodeStatus {
+export function nodeStatus (store: Store, config: Config, nowNs: number, identities: Map<string, VolumeIdentityStatus> = new Map(), serve: ServeStatus = SERVE_NOT_RUNNING): NodeStatus {
   const self = store.nodes.self()
   const name = (rowId: number): string => {
     const n = store.nodes.byRowId(rowId)
     return nodeLabel(n, n?.nodeId ?? `#${rowId}`)
   }
   const volumes: VolumeStatus[] = []
-  let ok = true
+  const problems: string[] = []
   for (const volume of config.volumes.values()) {
     const row = store.volumes.get(volume.name)
     const warnings: string[] = []
@@ -237,6 +261,18 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       }
       offload.groups = builder.finishGroups()
       offload.requirements = [...builder.requirements.values()]
+      // evidence that aged past the limit, or a directory whose identity no longer checks out,
+      // will not heal by waiting: those groups are problems; not-pushed-yet groups are not
+      for (const g of offload.groups) {
+        if (g.cause === 'evidence-stale' || g.cause === 'destination-unverified') warnings.push(`${g.target}: ${g.files} file(s) ${g.summary}; to clear: ${g.advice}`)
+      }
+    }
+    if (row !== undefined) {
+      for (const f of failedStreams(store, row.id)) {
+        const target = f.destination === null ? null : targets.find(t => t.key === f.destination || t.name === f.destination)?.name ?? f.destination
+        const what = f.kind === 'receive' ? `receive from ${f.peer ?? '?'}` : `${f.kind}${target === null ? '' : ` ${f.kind === 'verify' ? 'at' : 'to'} ${target}`}${f.peer !== null && f.kind !== 'receive' && target === null ? ` with ${f.peer}` : ''}`
+        warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : 'failed'} ${formatAge(nowNs, f.at_ns)} ago (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
+      }
     }
     const offloadedAtRiskNow = counts.offloaded === 0 ? [] : offloadedAtRisk(store, config, volume, nowNs)
     if (offloadedAtRiskNow.length > 0) {
@@ -254,13 +290,18 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
     for (const sch of schedules) {
       if (sch.failures > 0) warnings.push(`the scheduled ${sch.kind} failed ${sch.failures} time(s) in a row: ${sch.last_error ?? 'see `cairn runs`'}`)
     }
-    if (offload.not_durable > 0 || warnings.length > 0) ok = false
+    for (const w of warnings) problems.push(`${volume.name}: ${w}`)
     volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, offloaded_at_risk: offloadedAtRiskNow, warnings, notes })
   }
+  const pulls = store.runs.list({ kind: 'pull', limit: 1000 })
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
-    const last = store.runs.list({ kind: 'pull', limit: 1000 }).find(r => r.peerNodeId === p.id && r.status !== 'running')
-    if (p.revokedAtNs === null && last !== undefined && last.status === 'failed') ok = false
-    return { name: p.name, node_id: p.nodeId, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', addrs: p.addrs, last_pull: summary(last) }
+    const last = pulls.find(r => r.peerNodeId === p.id && r.status !== 'running')
+    const reach = peerReachability(store, p, nowNs, config.serve.pullEveryMs, (ns) => formatAge(nowNs, ns))
+    if (reach.problem !== null) problems.push(`peer ${p.name ?? p.nodeId}: ${reach.problem}`)
+    return {
+      name: p.name, node_id: p.nodeId, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', addrs: p.addrs, last_pull: summary(last),
+      last_seen_ns: p.lastSeenNs, last_contact_ns: reach.last_contact_ns, problem: reach.problem
+    }
   })
-  return { node_id: self.nodeId, name: config.name, ok, volumes, peers }
+  return { node_id: self.nodeId, name: config.name, ok: problems.length === 0, problems, serve, volumes, peers }
 }

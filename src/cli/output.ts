@@ -48,15 +48,7 @@ export function formatInstant (ns: number | null | undefined): string {
   return new Date(Math.floor(ns / 1e6)).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** An age such as "4m", "3h", "12d" from two nanosecond instants. */
-export function formatAge (nowNs: number, thenNs: number | null): string {
-  if (thenNs === null) return 'unknown'
-  const s = Math.max(0, Math.floor((nowNs - thenNs) / 1e9))
-  if (s < 90) return `${s}s`
-  if (s < 90 * 60) return `${Math.round(s / 60)}m`
-  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`
-  return `${Math.round(s / 86400)}d`
-}
+export { formatAge, formatDuration } from '../age.js'
 
 export function formatBytes (n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -64,9 +56,4 @@ export function formatBytes (n: number): string {
   let u = 0
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`
-}
-
-/** A duration such as "45s", "10m", "7d" from milliseconds (the config's own notation). */
-export function formatDuration (ms: number): string {
-  return formatAge(ms * 1e6, 0)
 }

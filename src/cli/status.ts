@@ -1,24 +1,29 @@
 import type { Command } from 'commander'
 import { nodeDirectoryFs } from '../push/directory-fs.js'
-import { nodeStatus, volumeIdentities } from '../status.js'
+import { nodeStatus, SERVE_NOT_RUNNING, volumeIdentities } from '../status.js'
 import { action } from './command.js'
 import { formatAge, formatDuration, formatInstant, paint, table } from './output.js'
 import { readLiveServeState } from '../serve-state.js'
 
 export function registerStatus (program: Command): void {
   program.command('status')
-    .description('one screen: volumes, targets, evidence age and provenance, what blocks offload, peers (exit 1 if something blocks)')
-    .option('--json', 'print {node_id, name, ok, volumes, peers}')
+    .description('one screen: volumes, targets, evidence age and provenance, what blocks offload, peers (exit 1 only for a problem to act on)')
+    .option('--json', 'print {node_id, name, ok, problems, serve, volumes, peers}')
     .action(action(async (ctx, opts: { json?: boolean }) => {
-      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs(), await volumeIdentities(ctx.store(), ctx.config(), nodeDirectoryFs))
+      const live = readLiveServeState(ctx.paths.serveState)
+      const serve = live === undefined ? SERVE_NOT_RUNNING : { running: true, pid: live.pid, started_at_ns: live.startedAtNs, addrs: live.addrs }
+      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs(), await volumeIdentities(ctx.store(), ctx.config(), nodeDirectoryFs), serve)
       if (opts.json === true) {
         ctx.out.json(s)
         return s.ok ? 0 : 1
       }
       const c = ctx.out.stdoutIsTty
-      const serving = readLiveServeState(ctx.paths.serveState) !== undefined
+      const serving = s.serve.running
       const now = ctx.clock.nowNs()
-      ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'yellow', 'something blocks')}`)
+      ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'red', `${s.problems.length} problem(s) to act on`)}`)
+      ctx.out.line(serving
+        ? `serve: running (pid ${s.serve.pid ?? '?'}, since ${formatInstant(s.serve.started_at_ns)})`
+        : `serve: ${paint(c, 'yellow', 'not running')} — nothing is pulled, answered or run on schedule here; start it with \`cairn serve\`, or as a service (README, "Running as a service")`)
       for (const v of s.volumes) {
         ctx.out.line('')
         ctx.out.line(`${paint(c, 'bold', `volume ${v.name}`)}  ${v.path}`)
@@ -44,17 +49,18 @@ export function registerStatus (program: Command): void {
           const when = (x: typeof scheduled[number]): string => !serving ? `every ${formatDuration(x.every_ms)}` : x.next_at_ns === null ? 'not armed yet' : x.next_at_ns <= now ? 'due now' : `next in ${formatAge(x.next_at_ns, now)}`
           ctx.out.line(`  schedules${serving ? '' : ' (serve is not running: nothing runs on schedule)'}: ${scheduled.map(x => `${x.kind} ${when(x)}${x.last_status === null ? '' : ` (last ${x.last_status})`}`).join(', ')}`)
         }
-        for (const w of v.warnings.filter(x => x !== v.identity.problem)) ctx.out.line(`  ${paint(c, 'yellow', 'warning')}: ${w}`)
+        for (const w of v.warnings.filter(x => x !== v.identity.problem)) ctx.out.line(`  ${paint(c, 'red', 'problem')}: ${w}`)
         for (const n of v.notes) ctx.out.line(`  note: ${n}`)
       }
       if (s.peers.length > 0) {
         ctx.out.line('')
         ctx.out.line(paint(c, 'bold', 'peers'))
-        for (const line of table(['NAME', 'STATUS', 'LAST PULL', 'NODE ID'], s.peers.map(p => [
-          p.name ?? '-', p.status,
+        for (const line of table(['NAME', 'STATUS', 'LAST SEEN', 'LAST PULL', 'NODE ID'], s.peers.map(p => [
+          p.name ?? '-', p.status, p.last_seen_ns === null ? 'never' : `${formatAge(now, p.last_seen_ns)} ago`,
           p.last_pull === null ? 'never' : `${p.last_pull.status} ${formatAge(now, p.last_pull.at_ns)} ago${p.last_pull.error === null ? '' : ` (${p.last_pull.error.slice(0, 60)})`}`,
           p.node_id
         ]))) ctx.out.line(`  ${line}`)
+        for (const p of s.peers) if (p.problem !== null) ctx.out.line(`  ${paint(c, 'red', 'problem')}: ${p.problem}`)
       }
       return s.ok ? 0 : 1
     }))

@@ -15,7 +15,7 @@ describe('cairn peer', () => {
       .toEqual({ name: 'friend', node_id: friend.nodeId, addrs: ['/ip4/10.0.0.2/tcp/4701', '/dns4/friend.lan/tcp/4701'] })
     const list = await cairnJson<Array<Record<string, unknown>>>(h.home, ['peer', 'list'])
     expect(list.map(p => [p.name, p.node_id, p.status, p.revoked_at_ns])).toEqual([['nas', nas.nodeId, 'enrolled', null], ['friend', friend.nodeId, 'enrolled', null]])
-    expect(Object.keys(list[0] ?? {}).sort()).toEqual(['addrs', 'enrolled_at_ns', 'name', 'node_id', 'revoked_at_ns', 'status'])
+    expect(Object.keys(list[0] ?? {}).sort()).toEqual(['addrs', 'enrolled_at_ns', 'last_seen_ns', 'name', 'node_id', 'revoked_at_ns', 'status'])
   })
 
   it('updates a peer\'s addresses when the same node is added again under the same name', async () => {
