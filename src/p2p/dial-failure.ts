@@ -4,6 +4,8 @@
  * reach the operator as they are. Each address's failure is classified; the most telling one
  * explains the whole dial (a refusal says more than a timeout at another address).
  */
+import { CairnError } from '../errors.js'
+
 export type DialFailureKind = 'refused-by-peer' | 'wrong-key' | 'not-listening' | 'unreachable' | 'timed-out' | 'denied-here' | 'other'
 
 export interface DialFailure {
@@ -71,4 +73,19 @@ export function dialHint (kind: DialFailureKind, peer: string, selfName: string 
     case 'not-listening': return `start \`cairn serve\` on ${peer}, or update its address with \`cairn peer add ${peer} <invite>\` if it moved`
     default: return `is \`cairn serve\` running on ${peer}? update its address with \`cairn peer add ${peer} <invite>\` if it moved`
   }
+}
+
+/**
+ * An exchange that failed after the stream opened, in one line: cairn's own errors (a peer's
+ * status, a frame deadline, a bound) keep their message; libp2p's stream errors become words.
+ */
+export function describeExchangeFailure (err: unknown, peer: string): string {
+  if (err instanceof CairnError) return err.message.split('\n')[0] ?? err.message
+  const text = textOf(err)
+  if (/AbortError|TimeoutError|timed? ?out/i.test(text)) return `no answer from ${peer} in time`
+  if (/UnexpectedEOF|StreamReset|StreamState|MuxerClosed|ConnectionClosed|stream (was )?(closed|reset)|connection (was )?(closed|reset)|ECONNRESET|EPIPE/i.test(text)) {
+    return `${peer} closed the connection mid-exchange (it stopped or restarted, or no longer accepts this node)`
+  }
+  const line = err instanceof Error ? err.message.split('\n')[0] ?? '' : typeof err === 'string' ? err : ''
+  return line.length > 0 && line.length <= 300 && !line.includes('[object') ? line : `the exchange with ${peer} failed`
 }

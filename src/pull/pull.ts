@@ -17,6 +17,7 @@ import type { NodeRow } from '../store/nodes.js'
 import type { Store } from '../store/store.js'
 import { newOrigins, recordAssertion, verifyAssertion } from './accept.js'
 import { fetchAssertion } from './fetch.js'
+import { describeExchangeFailure } from '../p2p/dial-failure.js'
 
 export const MAX_DROP_SAMPLES = 16
 
@@ -153,7 +154,7 @@ export async function pullVolume (init: PullInit): Promise<PullReport> {
   try {
     envelope = await fetchAssertion(init.host, peer, volume, { timeoutMs: init.timeoutMs, signal: init.signal })
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
+    const message = describeExchangeFailure(err, peerLabel)
     init.logger.warn('pull fetch failed', { peer: peerLabel, volume, error: message })
     const refused = err instanceof PeerStatusError && err.status === 'UNKNOWN_VOLUME'
     return finish(refused ? 'refused' : 'failed', message)

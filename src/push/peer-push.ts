@@ -21,6 +21,7 @@ import { CairnError, PeerStatusError } from '../errors.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import { openPeerStream } from '../p2p/dial.js'
+import { describeExchangeFailure } from '../p2p/dial-failure.js'
 import { framed } from '../p2p/frames.js'
 import { PUSH_PROTOCOL } from '../protocol/ids.js'
 import { MAX_DATA_FRAME_BYTES, MAX_FRAME_BYTES, MAX_PLAN_CHUNK_ENTRIES, PUSH_FINISH_DEADLINE_MS, PUSH_FRAME_DEADLINE_MS } from '../protocol/limits.js'
@@ -155,7 +156,7 @@ export async function pushToPeer (init: PeerPushInit): Promise<PushReport> {
       init.logger.warn('push to peer interrupted', { peer: label, volume: volume.name, run: run.id, sent: report.filesSent })
       return finish('aborted', `interrupted (${interruptName(init.signal)}) after ${report.filesSent} file(s) sent; ${label} keeps what it committed, the next push sends the rest`)
     }
-    const message = err instanceof Error ? err.message : String(err)
+    const message = describeExchangeFailure(err, label)
     init.logger.info('push to peer did not complete', { peer: label, volume: volume.name, error: message })
     const refused = err instanceof PeerStatusError && ['UNKNOWN_VOLUME', 'REFUSED', 'TOO_LARGE', 'INVALID_REQUEST'].includes(err.status)
     return finish(refused ? 'refused' : 'failed', message)

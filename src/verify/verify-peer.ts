@@ -18,6 +18,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Config, VolumeConfig } from '../config/types.js'
 import { CairnError } from '../errors.js'
+import { describeExchangeFailure } from '../p2p/dial-failure.js'
 import type { Logger } from '../logger.js'
 import { Status, statusName, VerifyProblemKind } from '../protocol/messages.js'
 import { applyPulledEnvelope } from '../pull/pull.js'
@@ -86,10 +87,10 @@ export async function verifyPeer (init: VerifyPeerInit): Promise<PeerVerifyRepor
       ...(init.maxMs === undefined ? {} : { maxMs: init.maxMs })
     })
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
+    const message = describeExchangeFailure(err, label)
     init.logger.warn('verify at a peer failed', { peer: label, volume: volume.name, error: message, code: err instanceof Error ? err.name : 'unknown' })
     if (init.signal?.aborted === true) return finish('aborted', `interrupted: ${message}`)
-    return finish('failed', `${label}: ${message}`)
+    return finish('failed', message.startsWith(label) || message.startsWith('cannot reach') ? message : `${label}: ${message}`)
   }
   if (reply.envelope === null) {
     const refused = reply.status !== Status.BUSY && reply.status !== Status.INTERNAL

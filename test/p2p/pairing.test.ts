@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { ManualClock, NS_PER_SECOND } from '../../src/clock.js'
 import { createLogger, MemorySink } from '../../src/logger.js'
-import { classifyDialFailure } from '../../src/p2p/dial-failure.js'
+import { classifyDialFailure, describeExchangeFailure } from '../../src/p2p/dial-failure.js'
+import { PeerStatusError } from '../../src/errors.js'
 import { knockRecorder, KNOCK_WRITE_INTERVAL_MS, KNOCK_WRITES_PER_SECOND } from '../../src/p2p/knocks.js'
 import { MAX_PENDING_PEERS } from '../../src/store/pending-peers.js'
 import { pullVolume } from '../../src/pull/pull.js'
@@ -76,6 +77,15 @@ describe('pairing that explains itself', () => {
     const long = classifyDialFailure(new Error('x'.repeat(500) + '\n    at stack'), 'nas', 'laptop', false)
     expect(long.reason).toBe('the connection failed')
     expect(classifyDialFailure(new Error('whatever'), 'nas', 'laptop', true).kind).toBe('timed-out')
+  })
+
+  it('an exchange cut short by libp2p reads as words; cairn\'s own refusals keep their message', () => {
+    const reset = Object.assign(new Error('The stream has been reset'), { name: 'StreamResetError' })
+    expect(describeExchangeFailure(reset, 'nas')).toBe('nas closed the connection mid-exchange (it stopped or restarted, or no longer accepts this node)')
+    expect(describeExchangeFailure(Object.assign(new Error('Unexpected EOF - stream closed while reading 0/1 bytes'), { name: 'UnexpectedEOFError' }), 'nas')).toContain('nas closed the connection')
+    expect(describeExchangeFailure(new Event('abort'), 'nas')).not.toContain('[object')
+    const own = new PeerStatusError('nas', 'UNKNOWN_VOLUME', 'no volume photos here')
+    expect(describeExchangeFailure(own, 'nas')).toBe(own.message)
   })
 })
 
