@@ -53,7 +53,7 @@ export function classifyDialFailure (err: unknown, peer: string, selfName: strin
   if (codes.some(c => ['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(c))) {
     return { kind: 'unreachable', reason: `the network cannot reach that address (${codes.find(c => c.startsWith('E')) ?? 'unreachable'})` }
   }
-  if (codes.includes('ECONNRESET') || /UnexpectedEOF|stream closed|connection (was )?(closed|reset)|StreamReset|MuxerClosed|EOF/i.test(text)) {
+  if (codes.includes('ECONNRESET') || /event close|UnexpectedEOF|stream closed|connection (was )?(closed|reset)|StreamReset|MuxerClosed|EOF/i.test(text)) {
     return { kind: 'refused-by-peer', reason: `${peer} refused this node: it is probably not enrolled there; on ${peer} run \`cairn peer add ${me === 'this node' ? '<this node\'s name>' : me} <this node's invite>\`` }
   }
   const line = err instanceof Error ? err.message.split('\n')[0] ?? '' : ''

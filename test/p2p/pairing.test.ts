@@ -72,6 +72,8 @@ describe('pairing that explains itself', () => {
   it('turns libp2p error shapes (a bare Event, an AggregateError, an unknown error) into one plain line', () => {
     const event = classifyDialFailure(new Event('error'), 'nas', 'laptop', false)
     expect(event.reason).not.toContain('[object')
+    // what a real one-sided pairing gives the dialer: a bare 'close' Event, the "[object Event]"
+    expect(classifyDialFailure(new Event('close'), 'nas', 'laptop', false).kind).toBe('refused-by-peer')
     const agg = classifyDialFailure(new AggregateError([Object.assign(new Error('connect ECONNREFUSED 10.0.0.2:4701'), { code: 'ECONNREFUSED' })], 'All promises were rejected'), 'nas', 'laptop', false)
     expect(agg.kind).toBe('not-listening')
     const long = classifyDialFailure(new Error('x'.repeat(500) + '\n    at stack'), 'nas', 'laptop', false)
