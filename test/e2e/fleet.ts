@@ -14,8 +14,11 @@ export interface ServeProcess {
   kill: () => void
 }
 
-export async function startServe (home: string, timeoutMs = 15_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CAIRN_BIN, '--home', home, 'serve'], {
+/** `netns`: run it inside that network namespace (`ip netns exec`, which execs node in place). */
+export async function startServe (home: string, timeoutMs = 15_000, options: { netns?: string } = {}): Promise<ServeProcess> {
+  const argv = [process.execPath, CAIRN_BIN, '--home', home, 'serve']
+  const [cmd, ...args] = options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv]
+  const child = spawn(cmd!, args, {
     env: { ...process.env, CAIRN_HOME: '', NO_COLOR: '1', CAIRN_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
