@@ -94,7 +94,14 @@ class LanDiscoveryImpl implements LanDiscovery {
 
   start (): void {
     if (this.#unsubscribe !== undefined || this.#stopping.signal.aborted) return
-    this.#unsubscribe = this.#c.source.subscribe((a) => { this.#onAnnouncement(a) })
+    this.#unsubscribe = this.#c.source.subscribe((a) => {
+      // runs inside the mDNS socket's event handler: a throw here would end the process
+      try {
+        this.#onAnnouncement(a)
+      } catch (err) {
+        this.#c.logger.debug('could not handle a LAN announcement', { reason: err instanceof Error ? err.message : String(err) })
+      }
+    })
   }
 
   async stop (): Promise<void> {
@@ -134,7 +141,9 @@ class LanDiscoveryImpl implements LanDiscovery {
     if (last !== undefined && now - last < this.#minAttemptIntervalNs) return
     if (this.#lastAttemptNs.size >= MAX_ATTEMPTS_REMEMBERED) this.#lastAttemptNs.clear()
     this.#lastAttemptNs.set(nodeId, now)
-    const attempt = this.#attempt(row, announced, open.length > 0).finally(() => { this.#inFlight.delete(nodeId) })
+    const attempt = this.#attempt(row, announced, open.length > 0)
+      .catch((err: unknown) => { this.#c.logger.debug('a LAN dial attempt failed', { peer: row.name ?? row.nodeId, reason: err instanceof Error ? err.message : String(err) }) })
+      .finally(() => { this.#inFlight.delete(nodeId) })
     this.#inFlight.set(nodeId, attempt)
   }
 
@@ -164,7 +173,13 @@ class LanDiscoveryImpl implements LanDiscovery {
   }
 
   #record (row: NodeRow, addr: string): void {
-    const changed = this.#c.nodes.promoteReachedAddr(row.nodeId, addr, this.#maxPeerAddrs)
+    let changed: NodeRow | undefined
+    try {
+      changed = this.#c.nodes.promoteReachedAddr(row.nodeId, addr, this.#maxPeerAddrs)
+    } catch (err) {
+      this.#c.logger.warn('could not record an address learned on the LAN', { peer: row.name ?? row.nodeId, addr, reason: err instanceof Error ? err.message : String(err) })
+      return
+    }
     if (changed === undefined) return
     const label = changed.name ?? changed.nodeId
     this.#c.logger.info(`learned a new address for ${label} on the LAN`, { peer: label, addr, addrs: changed.addrs })

@@ -205,6 +205,26 @@ describe('LAN discovery', () => {
     await lan.stop()
   })
 
+  it('survives a store write that fails: logs a warning, settles, and keeps handling announcements', async () => {
+    const { laptop, stale } = await laptopWithStaleNas()
+    const feed = new AnnouncementFeed()
+    const logs = new MemorySink()
+    const failing = {
+      byNodeId: (id: string) => laptop.store.nodes.byNodeId(id),
+      promoteReachedAddr: () => { throw new Error('database is locked') }
+    }
+    const lan = lanDiscovery({ minAttemptIntervalMs: 0 })({ source: feed, nodes: failing, host: laptop.node!.host, clock: systemClock, logger: createLogger([logs], systemClock) })
+    lan.start()
+    feed.emit({ nodeId: nas.key.nodeId, addrs: [nasAddr] })
+    await lan.settled()
+    expect(logs.messages('warn')).toEqual(['could not record an address learned on the LAN'])
+    expect(nasAddrs(laptop)).toEqual([stale])
+    feed.emit({ nodeId: nas.key.nodeId, addrs: [nasAddr] })
+    await lan.settled()
+    expect(logs.messages('warn')).toHaveLength(2)
+    await lan.stop()
+  })
+
   it('gives up a dial that never answers after dialTimeoutMs, keeps one attempt per peer in flight, and stops with none', async () => {
     const { laptop, stale } = await laptopWithStaleNas()
     const feed = new AnnouncementFeed()
