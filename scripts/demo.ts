@@ -129,13 +129,15 @@ async function main (): Promise<void> {
 
   await show('laptop', ['init', '--name', 'laptop', '--listen', '/ip4/127.0.0.1/tcp/0'])
   await show('nas', ['init', '--name', 'nas', '--listen', '/ip4/127.0.0.1/tcp/0'])
-  writeFileSync(join(home('laptop'), 'cairn.toml'), readFileSync(join(home('laptop'), 'cairn.toml'), 'utf8') + `
+  // both nodes live on 127.0.0.1 and enroll each other with invites: nothing to announce on the LAN
+  const noMdns = (name: string): string => readFileSync(join(home(name), 'cairn.toml'), 'utf8').replace(/^mdns(\s*)= true$/m, 'mdns$1= false')
+  writeFileSync(join(home('laptop'), 'cairn.toml'), noMdns('laptop') + `
 [volumes.photos]
 path             = "${join(work, 'laptop-photos')}"
 push_to          = ["nas"]
 offload_requires = ["nas", "nas/offsite"]
 `)
-  writeFileSync(join(home('nas'), 'cairn.toml'), readFileSync(join(home('nas'), 'cairn.toml'), 'utf8') + `
+  writeFileSync(join(home('nas'), 'cairn.toml'), noMdns('nas') + `
 [volumes.photos]
 path    = "${join(work, 'nas-photos')}"
 push_to = ["offsite"]

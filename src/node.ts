@@ -1,7 +1,8 @@
 /**
  * A running cairn node: the libp2p host with its connection gate and protocol handlers, the
- * revocation watcher and the pull scheduler. `cairn serve` creates one; the CLI's one-shot
- * commands use `createClientHost` (same key and gate, no listener, no handlers).
+ * revocation watcher, the pull scheduler and (with `[serve] mdns`) LAN discovery. `cairn serve`
+ * creates one; the CLI's one-shot commands use `createClientHost` (same key and gate, no
+ * listener, no handlers, no mDNS).
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Clock } from './clock.js'
@@ -15,6 +16,7 @@ import { FETCH_PROTOCOL, VERIFY_PROTOCOL } from './protocol/ids.js'
 import { verifyHandler } from './verify/handler.js'
 import { MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_VERIFY_STREAMS } from './protocol/limits.js'
 import { createHost } from './p2p/host.js'
+import { AnnouncementFeed, lanDiscovery, type DiscoverySource, type LanDiscovery, type LanDiscoveryInit } from './p2p/lan-discovery.js'
 import { DURABILITY_PROTOCOL, HOLD_PROTOCOL, PUSH_PROTOCOL } from './protocol/ids.js'
 import { MAX_INBOUND_DURABILITY_STREAMS, MAX_INBOUND_HOLD_STREAMS, MAX_INBOUND_PUSH_STREAMS } from './protocol/limits.js'
 import { pushHandler } from './p2p/push-handler.js'
@@ -63,6 +65,13 @@ export interface NodeInit {
   verifyProgressMs?: number
   /** Tests: the draw of a sampled verify a peer asks for (uniform in [0, 1); default Math.random). */
   verifyRandom?: () => number
+  /**
+   * Tests: LAN announcements come from this source instead of mDNS (no multicast), whatever
+   * config.serve.mdns says. Without it, mDNS runs when config.serve.mdns is true.
+   */
+  discovery?: DiscoverySource
+  /** Tests: LAN discovery's dial timeout and attempt interval. */
+  lanDiscovery?: LanDiscoveryInit
 }
 
 export interface ReplicationNode {
@@ -83,11 +92,14 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   for (const run of reaped) logger.info('marked an orphaned run aborted', { run: run.id, kind: run.kind })
 
   const knocks = knockRecorder(init.store.pendingPeers, init.clock, logger.forComponent('gate'))
+  // mDNS answers are anyone's word: they reach lan-discovery.ts only, which dials before it writes
+  const mdns = init.discovery === undefined && init.config.serve.mdns === true ? new AnnouncementFeed() : undefined
   const host = await createHost({
     key: init.key,
     listen: init.listen ?? init.config.listen,
     gate: { allows: (id) => init.store.nodes.isLivePeer(id), refusedInbound: knocks.knocked },
-    logger: logger.forComponent('gate')
+    logger: logger.forComponent('gate'),
+    ...(mdns === undefined ? {} : { mdns: { onAnnouncement: mdns.emit, logger: logger.forComponent('mdns') } })
   })
   nameHost(host, init.store.nodes.self().name ?? init.config.name)
   const contacts = contactTracker(init.store.nodes, init.clock, logger.forComponent('contacts'))
@@ -114,6 +126,11 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
   }), { maxInboundStreams: MAX_INBOUND_VERIFY_STREAMS, maxOutboundStreams: MAX_INBOUND_VERIFY_STREAMS })
   await cleanStaleStaging(init.store, init.config, logger.forComponent('staging'))
   await host.start()
+  const announcements = init.discovery ?? mdns
+  const lan: LanDiscovery | undefined = announcements === undefined
+    ? undefined
+    : lanDiscovery(init.lanDiscovery)({ source: announcements, nodes: init.store.nodes, host, clock: init.clock, logger: logger.forComponent('lan') })
+  lan?.start()
 
   // A revocation from the CLI reaches this process through the database: drop any open
   // connection to a peer that is no longer live. The gate refuses new ones on its own.
@@ -165,6 +182,7 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
       stopped = true
       clearInterval(watcher)
       stopping.abort(new Error('the node is stopping'))
+      await lan?.stop()
       const schedulerStopped = scheduler.stop()
       // scheduled runs are told to stop; the host goes after them (a push in flight uses it)
       await schedules.stop()

@@ -31,7 +31,7 @@ export function registerServe (program: Command): void {
       const addrs = node.addrs()
       writeServeState(ctx.paths.serveState, { pid: process.pid, addrs, startedAtNs: ctx.clock.nowNs() })
       for (const a of addrs) ctx.out.line(`listening ${a}`)
-      logger.info('serving', { node_id: key.nodeId, name: config.name, addrs, pull_every_ms: config.serve.pullEveryMs })
+      logger.info('serving', { node_id: key.nodeId, name: config.name, addrs, pull_every_ms: config.serve.pullEveryMs, mdns: config.serve.mdns === true })
 
       const signal = await new Promise<string>((resolve) => {
         const onInt = (): void => { resolve('SIGINT') }

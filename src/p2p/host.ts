@@ -1,6 +1,7 @@
 /**
  * The libp2p host: TCP + Noise + Yamux, the node key as identity, and a connection gater that
  * admits only enrolled, non-revoked node ids, inbound and outbound, before any protocol runs.
+ * With `mdns`, the host also announces itself on the LAN and reports what it hears.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -9,6 +10,7 @@ import type { ConnectionGater, Libp2p, PeerId } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import type { NodeKey } from '../identity/node-key.js'
 import type { Logger } from '../logger.js'
+import { mdnsDiscovery, type MdnsDiscoveryInit } from './mdns-source.js'
 
 /** New inbound connections accepted per second from one IP address. */
 export const INBOUND_CONNECTIONS_PER_SECOND_PER_HOST = 32
@@ -27,6 +29,8 @@ export interface HostInit {
   listen: string[]
   gate: PeerGate
   logger: Logger
+  /** Announce this node and listen for others on the LAN (serve only; docs/lan-discovery.md). */
+  mdns?: MdnsDiscoveryInit
 }
 
 export class GateLog {
@@ -80,6 +84,7 @@ export async function createHost (init: HostInit): Promise<Libp2p> {
       streamOptions: { maxStreamWindowSize: 8 * 1024 * 1024, maxReadBufferLength: 16 * 1024 * 1024 }
     })],
     connectionGater: connectionGater(init.gate, log),
+    peerDiscovery: init.mdns === undefined ? [] : [mdnsDiscovery(init.mdns)],
     // libp2p accepts 5 new inbound connections per second per IP by default. Several nodes of
     // one fleet can share an address (one machine, one NAT) and pull on the same schedule; the
     // gate refuses any key that is not an enrolled peer right after the Noise handshake, so a

@@ -152,6 +152,25 @@ export class NodeStore {
     this.#db.prepare('UPDATE nodes SET addrs = ? WHERE id = ?').run(JSON.stringify(addrs), id)
   }
 
+  /**
+   * Puts an address at which this node just reached the live peer over an authenticated
+   * connection first in the peer's addresses, the others kept after it in their order (the
+   * invite's among them), deduplicated, at most `maxAddrs`. One write in one transaction, so
+   * a `peer add` or `peer revoke` from the CLI is never half-overwritten; no write when the
+   * list would not change or the peer is no longer enrolled and live. Returns the changed row.
+   */
+  promoteReachedAddr (nodeId: string, addr: string, maxAddrs: number): NodeRow | undefined {
+    const tx = this.#db.transaction((): NodeRow | undefined => {
+      const row = this.byNodeId(nodeId)
+      if (row === undefined || row.isSelf || row.enrolledAtNs === null || row.revokedAtNs !== null) return undefined
+      const addrs = [addr, ...row.addrs.filter(a => a !== addr && a !== `${addr}/p2p/${nodeId}`)].slice(0, Math.max(1, maxAddrs))
+      if (addrs.length === row.addrs.length && addrs.every((a, i) => a === row.addrs[i])) return undefined
+      this.#db.prepare('UPDATE nodes SET addrs = ? WHERE id = ?').run(JSON.stringify(addrs), row.id)
+      return { ...row, addrs }
+    })
+    return tx.immediate()
+  }
+
   #checkNameFree (name: string, nodeId: string): void {
     // a name that ever named an enrolled peer keeps naming it (invariant 23), revoked or not
     const holder = this.#db.prepare('SELECT node_id, revoked_at_ns FROM nodes WHERE name = ? AND node_id <> ? AND (is_self = 1 OR enrolled_at_ns IS NOT NULL) ORDER BY revoked_at_ns IS NULL DESC LIMIT 1')

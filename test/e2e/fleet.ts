@@ -14,8 +14,11 @@ export interface ServeProcess {
   kill: () => void
 }
 
-export async function startServe (home: string, timeoutMs = 15_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CAIRN_BIN, '--home', home, 'serve'], {
+/** `netns`: run it inside that network namespace (`ip netns exec`, which execs node in place). */
+export async function startServe (home: string, timeoutMs = 15_000, options: { netns?: string } = {}): Promise<ServeProcess> {
+  const argv = [process.execPath, CAIRN_BIN, '--home', home, 'serve']
+  const [cmd, ...args] = options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv]
+  const child = spawn(cmd!, args, {
     env: { ...process.env, CAIRN_HOME: '', NO_COLOR: '1', CAIRN_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -55,7 +58,18 @@ export async function startServe (home: string, timeoutMs = 15_000): Promise<Ser
 export async function initHome (root: string, name: string): Promise<string> {
   const home = join(root, name)
   await cairnJson(home, ['init', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0'])
+  // no mDNS in tests that do not test it: loopback serves find each other by their invites
+  setMdns(home, false)
   return home
+}
+
+/** Sets `[serve] mdns` in a home's cairn.toml (cairn init writes the default, true). */
+export function setMdns (home: string, on: boolean): void {
+  const path = join(home, 'cairn.toml')
+  const text = readFileSync(path, 'utf8')
+  const line = /^mdns(\s*)= (true|false)$/m
+  if (!line.test(text)) throw new Error(`no mdns line in ${path}`)
+  writeFileSync(path, text.replace(line, `mdns$1= ${String(on)}`))
 }
 
 /** Appends TOML to a home's cairn.toml; `pullEvery` replaces the [serve] default. */

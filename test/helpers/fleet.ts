@@ -43,7 +43,10 @@ export function inProcessNode (root: string, name: string, extraToml = ''): InPr
   mkdirSync(root, { recursive: true })
   createHome({ home, name, listen: ['/ip4/127.0.0.1/tcp/0'], clock: systemClock, logger: createLogger([], systemClock) })
   const paths = homePaths(home)
-  const config = parseConfig(readFileSync(paths.config, 'utf8') + '\n' + extraToml, paths.config)
+  const parsed = parseConfig(readFileSync(paths.config, 'utf8') + '\n' + extraToml, paths.config)
+  // cairn init's default is mdns = true; an in-process node never multicasts (a test that wants
+  // announcements injects them: NodeInit.discovery)
+  const config: Config = { ...parsed, serve: { ...parsed.serve, mdns: false } }
   const logs = new MemorySink()
   const logger = createLogger([logs], systemClock, name)
   const store = openStore({ path: paths.db, clock: systemClock, logger, backupsDir: paths.backups })
