@@ -4,6 +4,7 @@
  * commands use `createClientHost` (same key and gate, no listener, no handlers).
  */
 import type { Libp2p } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
 import type { Clock } from './clock.js'
 import type { Config } from './config/types.js'
 import type { NodeKey } from './identity/node-key.js'
@@ -58,6 +59,8 @@ export interface NodeInit {
   verifyProgressMs?: number
   /** Tests: the draw of a sampled verify a peer asks for (uniform in [0, 1); default Math.random). */
   verifyRandom?: () => number
+  /** libp2p's own metrics (serve: `prometheusMetrics({ registry })`, read by /metrics). */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export interface ReplicationNode {
@@ -81,7 +84,8 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
     key: init.key,
     listen: init.listen ?? init.config.listen,
     gate: { allows: (id) => init.store.nodes.isLivePeer(id) },
-    logger: logger.forComponent('gate')
+    logger: logger.forComponent('gate'),
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics })
   })
   await host.handle(DURABILITY_PROTOCOL, durabilityHandler({
     store: init.store, key: init.key, config: () => init.config, logger: logger.forComponent('durability'), deadlineMs: init.durabilityDeadlineMs

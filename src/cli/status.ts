@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
-import { nodeDirectoryFs } from '../push/directory-fs.js'
-import { nodeStatus, volumeIdentities } from '../status.js'
+import { readNodeStatus } from '../status-report.js'
 import { action } from './command.js'
 import { formatAge, formatDuration, formatInstant, paint, table } from './output.js'
 import { readLiveServeState } from '../serve-state.js'
@@ -10,7 +9,7 @@ export function registerStatus (program: Command): void {
     .description('one screen: volumes, targets, evidence age and provenance, what blocks offload, peers (exit 1 if something blocks)')
     .option('--json', 'print {node_id, name, ok, volumes, peers}')
     .action(action(async (ctx, opts: { json?: boolean }) => {
-      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs(), await volumeIdentities(ctx.store(), ctx.config(), nodeDirectoryFs))
+      const s = await readNodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs)
       if (opts.json === true) {
         ctx.out.json(s)
         return s.ok ? 0 : 1
