@@ -129,6 +129,8 @@ async function main (): Promise<void> {
 
   await show('laptop', ['init', '--name', 'laptop', '--listen', '/ip4/127.0.0.1/tcp/0'])
   await show('nas', ['init', '--name', 'nas', '--listen', '/ip4/127.0.0.1/tcp/0'])
+  // each node's status page on any free loopback port (serve prints the URL)
+  for (const n of ['laptop', 'nas']) writeFileSync(join(home(n), 'cairn.toml'), readFileSync(join(home(n), 'cairn.toml'), 'utf8').replace(/^http\s*=.*$/m, 'http = "127.0.0.1:0"'))
   writeFileSync(join(home('laptop'), 'cairn.toml'), readFileSync(join(home('laptop'), 'cairn.toml'), 'utf8') + `
 [volumes.photos]
 path             = "${join(work, 'laptop-photos')}"

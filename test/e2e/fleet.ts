@@ -8,13 +8,29 @@ export interface ServeProcess {
   home: string
   child: ChildProcess
   addrs: string[]
+  /** The status page's URL serve printed (`http URL`); undefined when it printed `http off: ...`. */
+  httpUrl: string | undefined
+  /** Everything serve printed on stdout so far. */
+  stdout: () => string
   stderr: () => string
   /** SIGTERM; resolves with the exit code and how long the stop took. */
   stop: () => Promise<{ code: number | null, ms: number }>
   kill: () => void
 }
 
+/**
+ * Points a home's `[serve] http` at any free loopback port (the product default, 4780, would
+ * make parallel test files fight over one port); the actual URL is what serve prints.
+ */
+export function useAnyHttpPort (home: string): void {
+  const path = join(home, 'cairn.toml')
+  const text = readFileSync(path, 'utf8')
+  const next = text.replace(/^http\s*=\s*"127\.0\.0\.1:4780"/m, 'http = "127.0.0.1:0"')
+  if (next !== text) writeFileSync(path, next)
+}
+
 export async function startServe (home: string, timeoutMs = 15_000): Promise<ServeProcess> {
+  useAnyHttpPort(home)
   const child = spawn(process.execPath, [CAIRN_BIN, '--home', home, 'serve'], {
     env: { ...process.env, CAIRN_HOME: '', NO_COLOR: '1', CAIRN_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -35,10 +51,13 @@ export async function startServe (home: string, timeoutMs = 15_000): Promise<Ser
     })
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve on ${home} exited ${code}: ${err}`)) })
   })
+  const httpLine = out.split('\n').find(l => l.startsWith('http '))
   return {
     home,
     child,
     addrs,
+    httpUrl: httpLine?.slice('http '.length).trim(),
+    stdout: () => out,
     stderr: () => err,
     stop: async () => {
       const t = performance.now()
@@ -55,6 +74,7 @@ export async function startServe (home: string, timeoutMs = 15_000): Promise<Ser
 export async function initHome (root: string, name: string): Promise<string> {
   const home = join(root, name)
   await cairnJson(home, ['init', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0'])
+  useAnyHttpPort(home)
   return home
 }
 
