@@ -41,14 +41,14 @@ ul { margin: 6px 0; padding-left: 20px; }
 
 const PLURAL = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 
-function ageOf (nowNs: number, t: TargetStatus): number | null {
+function ageOf (t: TargetStatus): number | null {
   const known = t.components.map(c => c.age_s).filter((a): a is number => a !== null)
   return known.length === 0 ? null : Math.max(...known)
 }
 
 function targetRow (v: VolumeStatus, t: TargetStatus, lag: TargetLag | undefined, nowNs: number): Html {
   const role = [t.pushed ? 'push' : '', t.required ? 'required' : ''].filter(x => x !== '').join(' + ')
-  const age = ageOf(nowNs, t)
+  const age = ageOf(t)
   const push = t.last_push === null ? (t.pushed ? 'never pushed' : '-') : `${t.last_push.status} ${formatAge(nowNs, t.last_push.at_ns)} ago`
   const covers = t.components.length === 0
     ? html`<span class="muted">no evidence</span>`
@@ -57,12 +57,12 @@ function targetRow (v: VolumeStatus, t: TargetStatus, lag: TargetLag | undefined
 <td><strong>${t.name}</strong>${t.label === t.name ? '' : html` <span class="muted">${t.label}</span>`}</td>
 <td>${t.kind}</td><td>${role}</td><td>${covers}</td>
 <td class="num">${age === null ? 'unknown' : formatAge(nowNs, nowNs - age * 1e9)}</td>
-<td class="num" title="${lag === undefined ? '' : `covers run ${lag.covered_run}; newest index run with changes: ${lag.latest_run ?? 'none'}`}">${lag === undefined ? '-' : PLURAL(lag.runs_behind, 'run')} behind</td>
+<td class="num" title="${lag === undefined ? '' : `covers run ${lag.covered_run}; newest index run with changes: ${lag.latest_run ?? 'none'}`}">${lag === undefined ? '-' : `${PLURAL(lag.runs_behind, 'run')} behind`}</td>
 <td>${push}</td></tr>`
 }
 
 function volumeCard (v: VolumeStatus, lag: Map<string, TargetLag> | undefined, nowNs: number, index: number): Html {
-  const groups = v.offload.groups.map(g => html`<li class="group" data-target="${g.target}" data-cause="${g.cause}" data-files="${g.files}"><span class="cause">${g.target}: ${g.cause}</span> — ${PLURAL(g.files, 'file')}: ${g.summary}<br><span class="muted">to clear:</span> ${g.advice}${g.example_path === '' ? '' : html` <span class="muted">(e.g. <code>${g.example_path}</code>)</span>`}</li>`)
+  const groups = v.offload.groups.map(g => html`<li class="group" data-target="${g.target}" data-cause="${g.cause}" data-files="${g.files}"><span class="cause">${g.target}: ${g.cause}</span> — ${g.summary}<br><span class="muted">to clear:</span> ${g.advice}${g.example_path === '' ? '' : html` <span class="muted">(e.g. <code>${g.example_path}</code>)</span>`}</li>`)
   const offload = v.offload.required.length === 0
     ? html`<p class="muted">offload: nothing is required, so nothing in this volume may be offloaded</p>`
     : html`<p>offload: <strong>${v.offload.durable}</strong> of ${v.offload.present} present files durable on ${v.offload.required.join(' + ')}</p>${groups.length > 0 ? html`<ul class="groups">${groups}</ul>` : html`<p class="muted">nothing blocks offload</p>`}`
@@ -107,8 +107,8 @@ function impactRow (p: PeerImpact): Html {
 <td>${details.length === 0 ? html`<span class="muted">nothing that passes the gate depends on its evidence</span>` : html`<ul>${details}</ul>`}</td></tr>`
 }
 
-function runRow (r: Run, nowNs: number): Html {
-  const target = r.destination ?? r.peer ?? ''
+function runRow (r: Run, nowNs: number, names: ReadonlyMap<string, string>): Html {
+  const target = r.peer ?? (r.destination === null ? '' : names.get(r.destination) ?? r.destination)
   const took = r.endedAtNs === null ? `running ${formatAge(nowNs, r.startedAtNs)}` : `${formatAge(r.endedAtNs, r.startedAtNs)}`
   return html`<tr class="run" data-run-id="${r.id}" data-kind="${r.kind}" data-status="${r.status}">
 <td class="num">${r.id}</td><td>${r.kind}</td><td>${r.volume ?? ''}</td><td>${target}</td><td class="st-${r.status}">${r.status}</td>
@@ -139,7 +139,7 @@ ${view.impacts.length === 0 ? html`<p class="muted">no live peers</p>` : html`<d
 </section>
 <section id="runs"><h2>Recent runs</h2>
 <div class="card"><table><thead><tr><th class="num">id</th><th>kind</th><th>volume</th><th>target / peer</th><th>status</th><th>started</th><th class="num">took</th><th class="num">files</th><th class="num">bytes</th><th>error</th></tr></thead>
-<tbody>${view.runs.length === 0 ? html`<tr><td colspan="10" class="muted">no runs yet</td></tr>` : view.runs.map(r => runRow(r, view.nowNs))}</tbody></table></div>
+<tbody>${view.runs.length === 0 ? html`<tr><td colspan="10" class="muted">no runs yet</td></tr>` : view.runs.map(r => runRow(r, view.nowNs, view.destinationNames))}</tbody></table></div>
 </section>
 </main>
 <footer class="muted">cairn serve · this page has no scripts and loads nothing from elsewhere</footer>

@@ -41,6 +41,8 @@ export interface StatusView {
 
 export interface PageView extends StatusView {
   runs: Run[]
+  /** A run's recorded destination (a name or a store key) → the target name the config uses. */
+  destinationNames: ReadonlyMap<string, string>
   impacts: PeerImpact[]
 }
 
@@ -63,5 +65,7 @@ export async function pageView (src: ViewSources): Promise<PageView> {
     // what `cairn peer revoke NAME --dry-run` reports, computed the same way
     impacts.push({ peer: p.name ?? p.nodeId, node_id: p.nodeId, impact: revocationImpact(src.store, src.config, p, view.nowNs) })
   }
-  return { ...view, runs, impacts }
+  const destinationNames = new Map<string, string>()
+  for (const v of view.status.volumes) for (const t of v.targets) if (t.key !== null) destinationNames.set(t.key, t.name)
+  return { ...view, runs, destinationNames, impacts }
 }
