@@ -5,15 +5,13 @@
  * UPDATE_SCREENSHOTS=1). Without a Chromium the file says so in one line and skips.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cairn, cairnJson } from '../helpers/cli.js'
 import { httpGet } from '../helpers/http.js'
-import { configure, enrollBothWays, eventually, initHome, startServe, type ServeProcess } from './fleet.js'
+import { startStatusFleet, type StatusFleet } from './status-fleet.js'
 
 function findChromium (): string | undefined {
   const env = process.env.CAIRN_CHROMIUM
@@ -112,47 +110,20 @@ function expectMatches (content: PageContent, api: ApiStatus): void {
 }
 
 describe.skipIf(CHROMIUM === undefined)('the status page in a real browser', () => {
-  let root: string
+  let fleet: StatusFleet
   let browser: Browser | undefined
-  const serves: ServeProcess[] = []
-  let laptop: ServeProcess
   let url: string
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'cairn-page-'))
-    const [lh, nh] = await Promise.all([initHome(root, 'laptop'), initHome(root, 'nas')])
-    const photos = join(root, 'photos')
-    for (const d of ['2019', '2020']) mkdirSync(join(photos, d), { recursive: true })
-    for (let i = 0; i < 6; i++) writeFileSync(join(photos, i < 3 ? '2019' : '2020', `p${i}.jpg`), `photo ${i}`.repeat(100))
-    mkdirSync(join(root, 'nas-photos'))
-    configure(lh, `[volumes.photos]\npath = "${photos}"\npush_to = ["nas", "usb"]\noffload_requires = ["nas", "usb"]\n[destinations.usb]\ntype = "directory"\npath = "${root}/usb"`, '1s')
-    configure(nh, `[volumes.photos]\npath = "${root}/nas-photos"`)
-    await Promise.all([cairnJson(nh, ['volume', 'init', 'photos']), cairnJson(lh, ['index', 'photos'])])
-    // nas serves first, so laptop enrolls it at its real address; laptop's first scheduled pull then succeeds
-    serves.push(await startServe(nh))
-    await enrollBothWays({ home: lh, name: 'laptop' }, { home: nh, name: 'nas' })
-    laptop = await startServe(lh)
-    serves.push(laptop)
-    url = laptop.httpUrl ?? ''
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-    // evidence on nas, then a newer index run it does not cover yet (lag 1); usb blocks (not pushed)
-    const push = await cairn(lh, ['push', 'photos', '--to', 'nas', '--json'])
-    expect(push.code, push.stderr).toBe(0)
-    writeFileSync(join(photos, '2020', 'new.jpg'), 'a new photo')
-    await cairnJson(lh, ['index', 'photos'])
-    // a scheduled pull of nas has happened and its connection is open
-    await eventually(async () => {
-      const api = JSON.parse((await httpGet(`${url}api/status`)).body) as ApiStatus
-      return api.peers.find(p => p.name === 'nas')?.last_pull?.status === 'success' ? api : undefined
-    })
+    fleet = await startStatusFleet('cairn-page-')
+    url = fleet.url
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
   }, 60_000)
 
   afterAll(async () => {
     await browser?.close()
-    for (const s of serves) await s.stop()
-    rmSync(root, { recursive: true, force: true })
+    await fleet?.stop()
   })
 
   it('shows what /api/status says: volumes, targets, counts, offload groups, peers, and has no script', async () => {
@@ -186,7 +157,7 @@ describe.skipIf(CHROMIUM === undefined)('the status page in a real browser', () 
   it('takes the screenshot the docs show', async () => {
     const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' })
     await page.goto(url)
-    const path = process.env.UPDATE_SCREENSHOTS === '1' ? SCREENSHOT : join(root, 'status-page.png')
+    const path = process.env.UPDATE_SCREENSHOTS === '1' ? SCREENSHOT : join(fleet.root, 'status-page.png')
     const png = await page.screenshot({ path, fullPage: true })
     expect(png.subarray(1, 4).toString()).toBe('PNG')
     expect(png.length).toBeGreaterThan(10_000)
