@@ -51,12 +51,12 @@ export async function startServe (home: string, timeoutMs = 15_000): Promise<Ser
     })
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve on ${home} exited ${code}: ${err}`)) })
   })
-  const httpLine = out.split('\n').find(l => l.startsWith('http '))
+  const httpUrl = out.split('\n').map(l => /^http (http:\/\/\S+)$/.exec(l)?.[1]).find(u => u !== undefined)
   return {
     home,
     child,
     addrs,
-    httpUrl: httpLine?.slice('http '.length).trim(),
+    httpUrl,
     stdout: () => out,
     stderr: () => err,
     stop: async () => {

@@ -5,6 +5,8 @@
  * so in one line and skips.
  */
 import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { httpGet } from '../helpers/http.js'
 import { startStatusFleet, type StatusFleet } from './status-fleet.js'
@@ -67,7 +69,12 @@ describe.skipIf(PROMTOOL === undefined)('/metrics of a real serve', () => {
     nasText = (await httpGet(`${fleet.nas.httpUrl ?? ''}metrics`)).body
   }, 60_000)
 
-  afterAll(async () => { await fleet?.stop() })
+  afterAll(async () => {
+    // stopping serve closes the HTTP server and its keep-alive sockets promptly
+    const t = performance.now()
+    await fleet?.stop()
+    expect(performance.now() - t).toBeLessThan(8_000)
+  })
 
   it('passes `promtool check metrics` with no complaint, on the pushing and the receiving node', async () => {
     for (const text of [laptopText, nasText]) {
@@ -75,6 +82,13 @@ describe.skipIf(PROMTOOL === undefined)('/metrics of a real serve', () => {
       expect(r.output).toBe('')
       expect(r.code).toBe(0)
     }
+  })
+
+  it('prints the URL before the listening lines and records it in serve.json', () => {
+    const lines = fleet.laptop.stdout().split('\n')
+    expect(lines.findIndex(l => l === `http ${fleet.url}`)).toBeLessThan(lines.findIndex(l => l.startsWith('listening ')))
+    const state = JSON.parse(readFileSync(join(fleet.laptop.home, 'serve.json'), 'utf8')) as { http_url?: string }
+    expect(state.http_url).toBe(fleet.url)
   })
 
   it('gives every metric family HELP and TYPE', () => {
