@@ -1,5 +1,5 @@
 /** In-process cairn nodes on 127.0.0.1 for benchmark scenarios (real homes, stores and hosts). */
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { systemClock } from '../src/clock.js'
 import { parseConfig } from '../src/config/load.js'
@@ -62,6 +62,8 @@ export async function serveChild (root: string, name: string, toml: string): Pro
   const { fileURLToPath } = await import('node:url')
   const home = join(root, name)
   const created = createHome({ home, name, listen: ['/ip4/127.0.0.1/tcp/0'], clock: systemClock, logger: silentLogger })
+  // any free HTTP port: two bench nodes must not fight over the default 4780
+  writeFileSync(homePaths(home).config, readFileSync(homePaths(home).config, 'utf8').replace(/^http\s*=.*$/m, 'http = "127.0.0.1:0"'))
   appendFileSync(homePaths(home).config, '\n' + toml + '\n')
   {
     const p = homePaths(home)

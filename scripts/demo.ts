@@ -129,8 +129,9 @@ async function main (): Promise<void> {
 
   await show('laptop', ['init', '--name', 'laptop', '--listen', '/ip4/127.0.0.1/tcp/0'])
   await show('nas', ['init', '--name', 'nas', '--listen', '/ip4/127.0.0.1/tcp/0'])
-  // both nodes live on 127.0.0.1 and enroll each other with invites: nothing to announce on the LAN
-  const noMdns = (name: string): string => readFileSync(join(home(name), 'cairn.toml'), 'utf8').replace(/^mdns(\s*)= true$/m, 'mdns$1= false')
+  // both nodes live on 127.0.0.1 and enroll each other with invites: nothing to announce on the
+  // LAN; each node's status page on any free loopback port (serve prints the URL)
+  const noMdns = (name: string): string => readFileSync(join(home(name), 'cairn.toml'), 'utf8').replace(/^mdns(\s*)= true$/m, 'mdns$1= false').replace(/^http\s*=.*$/m, 'http = "127.0.0.1:0"')
   writeFileSync(join(home('laptop'), 'cairn.toml'), noMdns('laptop') + `
 [volumes.photos]
 path             = "${join(work, 'laptop-photos')}"

@@ -69,6 +69,29 @@ export class InvalidNodeIdError extends CairnError {
   }
 }
 
+// ---- http (the status page and /metrics of `cairn serve`) -------------------------------
+
+/** The HTTP listener could not bind `[serve] http`; serve goes on without it. */
+export class HttpBindError extends CairnError {
+  override name = 'HttpBindError' as const
+  constructor (readonly address: string, readonly code: string, readonly reason: string, cause: unknown) {
+    super(`cannot serve HTTP on ${address}: ${reason}`, {
+      cause,
+      hint: 'change `[serve] http` in cairn.toml: another port, "127.0.0.1:0" for any free one, or "" to turn HTTP off'
+    })
+  }
+}
+
+/** The HTTP token file exists but holds no usable token. */
+export class HttpTokenFileError extends CairnError {
+  override name = 'HttpTokenFileError' as const
+  constructor (readonly path: string, readonly problem: string) {
+    super(`the HTTP token file ${path} ${problem}`, {
+      hint: `delete it (serve writes a new one, mode 0600) or write a token of ${16}-${512} characters without spaces into it`
+    })
+  }
+}
+
 // ---- store ------------------------------------------------------------------------------
 
 export class DatabaseFromFutureError extends CairnError {

@@ -1,5 +1,6 @@
 /**
- * The node's home directory: `cairn.toml`, `node.key` (0600), `cairn.db`, `logs/`, `backups/`.
+ * The node's home directory: `cairn.toml`, `node.key` (0600), `cairn.db`, `http.token` (0600),
+ * `logs/`, `backups/`.
  */
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -14,6 +15,7 @@ import { generateSeed, nodeKeyFromSeed, writeKeyFile } from './identity/node-key
 import type { NodeId } from './identity/node-id.js'
 import { isValidName } from './names.js'
 import { openStore } from './store/store.js'
+import { createTokenFile } from './http/token.js'
 
 export interface HomePaths {
   home: string
@@ -24,6 +26,8 @@ export interface HomePaths {
   backups: string
   /** Written by `cairn serve` while it runs: pid and actual listen addresses. */
   serveState: string
+  /** The bearer token a non-loopback `[serve] http` requires (unless `[serve] http_token_file`). */
+  httpToken: string
 }
 
 export function homePaths (home: string): HomePaths {
@@ -35,7 +39,8 @@ export function homePaths (home: string): HomePaths {
     db: join(h, 'cairn.db'),
     logs: join(h, 'logs'),
     backups: join(h, 'backups'),
-    serveState: join(h, 'serve.json')
+    serveState: join(h, 'serve.json'),
+    httpToken: join(h, 'http.token')
   }
 }
 
@@ -67,7 +72,8 @@ export interface CreatedHome {
 }
 
 /**
- * Creates a new home: key (0600), commented config, migrated database with the self row.
+ * Creates a new home: key (0600), commented config, HTTP token (0600), migrated database with
+ * the self row.
  * Refuses a directory that already holds any of them. On failure, removes what it created.
  */
 export function createHome (init: CreateHomeInit): CreatedHome {
@@ -89,6 +95,11 @@ export function createHome (init: CreateHomeInit): CreatedHome {
     writeFileSync(paths.config, configText, { flag: 'wx', mode: 0o644 })
     created.push(paths.config)
     mkdirSync(paths.logs, { recursive: true, mode: 0o700 })
+    // a token file left over from an earlier home stays (its users keep working)
+    if (!existsSync(paths.httpToken)) {
+      createTokenFile(paths.httpToken)
+      created.push(paths.httpToken)
+    }
     const key = nodeKeyFromSeed(seed)
     created.push(paths.db, `${paths.db}-wal`, `${paths.db}-shm`)
     const store = openStore({ path: paths.db, clock: init.clock, logger: init.logger, backupsDir: paths.backups })

@@ -5,6 +5,7 @@
  * listener, no handlers, no mDNS).
  */
 import type { Libp2p } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
 import type { Clock } from './clock.js'
 import type { Config } from './config/types.js'
 import type { NodeKey } from './identity/node-key.js'
@@ -72,6 +73,8 @@ export interface NodeInit {
   discovery?: DiscoverySource
   /** Tests: LAN discovery's dial timeout and attempt interval. */
   lanDiscovery?: LanDiscoveryInit
+  /** libp2p's own metrics (serve: `prometheusMetrics({ registry })`, read by /metrics). */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export interface ReplicationNode {
@@ -99,7 +102,8 @@ export async function startNode (init: NodeInit): Promise<ReplicationNode> {
     listen: init.listen ?? init.config.listen,
     gate: { allows: (id) => init.store.nodes.isLivePeer(id), refusedInbound: knocks.knocked },
     logger: logger.forComponent('gate'),
-    ...(mdns === undefined ? {} : { mdns: { onAnnouncement: mdns.emit, logger: logger.forComponent('mdns') } })
+    ...(mdns === undefined ? {} : { mdns: { onAnnouncement: mdns.emit, logger: logger.forComponent('mdns') } }),
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics })
   })
   nameHost(host, init.store.nodes.self().name ?? init.config.name)
   const contacts = contactTracker(init.store.nodes, init.clock, logger.forComponent('contacts'))

@@ -128,6 +128,8 @@ export interface ServeStatus {
   pid: number | null
   started_at_ns: number | null
   addrs: string[]
+  /** Where its status page and /metrics answer; null: HTTP off (or not running). */
+  http_url: string | null
 }
 
 export interface NodeStatus {
@@ -142,7 +144,7 @@ export interface NodeStatus {
   peers: PeerStatus[]
 }
 
-export const SERVE_NOT_RUNNING: ServeStatus = { running: false, pid: null, started_at_ns: null, addrs: [] }
+export const SERVE_NOT_RUNNING: ServeStatus = { running: false, pid: null, started_at_ns: null, addrs: [], http_url: null }
 
 function summary (r: Run | undefined): RunSummary | null {
   return r === undefined ? null : { run_id: r.id, at_ns: r.endedAtNs ?? r.startedAtNs, status: r.status, error: r.error }

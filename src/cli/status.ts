@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { nodeDirectoryFs } from '../push/directory-fs.js'
-import { nodeStatus, SERVE_NOT_RUNNING, volumeIdentities } from '../status.js'
+import { SERVE_NOT_RUNNING } from '../status.js'
+import { readNodeStatus } from '../status-report.js'
 import { action } from './command.js'
 import { formatAge, formatDuration, formatInstant, paint, table } from './output.js'
 import { readLiveServeState } from '../serve-state.js'
@@ -11,8 +11,8 @@ export function registerStatus (program: Command): void {
     .option('--json', 'print {node_id, name, ok, problems, serve, volumes, peers}')
     .action(action(async (ctx, opts: { json?: boolean }) => {
       const live = readLiveServeState(ctx.paths.serveState)
-      const serve = live === undefined ? SERVE_NOT_RUNNING : { running: true, pid: live.pid, started_at_ns: live.startedAtNs, addrs: live.addrs }
-      const s = nodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs(), await volumeIdentities(ctx.store(), ctx.config(), nodeDirectoryFs), serve)
+      const serve = live === undefined ? SERVE_NOT_RUNNING : { running: true, pid: live.pid, started_at_ns: live.startedAtNs, addrs: live.addrs, http_url: live.httpUrl ?? null }
+      const s = await readNodeStatus(ctx.store(), ctx.config(), ctx.clock.nowNs, undefined, serve)
       if (opts.json === true) {
         ctx.out.json(s)
         return s.ok ? 0 : 1
@@ -22,7 +22,7 @@ export function registerStatus (program: Command): void {
       const now = ctx.clock.nowNs()
       ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'red', `${s.problems.length} problem(s) to act on`)}`)
       ctx.out.line(serving
-        ? `serve: running (pid ${s.serve.pid ?? '?'}, since ${formatInstant(s.serve.started_at_ns)})`
+        ? `serve: running (pid ${s.serve.pid ?? '?'}, since ${formatInstant(s.serve.started_at_ns)})${s.serve.http_url === null ? '' : `, status page ${s.serve.http_url}`}`
         : `serve: ${paint(c, 'yellow', 'not running')} — nothing is pulled, answered or run on schedule here; start it with \`cairn serve\`, or as a service (README, "Running as a service")`)
       for (const v of s.volumes) {
         ctx.out.line('')

@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import type { ConnectionGater, Libp2p, PeerId } from '@libp2p/interface'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { NodeKey } from '../identity/node-key.js'
 import type { Logger } from '../logger.js'
 import { mdnsDiscovery, type MdnsDiscoveryInit } from './mdns-source.js'
@@ -31,6 +31,8 @@ export interface HostInit {
   logger: Logger
   /** Announce this node and listen for others on the LAN (serve only; docs/lan-discovery.md). */
   mdns?: MdnsDiscoveryInit
+  /** libp2p's metrics (serve passes `prometheusMetrics({ registry })` for /metrics); absent = none. */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export class GateLog {
@@ -90,6 +92,7 @@ export async function createHost (init: HostInit): Promise<Libp2p> {
     // gate refuses any key that is not an enrolled peer right after the Noise handshake, so a
     // higher threshold only costs handshakes.
     connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS },
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
     start: false
   })
 }

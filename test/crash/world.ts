@@ -156,8 +156,9 @@ export async function buildWorld (w: World): Promise<void> {
     if (r.code !== 0) throw new Error(`init ${name}: ${r.stderr}`)
     // one scheduled pull round only (soon after start; see waitForFirstPull)
     const cfg = join(home, 'cairn.toml')
-    // and no mDNS: both serves find each other by their invites on 127.0.0.1
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('pull_every = "10m"', 'pull_every = "20d"').replace(/^mdns(\s*)= true$/m, 'mdns$1= false'))
+    // no mDNS (both serves find each other by their invites on 127.0.0.1), and any free HTTP
+    // port: the default 4780 would collide between the two nodes and parallel runs
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('pull_every = "10m"', 'pull_every = "20d"').replace(/^mdns(\s*)= true$/m, 'mdns$1= false').replace(/^http\s*=\s*"127\.0\.0\.1:4780"/m, 'http = "127.0.0.1:0"'))
   }
   for (const d of [w.trees.laptop, join(w.live, 'usb'), w.trees.nas, join(w.live, 'offsite')]) mkdirSync(d, { recursive: true })
   writeFileSync(join(w.laptop, 'cairn.toml'), readFileSync(join(w.laptop, 'cairn.toml'), 'utf8') + `

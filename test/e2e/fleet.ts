@@ -8,14 +8,30 @@ export interface ServeProcess {
   home: string
   child: ChildProcess
   addrs: string[]
+  /** The status page's URL serve printed (`http URL`); undefined when it printed `http off: ...`. */
+  httpUrl: string | undefined
+  /** Everything serve printed on stdout so far. */
+  stdout: () => string
   stderr: () => string
   /** SIGTERM; resolves with the exit code and how long the stop took. */
   stop: () => Promise<{ code: number | null, ms: number }>
   kill: () => void
 }
 
+/**
+ * Points a home's `[serve] http` at any free loopback port (the product default, 4780, would
+ * make parallel test files fight over one port); the actual URL is what serve prints.
+ */
+export function useAnyHttpPort (home: string): void {
+  const path = join(home, 'cairn.toml')
+  const text = readFileSync(path, 'utf8')
+  const next = text.replace(/^http\s*=\s*"127\.0\.0\.1:4780"/m, 'http = "127.0.0.1:0"')
+  if (next !== text) writeFileSync(path, next)
+}
+
 /** `netns`: run it inside that network namespace (`ip netns exec`, which execs node in place). */
 export async function startServe (home: string, timeoutMs = 15_000, options: { netns?: string } = {}): Promise<ServeProcess> {
+  useAnyHttpPort(home)
   const argv = [process.execPath, CAIRN_BIN, '--home', home, 'serve']
   const [cmd, ...args] = options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv]
   const child = spawn(cmd!, args, {
@@ -38,10 +54,13 @@ export async function startServe (home: string, timeoutMs = 15_000, options: { n
     })
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve on ${home} exited ${code}: ${err}`)) })
   })
+  const httpUrl = out.split('\n').map(l => /^http (http:\/\/\S+)$/.exec(l)?.[1]).find(u => u !== undefined)
   return {
     home,
     child,
     addrs,
+    httpUrl,
+    stdout: () => out,
     stderr: () => err,
     stop: async () => {
       const t = performance.now()
@@ -60,6 +79,7 @@ export async function initHome (root: string, name: string): Promise<string> {
   await cairnJson(home, ['init', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0'])
   // no mDNS in tests that do not test it: loopback serves find each other by their invites
   setMdns(home, false)
+  useAnyHttpPort(home)
   return home
 }
 
