@@ -16,6 +16,10 @@ import { recoverInterruptedUnlinks } from '../offload/unlink-recovery.js'
 import { settleStaleUnclaimed } from '../evidence/unclaimed.js'
 import { openStore, type Store } from '../store/store.js'
 import { processOutput, type Output } from './output.js'
+import { writeStderr } from './stdio.js'
+import { namingSink } from './log-names.js'
+import { guardedFileSink } from './log-file.js'
+import { AuditTrail } from './audit.js'
 
 export interface GlobalOptions {
   home?: string
@@ -28,7 +32,7 @@ export function resolveHomeDir (flag: string | undefined, env: NodeJS.ProcessEnv
 }
 
 export function stderrSink (minLevel: LogLevel): LogSink {
-  return { minLevel, write: (r) => { process.stderr.write(formatHumanLine(r) + '\n') } }
+  return { minLevel, write: (r) => { writeStderr(formatHumanLine(r) + '\n') } }
 }
 
 export function envLogLevel (fallback: LogLevel): LogLevel {
