@@ -14,9 +14,35 @@ export abstract class CairnError extends Error {
   }
 }
 
-/** The command line was malformed; the CLI exits 2. */
+/**
+ * A node as the operator knows it: its local name with the node id as the detail
+ * (`nas (node 12D3KooW…)`), or `node 12D3KooW…` when this node has no name for it.
+ */
+export function nodeRef (nodeId: string, name?: string | null): string {
+  return name === undefined || name === null ? `node ${nodeId}` : `${name} (node ${nodeId})`
+}
+
+/**
+ * The command line was malformed: an unknown or conflicting option, a missing or bad argument
+ * or option value. The CLI exits 2 for it and every subclass; a refusal (the request is well
+ * formed but the state says no) is any other CairnError and exits 1.
+ */
 export class UsageError extends CairnError {
-  override name = 'UsageError' as const
+  override name: string = 'UsageError'
+}
+
+/**
+ * A multiaddr on the command line (`--addr`, `--listen`) that is not a TCP multiaddr: says
+ * why in plain words, what a multiaddr is, and what was probably meant (exit 2).
+ */
+export class InvalidMultiaddrError extends UsageError {
+  override name = 'InvalidMultiaddrError' as const
+  constructor (readonly option: string, readonly value: string, readonly reason: string, readonly suggestion: string | null) {
+    super(`${option} ${JSON.stringify(value.slice(0, 80))} is not a TCP multiaddr: ${reason}. A multiaddr spells an address as /PROTOCOL/VALUE pairs: ` +
+      '/ip4/ADDRESS/tcp/PORT, /ip6/ADDRESS/tcp/PORT or /dns/HOSTNAME/tcp/PORT', {
+      hint: suggestion === null ? `e.g. ${option} /ip4/192.168.1.5/tcp/4701` : `did you mean ${option} ${suggestion}?`
+    })
+  }
 }
 
 // ---- home, config, identity -------------------------------------------------------------
@@ -519,10 +545,12 @@ export class OffloadPolicyMissingError extends CairnError {
   }
 }
 
-export class SelectorError extends CairnError {
+/** A malformed PATH selector on the command line (exit 2). */
+export class SelectorError extends UsageError {
   override name = 'SelectorError' as const
   constructor (readonly selector: string, readonly reason: string) {
-    super(`selector ${JSON.stringify(selector)}: ${reason}`, { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
+    super(selector === '(none)' ? `no PATH given: ${reason}` : `selector ${JSON.stringify(selector)}: ${reason}`,
+      selector === '(none)' ? undefined : { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
   }
 }
 

@@ -22,6 +22,7 @@ export function registerDestination (program: Command): void {
     .option('--yes', 'really forget it')
     .option('--json', 'print {destination, dry_run, components, freshness, run_id}')
     .action(action(async (ctx, name: string, opts: { dryRun?: boolean, yes?: boolean, json?: boolean }) => {
+      if (opts.dryRun === true && opts.yes === true) throw new UsageError('--dry-run and --yes contradict each other: pass one')
       // a name that left the config but still holds a marker can be reset too
       directoryNamed(ctx, name, true)
       const store = ctx.store()

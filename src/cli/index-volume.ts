@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander'
 import { volumeForRun } from '../naming.js'
 import { indexVolume } from '../index/index-volume.js'
 import { action } from './command.js'
+import { UsageError } from '../errors.js'
 import { formatBytes } from './output.js'
 import { progressBar } from './progress.js'
 
@@ -12,6 +13,7 @@ export function registerIndex (program: Command): void {
     .addOption(new Option('--shallow', 'deprecated: the quick index is the default').hideHelp())
     .option('--json', 'print {run_id, volume, status, files_seen, files_added, files_changed, files_missing, bytes_hashed}')
     .action(action(async (ctx, volume: string, opts: { rehash?: boolean, shallow?: boolean, json?: boolean }) => {
+      if (opts.rehash === true && opts.shallow === true) throw new UsageError('--rehash and --shallow contradict each other: --rehash hashes every file, the quick index (the default) only new and changed ones')
       const store = ctx.store()
       const { config: vol } = volumeForRun(store, ctx.config(), volume)
       const bar = opts.json === true ? undefined : progressBar(ctx, `index ${volume}`, 'files')

@@ -3,7 +3,7 @@ import '../shim.js'
 import { Command, CommanderError } from 'commander'
 import { CairnError, UsageError } from '../errors.js'
 import { packageVersion } from '../package-root.js'
-import { InvalidOptionValue, takeExitCode } from './command.js'
+import { errorExitCode, takeExitCode } from './command.js'
 import { registerId } from './id.js'
 import { registerInit } from './init.js'
 import { registerRuns } from './runs.js'
@@ -74,12 +74,13 @@ async function run (argv: string[]): Promise<number> {
     return takeExitCode()
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
-      if (err.code === 'commander.invalidArgument' && err.message.includes('expects')) return 2
-      return 2
+      // --help and --version exit 0; everything else commander refuses (an unknown command or
+      // option, a missing argument, no command at all) is a usage error
+      return err.exitCode === 0 ? 0 : 2
     }
-    if (err instanceof UsageError || err instanceof InvalidOptionValue) {
-      process.stderr.write(`cairn: ${oneLine(err.message)}\n`)
+    if (errorExitCode(err) === 2) {
+      const hint = err instanceof UsageError && err.hint !== undefined ? ` (${err.hint})` : ''
+      writeStderr(`cairn: ${oneLine((err as Error).message)}${hint}\n`)
       return 2
     }
     if (err instanceof CairnError) {

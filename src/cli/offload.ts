@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { parseDurationMs, DURATION_RULE } from '../config/duration.js'
 import { UnknownVolumeError, UsageError } from '../errors.js'
 import { offloadVolume, type OffloadReport } from '../offload/offload.js'
+import { parseSelectors } from '../offload/selectors.js'
 import { action } from './command.js'
 import type { CliContext } from './context.js'
 import { paint, table } from './output.js'
@@ -67,6 +68,9 @@ export function registerOffload (program: Command): void {
         olderThanMs = parseDurationMs(opts.olderThan)
         if (olderThanMs === undefined) throw new UsageError(`--older-than: expected ${DURATION_RULE}, got ${JSON.stringify(opts.olderThan)}`)
       }
+      // the command line is checked before anything is opened: no selector, an absolute path
+      // or `..` is a usage error (SelectorError, exit 2) whatever the state
+      parseSelectors(paths, olderThanMs, 0)
       const store = ctx.store()
       const config = ctx.checkedConfig()
       // looked up without creating anything: a dry run writes nothing

@@ -9,6 +9,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { PeerRevokedError, UsageError } from '../errors.js'
 import { closestTargetName, resolveTarget, volumeForRun } from '../naming.js'
 import { restoreFiles } from '../offload/restore.js'
+import { parseSelectors } from '../offload/selectors.js'
 import { directorySource, type RestoreSource } from '../offload/restore-source.js'
 import { peerSource } from '../fetch/peer-source.js'
 import { nodeDirectoryFs } from '../push/directory-fs.js'
@@ -26,6 +27,8 @@ export function registerRestore (program: Command): void {
     .option('--dry-run', 'say which file would come from where; write nothing')
     .option('--json', 'print {run_id, restored, failed}')
     .action(action(async (ctx, volume: string, paths: string[], opts: RestoreOptions) => {
+      // a malformed selector is a usage error (exit 2), checked before anything is opened
+      parseSelectors(paths.length === 0 ? ['.'] : paths, undefined, 0)
       const store = ctx.store()
       const config = ctx.config()
       const { config: vol } = volumeForRun(store, config, volume)
