@@ -29,6 +29,21 @@ export function offloadJson (r: OffloadReport): Record<string, unknown> {
   return doc
 }
 
+/** The exit code of a report: 1 when a file drifted or failed, or the run stopped. */
+function exitCodeOf (r: OffloadReport): number {
+  return r.drift + r.errors > 0 || r.stopped !== null ? 1 : 0
+}
+
+/** Why an offload exits 1, on stderr: one line, then (for a person) each file left in place. */
+function printFailure (ctx: CliContext, r: OffloadReport, detail: boolean): void {
+  const parts = [r.drift > 0 ? `${r.drift} file(s) drifted since they were indexed` : '', r.errors > 0 ? `${r.errors} failed` : '', r.stopped === null ? '' : `stopped: ${r.stopped}`].filter(p => p !== '')
+  ctx.out.err(`cairn: offload ${r.volume}: ${r.status} (run ${r.runId ?? '-'}): ${parts.join('; ')}${r.drift + r.errors > 0 ? ' (left in place)' : ''}`)
+  if (!detail) return
+  const colour = ctx.out.stderrIsTty
+  for (const p of r.problems.slice(0, 50)) ctx.out.err(`  ${paint(colour, 'red', p.outcome)} ${p.path}: ${p.note ?? ''} (left in place)`)
+  if (r.problems.length > 50) ctx.out.err(`  … ${r.problems.length - 50} more (--json lists them all)`)
+}
+
 function printHuman (ctx: CliContext, r: OffloadReport): void {
   const colour = ctx.out.stdoutIsTty
   const head = r.dryRun
@@ -40,8 +55,6 @@ function printHuman (ctx: CliContext, r: OffloadReport): void {
     ctx.out.line(`    e.g. ${g.example_path}: ${g.detail} (${g.provenance})`)
     ctx.out.line(`    to clear: ${g.advice}`)
   }
-  for (const p of r.problems) ctx.out.line(`  ${paint(colour, 'red', p.outcome)} ${p.path}: ${p.note ?? ''} (left in place)`)
-  if (r.stopped !== null) ctx.out.line(`  ${paint(colour, 'red', 'stopped')}: ${r.stopped}`)
   if (r.requirements.length > 0) {
     ctx.out.line('')
     for (const line of table(['REQUIRED TARGET', 'SATISFIED', 'BLOCKED'], r.requirements.map(q => [q.target, String(q.satisfied), String(q.blocked)]))) ctx.out.line(`  ${line}`)
@@ -90,8 +103,11 @@ export function registerOffload (program: Command): void {
         bar?.stop()
         await host?.stop()
       }
+      audit?.outcome({ run_id: r.runId, status: r.status, selected: r.selected, offloaded: r.offloaded, not_durable: r.notDurable, drift: r.drift, errors: r.errors, stopped: r.stopped })
       if (opts.json === true) ctx.out.json(offloadJson(r))
       else printHuman(ctx, r)
-      return r.drift + r.errors > 0 || r.stopped !== null ? 1 : 0
+      const code = exitCodeOf(r)
+      if (code !== 0) printFailure(ctx, r, opts.json !== true)
+      return code
     }))
 }

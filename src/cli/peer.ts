@@ -144,9 +144,11 @@ export function registerPeer (program: Command): void {
         }
         ctx.out.line(`  refuse its key at the connection gate and in every later assertion or receipt`)
         ctx.out.line('  local evidence, other peers\' evidence and all history stay')
-        if (!apply && opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to revoke')
         if (apply) ctx.out.line(`done (run ${runId ?? '?'})`)
       }
-      return apply || opts.dryRun === true ? 0 : 1
+      if (apply || opts.dryRun === true) return 0
+      // the refusal, on stderr: the impact above is the result, this is why nothing happened
+      ctx.out.err(`cairn: nothing changed: re-run with --yes to revoke ${target.name ?? target.nodeId} (or --dry-run to only show the impact)`)
+      return 1
     }))
 }

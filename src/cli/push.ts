@@ -69,21 +69,22 @@ export function registerPush (program: Command): void {
           reports.push(await pushToPeerFromCli(ctx, vol, peer, opts.shallow === true, opts.json === true))
         }
       }
-      if (opts.json === true) {
-        ctx.out.json(reports.map(r => reportJson(ctx, r)))
-      } else {
-        for (const r of reports) {
-          const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
-          if (r.status === 'refused' || r.status === 'failed' || r.status === 'aborted') {
-            ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
-            continue
-          }
-          ctx.out.line(`${head} — ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesSkipped} already there, method ${r.method}`)
-          for (const f of r.failures.slice(0, 20)) ctx.out.line(`  failed: ${f.path}: ${f.reason}`)
-          const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
-          for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
-          if (r.status === 'partial') ctx.out.line('  the evidence covers only what was placed; push again once the failures are fixed')
+      if (opts.json === true) ctx.out.json(reports.map(r => reportJson(ctx, r)))
+      for (const r of reports) {
+        const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
+        if (r.status === 'refused' || r.status === 'failed' || r.status === 'aborted') {
+          // a failure is no result: its one line goes to stderr, with --json too
+          ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
+          continue
         }
+        if (r.status === 'partial') {
+          ctx.out.err(`cairn: ${head}: ${r.failures.length} file(s) not placed; the evidence covers only what was placed, push again once the failures are fixed`)
+          if (opts.json !== true) for (const f of r.failures.slice(0, 20)) ctx.out.err(`  failed: ${f.path}: ${f.reason}`)
+        }
+        if (opts.json === true) continue
+        ctx.out.line(`${head} — ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesSkipped} already there, method ${r.method}`)
+        const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
+        for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
       }
       return reports.every(r => r.status === 'success') ? 0 : 1
     }))

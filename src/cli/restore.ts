@@ -52,10 +52,13 @@ export function registerRestore (program: Command): void {
           for (const p of r.planned) ctx.out.line(`  ${p.path} <- ${p.source}`)
         } else {
           ctx.out.line(`restore ${volume} from ${opts.from}${opts.to === undefined ? '' : ` to ${r.to}`}: ${r.status} (run ${r.runId}) — ${r.restored} restored, ${r.failed} failed`)
-          for (const p of r.problems) ctx.out.line(`  failed: ${p.path}: ${p.reason}`)
           if (r.restored > 0 && opts.to === undefined) ctx.out.line('  a restored file may be offloaded again only on evidence that its targets still hold this same version (cairn ls shows where)')
         }
-        return r.failed > 0 ? 1 : 0
+        if (r.failed === 0) return 0
+        // why it exits 1, on stderr: one line, then (for a person) each file that failed
+        ctx.out.err(`cairn: restore ${volume} from ${opts.from}: ${r.failed} file(s) not restored (run ${r.runId ?? '-'})`)
+        if (opts.json !== true) for (const p of r.problems.slice(0, 50)) ctx.out.err(`  failed: ${p.path}: ${p.reason}`)
+        return 1
       } finally {
         await host?.stop()
       }

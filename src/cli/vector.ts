@@ -118,8 +118,8 @@ export function registerVector (program: Command): void {
           ctx.out.line(current === undefined
             ? `${volume}/${destLabel} has no component for origin ${originLabel}; nothing to rewind`
             : `would lower ${volume}/${destLabel} origin ${originLabel} from run ${current.originRunId} to run ${run}`)
-          ctx.out.line('nothing changed: re-run with --yes to rewind (recorded as a run; history keeps both values)')
         }
+        ctx.out.err('cairn: nothing changed: re-run with --yes to rewind (recorded as a run; history keeps both values)')
         return 1
       }
       if (ref.row === undefined) throw new UsageError(`volume ${volume} has no evidence to rewind`)
