@@ -201,6 +201,28 @@ export class ServeAlreadyRunningError extends CairnError {
   }
 }
 
+/**
+ * `serve` could not bind a listen address: `code` is the system error (EADDRINUSE,
+ * EADDRNOTAVAIL, EACCES, ...). The message names the address and the cause in plain words.
+ */
+export class ListenError extends CairnError {
+  override name = 'ListenError' as const
+  constructor (readonly addr: string, readonly code: string, cause?: unknown, readonly alsoFailed: string[] = []) {
+    const { what, hint } = listenCause(code)
+    const more = alsoFailed.length === 0 ? '' : ` (and ${alsoFailed.join(', ')})`
+    super(`cannot listen on ${addr}${more}: ${what}`, { cause, hint })
+  }
+}
+
+function listenCause (code: string): { what: string, hint: string } {
+  switch (code) {
+    case 'EADDRINUSE': return { what: 'the address is already in use', hint: 'is another cairn serve running? change `listen` in cairn.toml' }
+    case 'EADDRNOTAVAIL': return { what: 'the address is not available: no network interface of this machine has that IP address', hint: 'listen on 0.0.0.0 or one of this machine\'s addresses: change `listen` in cairn.toml' }
+    case 'EACCES': return { what: 'permission denied (ports below 1024 need privileges)', hint: 'choose a port above 1023: change `listen` in cairn.toml' }
+    default: return { what: `the system refused it (${code})`, hint: 'check `listen` in cairn.toml' }
+  }
+}
+
 // ---- vector -------------------------------------------------------------------------------
 
 export class VectorRewindError extends CairnError {

@@ -4,6 +4,7 @@ import { readLiveServeState, removeServeState, writeServeState } from '../serve-
 import { ConfigError, ServeAlreadyRunningError } from '../errors.js'
 import { checkConfigAgainstPeers } from '../config/resolve.js'
 import { action } from './command.js'
+import { listenErrorFrom } from '../p2p/listen-error.js'
 import { envLogLevel, stderrSink } from './context.js'
 
 export function registerServe (program: Command): void {
@@ -27,7 +28,10 @@ export function registerServe (program: Command): void {
       }
       // libp2p is loaded only by the commands that need it: it dominates start-up time.
       const { startNode } = await import('../node.js')
-      const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock })
+      const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock }).catch((err: unknown) => {
+        // a listen address that cannot be bound is one plain line, not libp2p's internals
+        throw listenErrorFrom(err) ?? err
+      })
       const addrs = node.addrs()
       writeServeState(ctx.paths.serveState, { pid: process.pid, addrs, startedAtNs: ctx.clock.nowNs() })
       for (const a of addrs) ctx.out.line(`listening ${a}`)
