@@ -245,9 +245,9 @@ export class NotARewindError extends CairnError {
 
 export class PeerRevokedError extends CairnError {
   override name = 'PeerRevokedError' as const
-  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} was revoked; its connections and assertions are refused`, {
-      hint: 'remove it from push_to, or `cairn peer add NAME NODE_ID --re-enroll` if you trust this key again'
+  constructor (readonly nodeId: string, readonly revokedAtNs: number, readonly peerName: string | null = null) {
+    super(`${nodeRef(nodeId, peerName)} was revoked; its connections and assertions are refused`, {
+      hint: `remove it from push_to, or \`cairn peer add ${peerName ?? 'NAME'} ${nodeId} --re-enroll\` if you trust this key again`
     })
   }
 }
@@ -262,7 +262,11 @@ export class UnknownNodeError extends CairnError {
 export class PeerAlreadyEnrolledError extends CairnError {
   override name = 'PeerAlreadyEnrolledError' as const
   constructor (readonly nodeId: string, readonly existingName: string | null) {
-    super(`node ${nodeId} is already enrolled${existingName === null ? '' : ` as ${existingName}`}`)
+    super(existingName === null
+      ? `${nodeRef(nodeId)} is already enrolled`
+      : `that node is already enrolled as ${existingName} (node ${nodeId}); a node has one name here`, {
+      hint: existingName === null ? '`cairn peer list` shows enrolled peers' : `\`cairn peer add ${existingName} ...\` updates its addresses`
+    })
   }
 }
 
@@ -270,17 +274,17 @@ export class PeerNameTakenError extends CairnError {
   override name = 'PeerNameTakenError' as const
   constructor (readonly peerName: string, readonly takenBy: string, readonly takenByRevoked = false, readonly formerName?: string) {
     super(formerName !== undefined
-      ? `node ${takenBy} was enrolled as ${formerName}; re-enrolling keeps that name (a name that named a peer keeps naming it), so it cannot become ${peerName}`
+      ? `that node was enrolled as ${formerName} (node ${takenBy}); re-enrolling keeps that name (a name that named a peer keeps naming it), so it cannot become ${peerName}`
       : takenByRevoked
-        ? `the name ${peerName} named node ${takenBy}, which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
-        : `the name ${peerName} already labels ${takenBy}`, { hint: formerName !== undefined ? `re-enroll it as ${formerName}` : 'choose another name' })
+        ? `the name ${peerName} named another node (${takenBy}), which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
+        : `the name ${peerName} already names another node (${takenBy})`, { hint: formerName !== undefined ? `re-enroll it as ${formerName}` : 'choose another name' })
   }
 }
 
 export class RevokedPeerEnrollError extends CairnError {
   override name = 'RevokedPeerEnrollError' as const
-  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} was revoked; refusing to enroll it again`, { hint: 'pass --re-enroll if you really trust this key again (it is recorded as a run)' })
+  constructor (readonly nodeId: string, readonly revokedAtNs: number, readonly peerName: string | null = null) {
+    super(`${nodeRef(nodeId, peerName)} was revoked; refusing to enroll it again`, { hint: 'pass --re-enroll if you really trust this key again (it is recorded as a run)' })
   }
 }
 
@@ -331,8 +335,8 @@ export class UnknownSignerError extends CairnError {
 
 export class SignerMismatchError extends CairnError {
   override name = 'SignerMismatchError' as const
-  constructor (readonly signer: string, readonly expected: string) {
-    super(`the assertion is signed by ${signer}, but ${expected} was expected`)
+  constructor (readonly signer: string, readonly expected: string, readonly signerName: string | null = null, readonly expectedName: string | null = null) {
+    super(`the assertion is signed by ${nodeRef(signer, signerName)}, but ${nodeRef(expected, expectedName)} was expected`)
   }
 }
 
@@ -345,8 +349,8 @@ export class AssertionContextError extends CairnError {
 
 export class ReplayedAssertionError extends CairnError {
   override name = 'ReplayedAssertionError' as const
-  constructor (readonly signer: string, readonly volume: string, readonly seq: number, readonly lastSeq: number) {
-    super(`refused assertion ${seq} from ${signer} for ${volume}: sequence ${lastSeq} was already accepted`)
+  constructor (readonly signer: string, readonly volume: string, readonly seq: number, readonly lastSeq: number, readonly signerName: string | null = null) {
+    super(`refused assertion ${seq} from ${nodeRef(signer, signerName)} for ${volume}: sequence ${lastSeq} was already accepted`)
   }
 }
 
@@ -358,9 +362,9 @@ export class ReplayedAssertionError extends CairnError {
  */
 export class EpochChangedError extends CairnError {
   override name = 'EpochChangedError' as const
-  constructor (readonly signer: string, readonly volume: string, readonly pinnedEpoch: string, readonly epoch: string) {
-    super(`refused an assertion from ${signer} for ${volume}: it is signed in sequence epoch ${epoch}, but this node accepted epoch ${pinnedEpoch} from that key; ` +
-      'the node was rebuilt (or its assertions are replayed from another home). If it was rebuilt, re-enroll it: `cairn peer revoke NAME`, then `cairn peer add NAME NODE_ID --re-enroll`')
+  constructor (readonly signer: string, readonly volume: string, readonly pinnedEpoch: string, readonly epoch: string, readonly signerName: string | null = null) {
+    super(`refused an assertion from ${nodeRef(signer, signerName)} for ${volume}: it is signed in sequence epoch ${epoch}, but this node accepted epoch ${pinnedEpoch} from that key; ` +
+      `the node was rebuilt (or its assertions are replayed from another home). If it was rebuilt, re-enroll it: \`cairn peer revoke ${signerName ?? 'NAME'}\`, then \`cairn peer add ${signerName ?? 'NAME'} ${signer} --re-enroll\``)
   }
 }
 
@@ -411,14 +415,16 @@ export class VolumeMarkerError extends CairnError {
     readonly found: string | null,
     /** For a marker found: the node id it names and the volume it names. */
     readonly foundOwner: string | null = null,
-    readonly foundVolume: string | null = null
+    readonly foundVolume: string | null = null,
+    /** This node's name for the marker's owner, when it has one (it is this node, or a peer). */
+    readonly foundOwnerName: string | null = null
   ) {
     const what = found === null
       ? 'is missing'
       : found === 'unreadable'
         ? 'cannot be read'
         : foundOwner !== null && foundVolume !== null
-          ? `is ${found} (volume ${foundVolume} of node ${foundOwner})`
+          ? `is ${found} (volume ${foundVolume} of ${nodeRef(foundOwner, foundOwnerName)})`
           : `is ${found}`
     super(recorded === null
       ? `volume ${volume}: the identity marker ${root}/.cairn-volume ${what}; it is not this node's marker for ${volume}, so nothing is written there`

@@ -47,11 +47,11 @@ export function registerPush (program: Command): void {
         const peer = store.nodes.livePeerByName(target)
         if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
           const revoked = store.nodes.listPeers().find(p => p.name === target && p.revokedAtNs !== null)
-          if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0)
+          if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0, revoked.name)
           const where = opts.to === undefined ? `volumes.${volume}.push_to` : '--to'
           throw new ConfigError(config.file, where, `a configured destination (${[...config.destinations.keys()].join(', ') || 'none'}) or an enrolled peer (${[...store.nodes.livePeerNames()].join(', ') || 'none'})`, JSON.stringify(target))
         }
-        if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+        if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs, peer.name)
         return { target, dest: undefined, peer }
       })
       const reports: PushReport[] = []

@@ -79,6 +79,6 @@ function sourceFor (ctx: CliContext, from: string, volume: string, host: () => P
     const near = closestTargetName(store, config, from)
     throw new UsageError(`--from ${from}: not a configured directory destination, a peer, or PEER/NAME${near === null ? '' : ` (did you mean ${near}?)`}`)
   }
-  if (pending.peer.revokedAtNs !== null) throw new PeerRevokedError(pending.peer.nodeId, pending.peer.revokedAtNs)
+  if (pending.peer.revokedAtNs !== null) throw new PeerRevokedError(pending.peer.nodeId, pending.peer.revokedAtNs, pending.peer.name)
   return peerSource({ host, peer: pending.peer, directory: pending.directory, volume, logger: ctx.logger.forComponent('fetch') })
 }
