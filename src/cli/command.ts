@@ -29,6 +29,10 @@ export function action<A extends unknown[]> (
       // an interrupted command exits as a signalled one would (130 / 143), after its report
       const by = ctx.interruptedBy()
       if (by !== undefined) lastExitCode = by === 'SIGINT' ? 130 : 143
+      ctx.endAudit(lastExitCode)
+    } catch (err) {
+      ctx.endAudit(errorExitCode(err), err)
+      throw err
     } finally {
       ctx.close()
     }

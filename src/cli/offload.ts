@@ -89,6 +89,8 @@ export function registerOffload (program: Command): void {
       // looked up without creating anything: a dry run writes nothing
       const vol = config.volumes.get(volume)
       if (vol === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
+      // a dry run changes nothing and is not logged (src/cli/audit.ts)
+      const audit = opts.dryRun === true ? undefined : ctx.audit('offload', { volume, paths, older_than_ms: olderThanMs ?? null })
       const bar = opts.json === true || opts.dryRun === true ? undefined : progressBar(ctx, `offload ${volume}`, 'files')
       // a real offload that relies on a peer's custody asks that peer for a hold (DESIGN invariant 29)
       const needsHost = opts.dryRun !== true && store.nodes.listPeers().some(p => p.revokedAtNs === null)

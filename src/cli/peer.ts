@@ -73,6 +73,7 @@ export function registerPeer (program: Command): void {
         row = enrollSigner(store, nodeId, name, addrs, reEnroll).row
         if (reEnroll) verb = 're-enrolled'
       }
+      audit.outcome({ result: verb, addrs: row.addrs })
       if (opts.json === true) {
         ctx.out.json({ name: row.name, node_id: row.nodeId, addrs: row.addrs })
       } else {
@@ -115,7 +116,12 @@ export function registerPeer (program: Command): void {
       const impact = revocationImpact(store, ctx.config(), target, ctx.clock.nowNs())
       const apply = opts.yes === true && opts.dryRun !== true
       let runId: number | null = null
-      if (apply) runId = revokeSource(store, target.id).runId
+      if (apply) {
+        const audit = ctx.audit('peer revoke', { peer: target.name, node_id: target.nodeId, components: impact.components, freshness: impact.freshness, files_losing_gate: impact.filesLosingGate })
+        const r = revokeSource(store, target.id)
+        runId = r.runId
+        audit.outcome({ run_id: r.runId, components_dropped: r.componentsDropped, freshness_dropped: r.freshnessDropped })
+      }
       const doc = {
         peer: target.name,
         node_id: target.nodeId,

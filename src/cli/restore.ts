@@ -40,8 +40,11 @@ export function registerRestore (program: Command): void {
         }
         return host
       })
+      // a dry run changes nothing and is not logged (src/cli/audit.ts)
+      const audit = opts.dryRun === true ? undefined : ctx.audit('restore', { volume, paths, from: opts.from, to: opts.to === undefined ? null : resolve(opts.to) })
       try {
         const r = await restoreFiles({ store, volume: vol, from: source, selectors: paths, logger: ctx.logger.forComponent('restore'), to: opts.to === undefined ? undefined : resolve(opts.to), dryRun: opts.dryRun === true })
+        audit?.outcome({ run_id: r.runId, status: r.status, restored: r.restored, failed: r.failed })
         if (opts.json === true) {
           ctx.out.json({
             run_id: r.runId, volume: r.volume, from: r.from, to: r.to, dry_run: r.dryRun, status: r.status, restored: r.restored, failed: r.failed, problems: r.problems,

@@ -123,7 +123,9 @@ export function registerVector (program: Command): void {
         return 1
       }
       if (ref.row === undefined) throw new UsageError(`volume ${volume} has no evidence to rewind`)
+      const audit = ctx.audit('vector rewind', { volume, destination: destLabel, destination_key: destKey, origin: originLabel, origin_node_id: originNode.nodeId, from: current?.originRunId ?? null, to: run })
       const result = rewindComponent(store, { volumeId: ref.row.id, volume, destination: destKey, originNodeId: originNode.id, origin: originLabel, originRunId: run })
+      audit.outcome({ run_id: result.runId, from: result.from, to: result.to })
       if (opts.json === true) {
         ctx.out.json({ run_id: result.runId, volume, destination: destLabel, origin: originLabel, from: result.from, to: result.to })
       } else {
