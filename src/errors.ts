@@ -14,9 +14,35 @@ export abstract class CairnError extends Error {
   }
 }
 
-/** The command line was malformed; the CLI exits 2. */
+/**
+ * A node as the operator knows it: its local name with the node id as the detail
+ * (`nas (node 12D3KooW…)`), or `node 12D3KooW…` when this node has no name for it.
+ */
+export function nodeRef (nodeId: string, name?: string | null): string {
+  return name === undefined || name === null ? `node ${nodeId}` : `${name} (node ${nodeId})`
+}
+
+/**
+ * The command line was malformed: an unknown or conflicting option, a missing or bad argument
+ * or option value. The CLI exits 2 for it and every subclass; a refusal (the request is well
+ * formed but the state says no) is any other CairnError and exits 1.
+ */
 export class UsageError extends CairnError {
-  override name = 'UsageError' as const
+  override name: string = 'UsageError'
+}
+
+/**
+ * A multiaddr on the command line (`--addr`, `--listen`) that is not a TCP multiaddr: says
+ * why in plain words, what a multiaddr is, and what was probably meant (exit 2).
+ */
+export class InvalidMultiaddrError extends UsageError {
+  override name = 'InvalidMultiaddrError' as const
+  constructor (readonly option: string, readonly value: string, readonly reason: string, readonly suggestion: string | null) {
+    super(`${option} ${JSON.stringify(value.slice(0, 80))} is not a TCP multiaddr: ${reason}. A multiaddr spells an address as /PROTOCOL/VALUE pairs: ` +
+      '/ip4/ADDRESS/tcp/PORT, /ip6/ADDRESS/tcp/PORT or /dns/HOSTNAME/tcp/PORT', {
+      hint: suggestion === null ? `e.g. ${option} /ip4/192.168.1.5/tcp/4701` : `did you mean ${option} ${suggestion}?`
+    })
+  }
 }
 
 // ---- home, config, identity -------------------------------------------------------------
@@ -198,6 +224,28 @@ export class ServeAlreadyRunningError extends CairnError {
   }
 }
 
+/**
+ * `serve` could not bind a listen address: `code` is the system error (EADDRINUSE,
+ * EADDRNOTAVAIL, EACCES, ...). The message names the address and the cause in plain words.
+ */
+export class ListenError extends CairnError {
+  override name = 'ListenError' as const
+  constructor (readonly addr: string, readonly code: string, cause?: unknown, readonly alsoFailed: string[] = []) {
+    const { what, hint } = listenCause(code)
+    const more = alsoFailed.length === 0 ? '' : ` (and ${alsoFailed.join(', ')})`
+    super(`cannot listen on ${addr}${more}: ${what}`, { cause, hint })
+  }
+}
+
+function listenCause (code: string): { what: string, hint: string } {
+  switch (code) {
+    case 'EADDRINUSE': return { what: 'the address is already in use', hint: 'is another cairn serve running? change `listen` in cairn.toml' }
+    case 'EADDRNOTAVAIL': return { what: 'the address is not available: no network interface of this machine has that IP address', hint: 'listen on 0.0.0.0 or one of this machine\'s addresses: change `listen` in cairn.toml' }
+    case 'EACCES': return { what: 'permission denied (ports below 1024 need privileges)', hint: 'choose a port above 1023: change `listen` in cairn.toml' }
+    default: return { what: `the system refused it (${code})`, hint: 'check `listen` in cairn.toml' }
+  }
+}
+
 // ---- vector -------------------------------------------------------------------------------
 
 export class VectorRewindError extends CairnError {
@@ -220,9 +268,9 @@ export class NotARewindError extends CairnError {
 
 export class PeerRevokedError extends CairnError {
   override name = 'PeerRevokedError' as const
-  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} was revoked; its connections and assertions are refused`, {
-      hint: 'remove it from push_to, or `cairn peer add NAME NODE_ID --re-enroll` if you trust this key again'
+  constructor (readonly nodeId: string, readonly revokedAtNs: number, readonly peerName: string | null = null) {
+    super(`${nodeRef(nodeId, peerName)} was revoked; its connections and assertions are refused`, {
+      hint: `remove it from push_to, or \`cairn peer add ${peerName ?? 'NAME'} ${nodeId} --re-enroll\` if you trust this key again`
     })
   }
 }
@@ -237,7 +285,11 @@ export class UnknownNodeError extends CairnError {
 export class PeerAlreadyEnrolledError extends CairnError {
   override name = 'PeerAlreadyEnrolledError' as const
   constructor (readonly nodeId: string, readonly existingName: string | null) {
-    super(`node ${nodeId} is already enrolled${existingName === null ? '' : ` as ${existingName}`}`)
+    super(existingName === null
+      ? `${nodeRef(nodeId)} is already enrolled`
+      : `that node is already enrolled as ${existingName} (node ${nodeId}); a node has one name here`, {
+      hint: existingName === null ? '`cairn peer list` shows enrolled peers' : `\`cairn peer add ${existingName} ...\` updates its addresses`
+    })
   }
 }
 
@@ -245,17 +297,17 @@ export class PeerNameTakenError extends CairnError {
   override name = 'PeerNameTakenError' as const
   constructor (readonly peerName: string, readonly takenBy: string, readonly takenByRevoked = false, readonly formerName?: string) {
     super(formerName !== undefined
-      ? `node ${takenBy} was enrolled as ${formerName}; re-enrolling keeps that name (a name that named a peer keeps naming it), so it cannot become ${peerName}`
+      ? `that node was enrolled as ${formerName} (node ${takenBy}); re-enrolling keeps that name (a name that named a peer keeps naming it), so it cannot become ${peerName}`
       : takenByRevoked
-        ? `the name ${peerName} named node ${takenBy}, which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
-        : `the name ${peerName} already labels ${takenBy}`, { hint: formerName !== undefined ? `re-enroll it as ${formerName}` : 'choose another name' })
+        ? `the name ${peerName} named another node (${takenBy}), which was revoked; a name that named a peer keeps naming it, so evidence and requirements under it never change meaning`
+        : `the name ${peerName} already names another node (${takenBy})`, { hint: formerName !== undefined ? `re-enroll it as ${formerName}` : 'choose another name' })
   }
 }
 
 export class RevokedPeerEnrollError extends CairnError {
   override name = 'RevokedPeerEnrollError' as const
-  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} was revoked; refusing to enroll it again`, { hint: 'pass --re-enroll if you really trust this key again (it is recorded as a run)' })
+  constructor (readonly nodeId: string, readonly revokedAtNs: number, readonly peerName: string | null = null) {
+    super(`${nodeRef(nodeId, peerName)} was revoked; refusing to enroll it again`, { hint: 'pass --re-enroll if you really trust this key again (it is recorded as a run)' })
   }
 }
 
@@ -306,8 +358,8 @@ export class UnknownSignerError extends CairnError {
 
 export class SignerMismatchError extends CairnError {
   override name = 'SignerMismatchError' as const
-  constructor (readonly signer: string, readonly expected: string) {
-    super(`the assertion is signed by ${signer}, but ${expected} was expected`)
+  constructor (readonly signer: string, readonly expected: string, readonly signerName: string | null = null, readonly expectedName: string | null = null) {
+    super(`the assertion is signed by ${nodeRef(signer, signerName)}, but ${nodeRef(expected, expectedName)} was expected`)
   }
 }
 
@@ -320,8 +372,8 @@ export class AssertionContextError extends CairnError {
 
 export class ReplayedAssertionError extends CairnError {
   override name = 'ReplayedAssertionError' as const
-  constructor (readonly signer: string, readonly volume: string, readonly seq: number, readonly lastSeq: number) {
-    super(`refused assertion ${seq} from ${signer} for ${volume}: sequence ${lastSeq} was already accepted`)
+  constructor (readonly signer: string, readonly volume: string, readonly seq: number, readonly lastSeq: number, readonly signerName: string | null = null) {
+    super(`refused assertion ${seq} from ${nodeRef(signer, signerName)} for ${volume}: sequence ${lastSeq} was already accepted`)
   }
 }
 
@@ -333,9 +385,9 @@ export class ReplayedAssertionError extends CairnError {
  */
 export class EpochChangedError extends CairnError {
   override name = 'EpochChangedError' as const
-  constructor (readonly signer: string, readonly volume: string, readonly pinnedEpoch: string, readonly epoch: string) {
-    super(`refused an assertion from ${signer} for ${volume}: it is signed in sequence epoch ${epoch}, but this node accepted epoch ${pinnedEpoch} from that key; ` +
-      'the node was rebuilt (or its assertions are replayed from another home). If it was rebuilt, re-enroll it: `cairn peer revoke NAME`, then `cairn peer add NAME NODE_ID --re-enroll`')
+  constructor (readonly signer: string, readonly volume: string, readonly pinnedEpoch: string, readonly epoch: string, readonly signerName: string | null = null) {
+    super(`refused an assertion from ${nodeRef(signer, signerName)} for ${volume}: it is signed in sequence epoch ${epoch}, but this node accepted epoch ${pinnedEpoch} from that key; ` +
+      `the node was rebuilt (or its assertions are replayed from another home). If it was rebuilt, re-enroll it: \`cairn peer revoke ${signerName ?? 'NAME'}\`, then \`cairn peer add ${signerName ?? 'NAME'} ${signer} --re-enroll\``)
   }
 }
 
@@ -386,14 +438,16 @@ export class VolumeMarkerError extends CairnError {
     readonly found: string | null,
     /** For a marker found: the node id it names and the volume it names. */
     readonly foundOwner: string | null = null,
-    readonly foundVolume: string | null = null
+    readonly foundVolume: string | null = null,
+    /** This node's name for the marker's owner, when it has one (it is this node, or a peer). */
+    readonly foundOwnerName: string | null = null
   ) {
     const what = found === null
       ? 'is missing'
       : found === 'unreadable'
         ? 'cannot be read'
         : foundOwner !== null && foundVolume !== null
-          ? `is ${found} (volume ${foundVolume} of node ${foundOwner})`
+          ? `is ${found} (volume ${foundVolume} of ${nodeRef(foundOwner, foundOwnerName)})`
           : `is ${found}`
     super(recorded === null
       ? `volume ${volume}: the identity marker ${root}/.cairn-volume ${what}; it is not this node's marker for ${volume}, so nothing is written there`
@@ -542,10 +596,12 @@ export class OffloadPolicyMissingError extends CairnError {
   }
 }
 
-export class SelectorError extends CairnError {
+/** A malformed PATH selector on the command line (exit 2). */
+export class SelectorError extends UsageError {
   override name = 'SelectorError' as const
   constructor (readonly selector: string, readonly reason: string) {
-    super(`selector ${JSON.stringify(selector)}: ${reason}`, { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
+    super(selector === '(none)' ? `no PATH given: ${reason}` : `selector ${JSON.stringify(selector)}: ${reason}`,
+      selector === '(none)' ? undefined : { hint: 'use volume-relative paths or prefixes; `.` selects the whole volume' })
   }
 }
 

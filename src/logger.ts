@@ -87,16 +87,26 @@ function renderValue (value: unknown): string {
   return JSON.stringify(value) ?? String(value)
 }
 
-/** `level component: msg key=value ...` — one line per record. */
+/** A record's instant as ISO-8601 UTC with milliseconds: `2026-12-03T09:41:36.123Z`. */
+export function isoTime (atNs: number): string {
+  const ms = Math.floor(atNs / 1e6)
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(atNs)
+}
+
+/** `TIME level component: msg key=value ...` — one line per record. */
 export function formatHumanLine (record: LogRecord): string {
   const pairs = Object.entries(record.fields).map(([k, v]) => `${k}=${renderValue(v)}`)
   const tail = pairs.length > 0 ? ' ' + pairs.join(' ') : ''
-  return `${record.level} ${record.component}: ${record.msg}${tail}`
+  return `${isoTime(record.atNs)} ${record.level} ${record.component}: ${record.msg}${tail}`
 }
 
-/** One JSON object per record; bigint and Error values are made serialisable. */
+/**
+ * One JSON object per record; bigint and Error values are made serialisable. `time` is the
+ * ISO instant for people and tools; `at_ns` stays for scripts that read it (the same instant).
+ */
 export function formatJsonLine (record: LogRecord): string {
   return JSON.stringify({
+    time: isoTime(record.atNs),
     at_ns: record.atNs,
     level: record.level,
     component: record.component,

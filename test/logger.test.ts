@@ -15,10 +15,11 @@ describe('logger', () => {
     expect(warnings.records[0]).toMatchObject({ atNs: 42, component: 'cairn:store', fields: { run: 3 } })
   })
 
-  it('renders a human line and a JSON line', () => {
-    const record = { atNs: 5, level: 'info' as const, component: 'cairn:p2p', msg: 'refused', fields: { peer: 'x y', n: 2 } }
-    expect(formatHumanLine(record)).toBe('info cairn:p2p: refused peer="x y" n=2')
-    expect(JSON.parse(formatJsonLine(record))).toEqual({ at_ns: 5, level: 'info', component: 'cairn:p2p', msg: 'refused', peer: 'x y', n: 2 })
+  it('renders a human line and a JSON line, both with the ISO time (and at_ns kept in JSON)', () => {
+    const atNs = Date.UTC(2026, 11, 3, 9, 41, 36, 123) * 1e6 + 456_789
+    const record = { atNs, level: 'info' as const, component: 'cairn:p2p', msg: 'refused', fields: { peer: 'x y', n: 2 } }
+    expect(formatHumanLine(record)).toBe('2026-12-03T09:41:36.123Z info cairn:p2p: refused peer="x y" n=2')
+    expect(JSON.parse(formatJsonLine(record))).toEqual({ time: '2026-12-03T09:41:36.123Z', at_ns: atNs, level: 'info', component: 'cairn:p2p', msg: 'refused', peer: 'x y', n: 2 })
   })
 
   it('survives a sink that throws', () => {

@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander'
 import { CliContext, type GlobalOptions } from './context.js'
+import { InvalidMultiaddrError, UsageError } from '../errors.js'
+import { multiaddrProblem, suggestMultiaddr } from '../p2p/multiaddr-advice.js'
 
 /** What a handler returns: the exit code (0 did what was asked, 1 failed or refused). */
 export type ExitCode = number
@@ -27,10 +29,19 @@ export function action<A extends unknown[]> (
       // an interrupted command exits as a signalled one would (130 / 143), after its report
       const by = ctx.interruptedBy()
       if (by !== undefined) lastExitCode = by === 'SIGINT' ? 130 : 143
+      ctx.endAudit(lastExitCode)
+    } catch (err) {
+      ctx.endAudit(errorExitCode(err), err)
+      throw err
     } finally {
       ctx.close()
     }
   }
+}
+
+/** The exit code of a command that threw: 2 for a usage error, 1 for everything else (src/cli/main.ts). */
+export function errorExitCode (err: unknown): 1 | 2 {
+  return err instanceof UsageError || err instanceof InvalidOptionValue ? 2 : 1
 }
 
 /** Parses a positive integer option; commander passes (value, previous). */
@@ -49,4 +60,16 @@ export class InvalidOptionValue extends Error {
 /** Collects a repeatable option into an array. */
 export function collect (value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
+}
+
+/**
+ * Collects a repeatable multiaddr option (`--addr`, `--listen`), refusing one that is not a
+ * TCP multiaddr with the reason, what a multiaddr is and what was probably meant (exit 2).
+ */
+export function collectMultiaddr (option: string, allowPeerId: boolean): (value: string, previous: string[] | undefined) => string[] {
+  return (value, previous) => {
+    const problem = multiaddrProblem(value, { allowPeerId })
+    if (problem !== undefined) throw new InvalidMultiaddrError(option, value, problem, suggestMultiaddr(value) ?? null)
+    return [...(previous ?? []), value]
+  }
 }

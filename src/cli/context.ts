@@ -10,12 +10,16 @@ import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { homePaths, requireHome, type HomePaths } from '../home.js'
 import { readKeyFile, type NodeKey } from '../identity/node-key.js'
-import { createLogger, formatHumanLine, isLogLevel, type Logger, type LogLevel, type LogSink } from '../logger.js'
+import { createLogger, formatHumanLine, isLogLevel, type LogFields, type Logger, type LogLevel, type LogSink } from '../logger.js'
 import { checkTargetNames } from '../naming.js'
 import { recoverInterruptedUnlinks } from '../offload/unlink-recovery.js'
 import { settleStaleUnclaimed } from '../evidence/unclaimed.js'
 import { openStore, type Store } from '../store/store.js'
 import { processOutput, type Output } from './output.js'
+import { writeStderr } from './stdio.js'
+import { namingSink } from './log-names.js'
+import { guardedFileSink } from './log-file.js'
+import { AuditTrail } from './audit.js'
 
 export interface GlobalOptions {
   home?: string
@@ -28,7 +32,7 @@ export function resolveHomeDir (flag: string | undefined, env: NodeJS.ProcessEnv
 }
 
 export function stderrSink (minLevel: LogLevel): LogSink {
-  return { minLevel, write: (r) => { process.stderr.write(formatHumanLine(r) + '\n') } }
+  return { minLevel, write: (r) => { writeStderr(formatHumanLine(r) + '\n') } }
 }
 
 export function envLogLevel (fallback: LogLevel): LogLevel {
@@ -52,16 +56,47 @@ export class CliContext {
   #key: NodeKey | undefined
   #store: Store | undefined
   #interrupt: InterruptState | undefined
+  #fileSink: LogSink | undefined
+  #audit: AuditTrail | undefined
 
   constructor (global: GlobalOptions) {
     this.paths = homePaths(resolveHomeDir(global.home))
-    this.#sinks = [stderrSink(envLogLevel('warn'))]
+    this.#sinks = [this.#named(stderrSink(envLogLevel('warn')))]
     this.logger = createLogger(this.#sinks, this.clock)
+  }
+
+  /** Every sink names the nodes whose ids its records carry, once the store is open (src/cli/log-names.ts). */
+  #named (sink: LogSink): LogSink {
+    return namingSink(sink, (nodeId) => this.#store?.nodes.byNodeId(nodeId)?.name ?? undefined)
   }
 
   /** Replaces the log sinks (serve logs at info and to a file). */
   setSinks (sinks: LogSink[]): void {
-    this.#sinks.splice(0, this.#sinks.length, ...sinks)
+    this.#sinks.splice(0, this.#sinks.length, ...sinks.map(s => this.#named(s)))
+  }
+
+  /**
+   * Opens this command's audit trail in `<home>/logs/cairn.log` (src/cli/audit.ts): the start
+   * record now, the outcome when the command ends. From here on the command's own info+ logs
+   * go to the file too. A file that cannot be written warns once on stderr and fails nothing.
+   */
+  audit (command: string, fields: LogFields): AuditTrail {
+    if (this.#fileSink === undefined) {
+      const file = this.#named(guardedFileSink(this.paths.logs, (path, err) => {
+        const why = (err as NodeJS.ErrnoException | undefined)?.code ?? (err instanceof Error ? err.message : String(err))
+        this.out.err(`cairn: warning: cannot write the log ${path} (${why}); the command goes on without its log record`)
+      }))
+      this.#fileSink = file
+      this.#sinks.push(file)
+    }
+    this.#audit = new AuditTrail(createLogger([this.#fileSink], this.clock, 'cairn:audit'), command, fields)
+    return this.#audit
+  }
+
+  /** The outcome record of the audit trail, if one was opened (the command wrapper calls it). */
+  endAudit (exitCode: number, err?: unknown): void {
+    if (err === undefined) this.#audit?.finish(exitCode)
+    else this.#audit?.fail(err, exitCode)
   }
 
   /**

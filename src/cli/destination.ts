@@ -22,6 +22,7 @@ export function registerDestination (program: Command): void {
     .option('--yes', 'really forget it')
     .option('--json', 'print {destination, dry_run, components, freshness, run_id}')
     .action(action(async (ctx, name: string, opts: { dryRun?: boolean, yes?: boolean, json?: boolean }) => {
+      if (opts.dryRun === true && opts.yes === true) throw new UsageError('--dry-run and --yes contradict each other: pass one')
       // a name that left the config but still holds a marker can be reset too
       directoryNamed(ctx, name, true)
       const store = ctx.store()
@@ -33,11 +34,14 @@ export function registerDestination (program: Command): void {
           ctx.out.json({ destination: name, dry_run: true, components: counts.components, freshness: counts.freshness, run_id: null, marker_id: recorded?.markerId ?? null, ...(recorded === undefined ? {} : { key: recorded.key }) })
         } else {
           ctx.out.line(`destination reset ${name} would forget ${counts.components} live component(s) and ${counts.freshness} push-freshness row(s)${recorded === undefined ? '' : ` and the recorded marker ${recorded.markerId}`}; history stays`)
-          if (opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to reset')
         }
-        return opts.dryRun === true ? 0 : 1
+        if (opts.dryRun === true) return 0
+        ctx.out.err(`cairn: nothing changed: re-run with --yes to reset ${name} (or --dry-run to only show what it would forget)`)
+        return 1
       }
+      const audit = ctx.audit('destination reset', { destination: name, marker_id: recorded?.markerId ?? null })
       const r = resetDestination(store, name)
+      audit.outcome({ run_id: r.runId, components: r.components, freshness: r.freshness, marker_forgotten: r.markerForgotten })
       if (opts.json === true) {
         ctx.out.json({ destination: name, dry_run: false, components: r.components, freshness: r.freshness, run_id: r.runId, marker_id: r.markerForgotten })
       } else {
@@ -61,11 +65,14 @@ export function registerDestination (program: Command): void {
           ctx.out.json({ destination: name, previous_owner: plan.previousOwner, previous_marker_id: plan.previousMarkerId, marker_id: null, run_id: null, dry_run: true })
         } else {
           ctx.out.line(`destination adopt ${name} would replace the marker ${plan.previousMarkerId ?? '(none)'} at ${dest.path}, owned by ${plan.previousOwnerLabel}, with a new marker owned by this node`)
-          ctx.out.line('nothing is trusted from before: the next push reads every file there again. Nothing changed: re-run with --yes')
+          ctx.out.line('nothing is trusted from before: the next push reads every file there again')
         }
+        ctx.out.err(`cairn: nothing changed: re-run with --yes to adopt ${name}`)
         return 1
       }
+      const audit = ctx.audit('destination adopt', { destination: name, path: dest.path, previous_owner: plan.previousOwnerLabel, previous_owner_node_id: plan.previousOwner, previous_marker_id: plan.previousMarkerId })
       const r = await adoptDestination(store, dest, plan)
+      audit.outcome({ run_id: r.runId, marker_id: r.markerId })
       const id = targetIdentity(store, r.key)
       if (opts.json === true) {
         ctx.out.json({ destination: name, previous_owner: plan.previousOwner, previous_marker_id: plan.previousMarkerId, marker_id: r.markerId, run_id: r.runId, key: id.key, label: targetLabel(store, r.key) })

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander'
 import { volumeForRun } from '../naming.js'
 import { indexVolume } from '../index/index-volume.js'
 import { action } from './command.js'
+import { UsageError } from '../errors.js'
 import { formatBytes } from './output.js'
 import { progressBar } from './progress.js'
 
@@ -12,6 +13,7 @@ export function registerIndex (program: Command): void {
     .addOption(new Option('--shallow', 'deprecated: the quick index is the default').hideHelp())
     .option('--json', 'print {run_id, volume, status, files_seen, files_added, files_changed, files_missing, bytes_hashed}')
     .action(action(async (ctx, volume: string, opts: { rehash?: boolean, shallow?: boolean, json?: boolean }) => {
+      if (opts.rehash === true && opts.shallow === true) throw new UsageError('--rehash and --shallow contradict each other: --rehash hashes every file, the quick index (the default) only new and changed ones')
       const store = ctx.store()
       const { config: vol } = volumeForRun(store, ctx.config(), volume)
       const bar = opts.json === true ? undefined : progressBar(ctx, `index ${volume}`, 'files')
@@ -31,7 +33,6 @@ export function registerIndex (program: Command): void {
         })
       } else {
         ctx.out.line(`index ${volume}: ${r.status} (run ${r.runId}) — ${r.filesSeen} files seen, ${r.filesAdded} added, ${r.filesChanged} changed, ${r.filesReturned} back, ${r.filesMissing} missing, ${r.filesHashed} hashed (${formatBytes(r.bytesHashed)})${opts.rehash === true ? '' : ', unchanged files trusted (--rehash reads every byte)'}`)
-        if (r.status === 'aborted') ctx.out.err(`cairn: index ${volume}: ${r.error ?? 'interrupted'}`)
         if (r.markerWritten) ctx.out.line(`  wrote the volume's identity marker ${r.markerId ?? ''} (.cairn-volume at ${vol.path})`)
         else if (r.markerId === null) ctx.out.line(`  note: ${vol.path} is empty, so it has no identity marker yet (run \`cairn volume init ${volume}\` if this empty directory really is the volume)`)
         if (r.symlinksSkipped > 0) ctx.out.line(`  ${r.symlinksSkipped} symlink(s) skipped (cairn never follows symlinks)`)
@@ -40,6 +41,8 @@ export function registerIndex (program: Command): void {
         for (const d of r.damaged.slice(0, 20)) ctx.out.line(`  damaged: ${d.path} (its bytes changed, its size and times did not) — ${d.movedTo === null ? 'recorded as changed' : `moved to ${d.movedTo}; the next push from its origin re-sends it`}`)
         if (r.unreadable.length + r.unstable.length > 40) ctx.out.line(`  … see \`cairn runs --volume ${volume}\` for the full list`)
       }
+      // why it exits 1, on stderr (with --json too)
+      if (r.status !== 'success') ctx.out.err(`cairn: index ${volume}: ${r.status} (run ${r.runId}): ${r.error ?? (r.status === 'aborted' ? 'interrupted' : `${r.unreadable.length} unreadable, ${r.unstable.length} changed while hashing`)}`)
       return r.status === 'success' ? 0 : 1
     }))
 }

@@ -30,3 +30,31 @@ export function rotatingFileSink (dir: string, maxBytes = LOG_FILE_MAX_BYTES, ke
     }
   }
 }
+
+/**
+ * The log file for a command that is not `serve` (the audit trail of src/cli/audit.ts): the
+ * rotating sink at `info`, which never fails the command. The first error creating the
+ * directory or appending a line is reported once through `onFailure`; after it the sink
+ * drops everything.
+ */
+export function guardedFileSink (dir: string, onFailure: (file: string, err: unknown) => void): LogSink {
+  const file = join(dir, 'cairn.log')
+  let inner: LogSink | undefined
+  let failed = false
+  const fail = (err: unknown): void => {
+    failed = true
+    onFailure(file, err)
+  }
+  return {
+    minLevel: 'info',
+    write: (r) => {
+      if (failed) return
+      try {
+        inner ??= rotatingFileSink(dir)
+        inner.write(r)
+      } catch (err) {
+        fail(err)
+      }
+    }
+  }
+}

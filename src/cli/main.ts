@@ -3,7 +3,7 @@ import '../shim.js'
 import { Command, CommanderError } from 'commander'
 import { CairnError, UsageError } from '../errors.js'
 import { packageVersion } from '../package-root.js'
-import { InvalidOptionValue, takeExitCode } from './command.js'
+import { errorExitCode, takeExitCode } from './command.js'
 import { registerId } from './id.js'
 import { registerInit } from './init.js'
 import { registerRuns } from './runs.js'
@@ -20,6 +20,7 @@ import { registerRestore } from './restore.js'
 import { registerLs } from './ls.js'
 import { registerStatus } from './status.js'
 import { registerVolume } from './volume.js'
+import { guardStdio, stdoutFailure, writeStderr, writeStdout } from './stdio.js'
 
 export function buildProgram (): Command {
   const program = new Command('cairn')
@@ -29,7 +30,7 @@ export function buildProgram (): Command {
     .option('--home <dir>', 'the node home (default: $CAIRN_HOME or ~/.cairn)')
     .showHelpAfterError('(run `cairn --help` for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => { process.stderr.write(s) } })
+    .configureOutput({ writeOut: (s) => { writeStdout(s) }, writeErr: (s) => { writeStderr(s) } })
   registerInit(program)
   registerId(program)
   registerServe(program)
@@ -55,29 +56,42 @@ function oneLine (text: string): string {
 
 /** Runs the CLI and returns the exit code: 0 done, 1 failed or refused, 2 usage error. */
 export async function main (argv: string[]): Promise<number> {
+  guardStdio()
+  const code = await run(argv)
+  // a result that could not be written (not a reader that went away: a full disk) is no success
+  const failure = await stdoutFailure()
+  if (failure !== undefined && code === 0) {
+    writeStderr(`cairn: cannot write the output: ${failure.code ?? failure.message}\n`)
+    return 1
+  }
+  return code
+}
+
+async function run (argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
     await program.parseAsync(argv)
     return takeExitCode()
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
-      if (err.code === 'commander.invalidArgument' && err.message.includes('expects')) return 2
-      return 2
+      // --help and --version exit 0; everything else commander refuses (an unknown command or
+      // option, a missing argument, no command at all) is a usage error
+      return err.exitCode === 0 ? 0 : 2
     }
-    if (err instanceof UsageError || err instanceof InvalidOptionValue) {
-      process.stderr.write(`cairn: ${oneLine(err.message)}\n`)
+    if (errorExitCode(err) === 2) {
+      const hint = err instanceof UsageError && err.hint !== undefined ? ` (${err.hint})` : ''
+      writeStderr(`cairn: ${oneLine((err as Error).message)}${hint}\n`)
       return 2
     }
     if (err instanceof CairnError) {
       const hint = err.hint === undefined ? '' : ` (${err.hint})`
-      process.stderr.write(`cairn: ${oneLine(err.message)}${hint}\n`)
-      if (process.env.CAIRN_DEBUG === '1' && err.stack !== undefined) process.stderr.write(err.stack + '\n')
+      writeStderr(`cairn: ${oneLine(err.message)}${hint}\n`)
+      if (process.env.CAIRN_DEBUG === '1' && err.stack !== undefined) writeStderr(err.stack + '\n')
       return 1
     }
     const message = err instanceof Error ? err.message : String(err)
-    process.stderr.write(`cairn: internal error: ${oneLine(message)}${process.env.CAIRN_DEBUG === '1' ? '' : ' (set CAIRN_DEBUG=1 for the stack trace)'}\n`)
-    if (process.env.CAIRN_DEBUG === '1' && err instanceof Error && err.stack !== undefined) process.stderr.write(err.stack + '\n')
+    writeStderr(`cairn: internal error: ${oneLine(message)}${process.env.CAIRN_DEBUG === '1' ? '' : ' (set CAIRN_DEBUG=1 for the stack trace)'}\n`)
+    if (process.env.CAIRN_DEBUG === '1' && err instanceof Error && err.stack !== undefined) writeStderr(err.stack + '\n')
     return 1
   }
 }

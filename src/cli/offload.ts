@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { parseDurationMs, DURATION_RULE } from '../config/duration.js'
 import { UnknownVolumeError, UsageError } from '../errors.js'
 import { offloadVolume, type OffloadReport } from '../offload/offload.js'
+import { parseSelectors } from '../offload/selectors.js'
 import { action } from './command.js'
 import type { CliContext } from './context.js'
 import { paint, table } from './output.js'
@@ -28,6 +29,21 @@ export function offloadJson (r: OffloadReport): Record<string, unknown> {
   return doc
 }
 
+/** The exit code of a report: 1 when a file drifted or failed, or the run stopped. */
+function exitCodeOf (r: OffloadReport): number {
+  return r.drift + r.errors > 0 || r.stopped !== null ? 1 : 0
+}
+
+/** Why an offload exits 1, on stderr: one line, then (for a person) each file left in place. */
+function printFailure (ctx: CliContext, r: OffloadReport, detail: boolean): void {
+  const parts = [r.drift > 0 ? `${r.drift} file(s) drifted since they were indexed` : '', r.errors > 0 ? `${r.errors} failed` : '', r.stopped === null ? '' : `stopped: ${r.stopped}`].filter(p => p !== '')
+  ctx.out.err(`cairn: offload ${r.volume}: ${r.status} (run ${r.runId ?? '-'}): ${parts.join('; ')}${r.drift + r.errors > 0 ? ' (left in place)' : ''}`)
+  if (!detail) return
+  const colour = ctx.out.stderrIsTty
+  for (const p of r.problems.slice(0, 50)) ctx.out.err(`  ${paint(colour, 'red', p.outcome)} ${p.path}: ${p.note ?? ''} (left in place)`)
+  if (r.problems.length > 50) ctx.out.err(`  … ${r.problems.length - 50} more (--json lists them all)`)
+}
+
 function printHuman (ctx: CliContext, r: OffloadReport): void {
   const colour = ctx.out.stdoutIsTty
   const head = r.dryRun
@@ -39,8 +55,6 @@ function printHuman (ctx: CliContext, r: OffloadReport): void {
     ctx.out.line(`    e.g. ${g.example_path}: ${g.detail} (${g.provenance})`)
     ctx.out.line(`    to clear: ${g.advice}`)
   }
-  for (const p of r.problems) ctx.out.line(`  ${paint(colour, 'red', p.outcome)} ${p.path}: ${p.note ?? ''} (left in place)`)
-  if (r.stopped !== null) ctx.out.line(`  ${paint(colour, 'red', 'stopped')}: ${r.stopped}`)
   if (r.requirements.length > 0) {
     ctx.out.line('')
     for (const line of table(['REQUIRED TARGET', 'SATISFIED', 'BLOCKED'], r.requirements.map(q => [q.target, String(q.satisfied), String(q.blocked)]))) ctx.out.line(`  ${line}`)
@@ -67,11 +81,16 @@ export function registerOffload (program: Command): void {
         olderThanMs = parseDurationMs(opts.olderThan)
         if (olderThanMs === undefined) throw new UsageError(`--older-than: expected ${DURATION_RULE}, got ${JSON.stringify(opts.olderThan)}`)
       }
+      // the command line is checked before anything is opened: no selector, an absolute path
+      // or `..` is a usage error (SelectorError, exit 2) whatever the state
+      parseSelectors(paths, olderThanMs, 0)
       const store = ctx.store()
       const config = ctx.checkedConfig()
       // looked up without creating anything: a dry run writes nothing
       const vol = config.volumes.get(volume)
       if (vol === undefined) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
+      // a dry run changes nothing and is not logged (src/cli/audit.ts)
+      const audit = opts.dryRun === true ? undefined : ctx.audit('offload', { volume, paths, older_than_ms: olderThanMs ?? null })
       const bar = opts.json === true || opts.dryRun === true ? undefined : progressBar(ctx, `offload ${volume}`, 'files')
       // a real offload that relies on a peer's custody asks that peer for a hold (DESIGN invariant 29)
       const needsHost = opts.dryRun !== true && store.nodes.listPeers().some(p => p.revokedAtNs === null)
@@ -86,8 +105,11 @@ export function registerOffload (program: Command): void {
         bar?.stop()
         await host?.stop()
       }
+      audit?.outcome({ run_id: r.runId, status: r.status, selected: r.selected, offloaded: r.offloaded, not_durable: r.notDurable, drift: r.drift, errors: r.errors, stopped: r.stopped })
       if (opts.json === true) ctx.out.json(offloadJson(r))
       else printHuman(ctx, r)
-      return r.drift + r.errors > 0 || r.stopped !== null ? 1 : 0
+      const code = exitCodeOf(r)
+      if (code !== 0) printFailure(ctx, r, opts.json !== true)
+      return code
     }))
 }

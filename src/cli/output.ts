@@ -1,7 +1,10 @@
 /**
  * Printing. Only src/cli/ writes to stdout/stderr. `--json` commands print exactly one JSON
- * document on stdout; human output may use colour, but only on a TTY.
+ * document on stdout; human output may use colour, but only on a TTY. Writes go through the
+ * guards of src/cli/stdio.ts: a reader that went away ends output, never the command.
  */
+import { writeStderr, writeStdout } from './stdio.js'
+
 export interface Output {
   json: (value: unknown) => void
   line: (text?: string) => void
@@ -13,9 +16,9 @@ export interface Output {
 
 export function processOutput (): Output {
   return {
-    json: (value) => { process.stdout.write(JSON.stringify(value, null, 2) + '\n') },
-    line: (text = '') => { process.stdout.write(text + '\n') },
-    err: (text) => { process.stderr.write(text + '\n') },
+    json: (value) => { writeStdout(JSON.stringify(value, null, 2) + '\n') },
+    line: (text = '') => { writeStdout(text + '\n') },
+    err: (text) => { writeStderr(text + '\n') },
     stdoutIsTty: process.stdout.isTTY === true,
     stderrIsTty: process.stderr.isTTY === true
   }

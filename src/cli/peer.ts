@@ -1,12 +1,12 @@
 import type { Command } from 'commander'
 import { paint } from './output.js'
-import { InvalidOptionValue, action, collect } from './command.js'
+import { action, collectMultiaddr } from './command.js'
 import type { CliContext } from './context.js'
 import { formatAge, formatInstant, table } from './output.js'
-import { PeerAlreadyEnrolledError, UnknownNodeError, UsageError } from '../errors.js'
+import { CairnError, PeerAlreadyEnrolledError, UnknownNodeError, UsageError } from '../errors.js'
 import { isNodeId, parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName, NAME_RULE } from '../names.js'
-import { decodeInvite, looksLikeInvite, validateAddr } from '../p2p/invite.js'
+import { decodeInvite, looksLikeInvite } from '../p2p/invite.js'
 import { enrollSigner, PeerAlreadyRevokedError, revokeSource } from '../store/revocation.js'
 import type { NodeRow } from '../store/nodes.js'
 import { revocationImpact } from '../offload/impact.js'
@@ -29,31 +29,36 @@ export function peerByRef (ctx: CliContext, ref: string): NodeRow {
   throw new UnknownNodeError(ref)
 }
 
+/** NODE_ID or INVITE as typed: a malformed one is a usage error (exit 2), with its reason and hint. */
+function parseTarget (target: string): { nodeId: NodeId, addrs: string[] } {
+  try {
+    if (looksLikeInvite(target)) return decodeInvite(target)
+    return { nodeId: parseNodeId(target).nodeId, addrs: [] }
+  } catch (err) {
+    if (!(err instanceof CairnError)) throw err
+    const hint = err.hint ?? (looksLikeInvite(target) ? undefined : 'pass the node id `cairn id` prints on that node, or its whole invite')
+    throw new UsageError(`${looksLikeInvite(target) ? 'INVITE' : 'NODE_ID'}: ${err.message}`, { cause: err, ...(hint === undefined ? {} : { hint }) })
+  }
+}
+
 export function registerPeer (program: Command): void {
   const peer = program.command('peer').description('enroll, list and revoke peers')
 
   peer.command('add <name> <nodeIdOrInvite>')
     .description('enroll a peer by node id (with --addr) or by the invite `cairn id` printed on it; its key is pinned')
-    .option('--addr <multiaddr>', 'an address to reach it (repeatable)', collect)
+    .option('--addr <multiaddr>', 'an address to reach it, e.g. /ip4/192.168.1.5/tcp/4701 (repeatable)', collectMultiaddr('--addr', true))
     .option('--re-enroll', 'trust a node id that was revoked again (recorded as a run)')
     .option('--json', 'print {name, node_id, addrs}')
     .action(action(async (ctx, name: string, target: string, opts: { addr?: string[], reEnroll?: boolean, json?: boolean }) => {
       if (!isValidName(name)) throw new UsageError(`NAME: expected ${NAME_RULE}, got ${JSON.stringify(name)}`)
-      let nodeId: NodeId
-      let addrs: string[]
-      if (looksLikeInvite(target)) {
-        const invite = decodeInvite(target)
-        nodeId = invite.nodeId
-        addrs = [...invite.addrs, ...(opts.addr ?? []).map(a => { try { return validateAddr(a) } catch (err) { throw new InvalidOptionValue(`--addr: ${(err as Error).message}`) } })]
-      } else {
-        nodeId = parseNodeId(target).nodeId
-        addrs = (opts.addr ?? []).map(a => { try { return validateAddr(a) } catch (err) { throw new InvalidOptionValue(`--addr: ${(err as Error).message}`) } })
-      }
-      addrs = [...new Set(addrs)]
+      const parsed = parseTarget(target)
+      const nodeId = parsed.nodeId
+      const addrs = [...new Set([...parsed.addrs, ...(opts.addr ?? [])])]
       const store = ctx.store()
       const config = ctx.config()
-      if (nodeId === ctx.key().nodeId) throw new UsageError('that node id is this node itself')
+      if (nodeId === ctx.key().nodeId) throw new UsageError(`that node id is this node itself (${config.name})`)
       if (config.destinations.has(name)) throw new UsageError(`${name} already names a directory destination in cairn.toml; choose another name`)
+      const audit = ctx.audit('peer add', { peer: name, node_id: nodeId, addrs, re_enroll: opts.reEnroll === true })
       const existing = store.nodes.byNodeId(nodeId)
       let row: NodeRow
       let verb = 'enrolled'
@@ -68,6 +73,7 @@ export function registerPeer (program: Command): void {
         row = enrollSigner(store, nodeId, name, addrs, reEnroll).row
         if (reEnroll) verb = 're-enrolled'
       }
+      audit.outcome({ result: verb, addrs: row.addrs })
       if (opts.json === true) {
         ctx.out.json({ name: row.name, node_id: row.nodeId, addrs: row.addrs })
       } else {
@@ -132,13 +138,19 @@ export function registerPeer (program: Command): void {
     .option('--yes', 'really revoke')
     .option('--json', 'print {peer, node_id, dry_run, components_dropped, freshness_dropped, files_losing_gate, run_id}')
     .action(action(async (ctx, name: string, opts: { dryRun?: boolean, yes?: boolean, json?: boolean }) => {
+      if (opts.dryRun === true && opts.yes === true) throw new UsageError('--dry-run and --yes contradict each other: pass one')
       const store = ctx.store()
       const target = peerByRef(ctx, name)
-      if (target.revokedAtNs !== null) throw new PeerAlreadyRevokedError(target.nodeId, target.revokedAtNs)
+      if (target.revokedAtNs !== null) throw new PeerAlreadyRevokedError(target.nodeId, target.revokedAtNs, target.name)
       const impact = revocationImpact(store, ctx.config(), target, ctx.clock.nowNs())
       const apply = opts.yes === true && opts.dryRun !== true
       let runId: number | null = null
-      if (apply) runId = revokeSource(store, target.id).runId
+      if (apply) {
+        const audit = ctx.audit('peer revoke', { peer: target.name, node_id: target.nodeId, components: impact.components, freshness: impact.freshness, files_losing_gate: impact.filesLosingGate })
+        const r = revokeSource(store, target.id)
+        runId = r.runId
+        audit.outcome({ run_id: r.runId, components_dropped: r.componentsDropped, freshness_dropped: r.freshnessDropped })
+      }
       const doc = {
         peer: target.name,
         node_id: target.nodeId,
@@ -167,9 +179,11 @@ export function registerPeer (program: Command): void {
         }
         ctx.out.line(`  refuse its key at the connection gate and in every later assertion or receipt`)
         ctx.out.line('  local evidence, other peers\' evidence and all history stay')
-        if (!apply && opts.dryRun !== true) ctx.out.line('nothing changed: re-run with --yes to revoke')
         if (apply) ctx.out.line(`done (run ${runId ?? '?'})`)
       }
-      return apply || opts.dryRun === true ? 0 : 1
+      if (apply || opts.dryRun === true) return 0
+      // the refusal, on stderr: the impact above is the result, this is why nothing happened
+      ctx.out.err(`cairn: nothing changed: re-run with --yes to revoke ${target.name ?? target.nodeId} (or --dry-run to only show the impact)`)
+      return 1
     }))
 }

@@ -30,7 +30,7 @@ export function registerPull (program: Command): void {
       const store = ctx.store()
       const config = ctx.config()
       const peer = peerByRef(ctx, peerRef)
-      if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+      if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs, peer.name)
       const volumes = volume === undefined ? [...config.volumes.keys()] : [volume]
       if (volume !== undefined && !config.volumes.has(volume)) throw new UnknownVolumeError(volume, [...config.volumes.keys()])
       if (volumes.length === 0) throw new UnknownVolumeError('(any)', [])
@@ -45,20 +45,19 @@ export function registerPull (program: Command): void {
       } finally {
         await host.stop()
       }
-      if (opts.json === true) {
-        ctx.out.json(reports.map(reportJson))
-      } else {
-        for (const r of reports) {
-          const head = `pull ${r.volume} from ${r.peer}: ${r.status}`
-          if (r.status === 'failed' || r.status === 'refused') {
-            ctx.out.line(`${head} — ${r.error ?? ''} (run ${r.runId}; nothing was written)`)
-            continue
-          }
-          ctx.out.line(`${head} — fetched ${r.fetched}, applied ${r.applied} (${r.changed} changed), dropped ${r.dropped}, refused rewinds ${r.status === 'partial' ? r.rewinds.length : 0} (run ${r.runId})`)
-          for (const d of r.drops) ctx.out.line(`  dropped ${d.kind} for ${d.destination} (origin ${d.origin}): not a target of ${r.volume} here`)
-          for (const w of r.rewinds) ctx.out.line(`  ${opts.allowRewind === true ? 'rewound' : 'refused rewind'} ${w.destination} origin ${w.origin}: ${w.current} → ${w.attempted}`)
-          if (r.status === 'partial') ctx.out.line(`  hint: ${r.error ?? ''}`)
+      if (opts.json === true) ctx.out.json(reports.map(reportJson))
+      for (const r of reports) {
+        const head = `pull ${r.volume} from ${r.peer}: ${r.status}`
+        if (r.status === 'failed' || r.status === 'refused') {
+          // a failure is no result: its one line goes to stderr, with --json too
+          ctx.out.err(`cairn: ${head} — ${r.error ?? ''} (run ${r.runId}; nothing was written)`)
+          continue
         }
+        if (r.status !== 'success') ctx.out.err(`cairn: ${head}${r.error === null ? '' : ` — ${r.error}`} (run ${r.runId})`)
+        if (opts.json === true) continue
+        ctx.out.line(`${head} — fetched ${r.fetched}, applied ${r.applied} (${r.changed} changed), dropped ${r.dropped}, refused rewinds ${r.status === 'partial' ? r.rewinds.length : 0} (run ${r.runId})`)
+        for (const d of r.drops) ctx.out.line(`  dropped ${d.kind} for ${d.destination} (origin ${d.origin}): not a target of ${r.volume} here`)
+        for (const w of r.rewinds) ctx.out.line(`  ${opts.allowRewind === true ? 'rewound' : 'refused rewind'} ${w.destination} origin ${w.origin}: ${w.current} → ${w.attempted}`)
       }
       return reports.every(r => r.status === 'success') ? 0 : 1
     }))

@@ -8,7 +8,7 @@ import { PeerRevokedError, UsageError } from '../errors.js'
 /** `cairn push VOLUME --to PEER`: a short-lived host with this node's key pushes to the peer. */
 export async function pushToPeerFromCli (ctx: CliContext, volume: VolumeConfig, peer: NodeRow, shallow: boolean, json: boolean): Promise<PushReport> {
   if (shallow) throw new UsageError('--shallow applies to directory destinations; a peer always re-hashes what it receives')
-  if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+  if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs, peer.name)
   const store = ctx.store()
   const { createClientHost } = await import('../node.js')
   const { pushToPeer } = await import('../push/peer-push.js')

@@ -47,11 +47,11 @@ export function registerPush (program: Command): void {
         const peer = store.nodes.livePeerByName(target)
         if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
           const revoked = store.nodes.listPeers().find(p => p.name === target && p.revokedAtNs !== null)
-          if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0)
+          if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0, revoked.name)
           const where = opts.to === undefined ? `volumes.${volume}.push_to` : '--to'
           throw new ConfigError(config.file, where, `a configured destination (${[...config.destinations.keys()].join(', ') || 'none'}) or an enrolled peer (${[...store.nodes.livePeerNames()].join(', ') || 'none'})`, JSON.stringify(target))
         }
-        if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs)
+        if (peer.revokedAtNs !== null) throw new PeerRevokedError(peer.nodeId, peer.revokedAtNs, peer.name)
         return { target, dest: undefined, peer }
       })
       const reports: PushReport[] = []
@@ -69,21 +69,22 @@ export function registerPush (program: Command): void {
           reports.push(await pushToPeerFromCli(ctx, vol, peer, opts.shallow === true, opts.json === true))
         }
       }
-      if (opts.json === true) {
-        ctx.out.json(reports.map(r => reportJson(ctx, r)))
-      } else {
-        for (const r of reports) {
-          const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
-          if (r.status === 'refused' || r.status === 'failed' || r.status === 'aborted') {
-            ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
-            continue
-          }
-          ctx.out.line(`${head} — ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesSkipped} already there, method ${r.method}`)
-          for (const f of r.failures.slice(0, 20)) ctx.out.line(`  failed: ${f.path}: ${f.reason}`)
-          const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
-          for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
-          if (r.status === 'partial') ctx.out.line('  the evidence covers only what was placed; push again once the failures are fixed')
+      if (opts.json === true) ctx.out.json(reports.map(r => reportJson(ctx, r)))
+      for (const r of reports) {
+        const head = `push ${r.volume} → ${r.destination}: ${r.status} (run ${r.runId})`
+        if (r.status === 'refused' || r.status === 'failed' || r.status === 'aborted') {
+          // a failure is no result: its one line goes to stderr, with --json too
+          ctx.out.err(`cairn: ${head}: ${r.error ?? ''}`)
+          continue
         }
+        if (r.status === 'partial') {
+          ctx.out.err(`cairn: ${head}: ${r.failures.length} file(s) not placed; the evidence covers only what was placed, push again once the failures are fixed`)
+          if (opts.json !== true) for (const f of r.failures.slice(0, 20)) ctx.out.err(`  failed: ${f.path}: ${f.reason}`)
+        }
+        if (opts.json === true) continue
+        ctx.out.line(`${head} — ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesSkipped} already there, method ${r.method}`)
+        const json = reportJson(ctx, r) as { advanced: Array<{ origin: string, origin_run: number }> }
+        for (const a of json.advanced) ctx.out.line(`  evidence: ${r.destination} holds ${r.volume} from ${a.origin} through run ${a.origin_run}`)
       }
       return reports.every(r => r.status === 'success') ? 0 : 1
     }))

@@ -6,6 +6,7 @@ import { httpUrl } from '../config/http-listen.js'
 import { packageVersion } from '../package-root.js'
 import { checkConfigAgainstPeers } from '../config/resolve.js'
 import { action } from './command.js'
+import { listenErrorFrom } from '../p2p/listen-error.js'
 import { envLogLevel, stderrSink } from './context.js'
 
 export function registerServe (program: Command): void {
@@ -34,7 +35,10 @@ export function registerServe (program: Command): void {
       // one registry of this process's own for /metrics: libp2p's metrics and cairn's
       const registry = listen === null ? undefined : new (await import('prom-client')).Registry()
       const metrics = registry === undefined ? undefined : (await import('@libp2p/prometheus-metrics')).prometheusMetrics({ registry, preserveExistingMetrics: true })
-      const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock, ...(metrics === undefined ? {} : { metrics }) })
+      const node = await startNode({ store, key, config, logger: ctx.logger, clock: ctx.clock, ...(metrics === undefined ? {} : { metrics }) }).catch((err: unknown) => {
+        // a listen address that cannot be bound is one plain line, not libp2p's internals
+        throw listenErrorFrom(err) ?? err
+      })
       const addrs = node.addrs()
 
       // HTTP comes after the node and never stops it: replication goes on without the page

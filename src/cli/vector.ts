@@ -118,12 +118,14 @@ export function registerVector (program: Command): void {
           ctx.out.line(current === undefined
             ? `${volume}/${destLabel} has no component for origin ${originLabel}; nothing to rewind`
             : `would lower ${volume}/${destLabel} origin ${originLabel} from run ${current.originRunId} to run ${run}`)
-          ctx.out.line('nothing changed: re-run with --yes to rewind (recorded as a run; history keeps both values)')
         }
+        ctx.out.err('cairn: nothing changed: re-run with --yes to rewind (recorded as a run; history keeps both values)')
         return 1
       }
       if (ref.row === undefined) throw new UsageError(`volume ${volume} has no evidence to rewind`)
+      const audit = ctx.audit('vector rewind', { volume, destination: destLabel, destination_key: destKey, origin: originLabel, origin_node_id: originNode.nodeId, from: current?.originRunId ?? null, to: run })
       const result = rewindComponent(store, { volumeId: ref.row.id, volume, destination: destKey, originNodeId: originNode.id, origin: originLabel, originRunId: run })
+      audit.outcome({ run_id: result.runId, from: result.from, to: result.to })
       if (opts.json === true) {
         ctx.out.json({ run_id: result.runId, volume, destination: destLabel, origin: originLabel, from: result.from, to: result.to })
       } else {

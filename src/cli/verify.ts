@@ -14,6 +14,8 @@ function sampleOption (value: string | undefined): number {
 }
 
 function print (ctx: CliContext, r: VerifyReport & { peerRun?: number, retracted?: number }, volume: string, at: string, json: boolean): number {
+  // a failure's one line goes to stderr, with --json too (beside the JSON report on stdout)
+  if (json && r.status !== 'success') ctx.out.err(`cairn: verify ${volume} at ${at}: ${r.status} (run ${r.runId}): ${r.error ?? `${r.mismatched} mismatched, ${r.missing} missing`}`)
   if (json) {
     ctx.out.json({
       run_id: r.runId, volume: r.volume, destination: r.destination, status: r.status, checked: r.checked, mismatched: r.mismatched, missing: r.missing,
@@ -57,7 +59,7 @@ export function registerVerify (program: Command): void {
       const peer = store.nodes.livePeerByName(opts.at)
       if (peer === undefined || peer.isSelf || peer.enrolledAtNs === null) {
         const revoked = store.nodes.listPeers().find(p => p.name === opts.at && p.revokedAtNs !== null)
-        if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0)
+        if (revoked !== undefined) throw new PeerRevokedError(revoked.nodeId, revoked.revokedAtNs ?? 0, revoked.name)
         if (opts.at.includes('/')) throw new UsageError(`--at ${opts.at}: a directory only a peer reaches is verified by that peer (on it: \`cairn verify ${volume} --at ${opts.at.slice(opts.at.indexOf('/') + 1)}\`, or its verify_every); here, \`--at ${opts.at.slice(0, opts.at.indexOf('/'))}\` re-reads the peer's own copy`)
         throw new ConfigError(config.file, '--at', `a configured directory destination (${[...config.destinations.keys()].join(', ') || 'none'}) or an enrolled peer (${[...store.nodes.livePeerNames()].join(', ') || 'none'})`, JSON.stringify(opts.at))
       }

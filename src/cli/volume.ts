@@ -14,7 +14,9 @@ export function registerVolume (program: Command): void {
     .action(action(async (ctx, name: string, opts: { reset?: boolean, json?: boolean }) => {
       const declared = ctx.config().volumes.get(name)
       if (declared === undefined) throw new UnknownVolumeError(name, [...ctx.config().volumes.keys()])
+      const audit = ctx.audit('volume init', { volume: name, path: declared.path, reset: opts.reset === true })
       const r = await initVolume(ctx.store(), nodeDirectoryFs, declared, { reset: opts.reset === true })
+      audit.outcome({ marker_id: r.markerId, written: r.written, already_recorded: r.alreadyRecorded, empty_root: r.emptyRoot, reset_run_id: r.reset?.runId ?? null, previous_marker_id: r.reset?.previousMarkerId ?? null })
       if (opts.json === true) {
         ctx.out.json({
           volume: r.volume, marker_id: r.markerId, path: r.path, written: r.written, already_recorded: r.alreadyRecorded,

@@ -9,7 +9,7 @@
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
-import { multiaddr } from '@multiformats/multiaddr'
+import { MULTIADDR_EXPLAINED, multiaddrProblem, suggestMultiaddr } from '../p2p/multiaddr-advice.js'
 import { ConfigError } from '../errors.js'
 import { NAME_RULE, isValidName } from '../names.js'
 import { DURATION_RULE, parseDurationMs } from './duration.js'
@@ -306,15 +306,15 @@ class Validator {
     if (!Array.isArray(value) || value.length === 0) this.fail(key, 'a non-empty array of TCP multiaddrs such as "/ip4/0.0.0.0/tcp/4701"', value)
     return value.map((item, i) => {
       const s = this.string(item, `${key}[${i}]`)
-      let ok = false
-      try {
-        const protos = multiaddr(s).getComponents().map(c => c.name)
-        ok = protos.length === 2 && ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(protos[0] ?? '') && protos[1] === 'tcp'
-      } catch {
-        ok = false
+      const problem = multiaddrProblem(s, { allowPeerId: false })
+      if (problem !== undefined) {
+        const suggestion = suggestMultiaddr(s)
+        const err = new ConfigError(this.file, `${key}[${i}]`, `a TCP multiaddr (${MULTIADDR_EXPLAINED})`, `${describe(item)}: ${problem}`)
+        err.hint = suggestion === undefined ? 'e.g. listen = ["/ip4/0.0.0.0/tcp/4701"]' : `did you mean ${JSON.stringify(suggestion)}?`
+        throw err
       }
-      if (!ok) this.fail(`${key}[${i}]`, 'a TCP multiaddr such as "/ip4/0.0.0.0/tcp/4701"', item)
       return s
     })
   }
+
 }

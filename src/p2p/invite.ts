@@ -9,15 +9,15 @@
  * copying the token from the other machine, and the node id inside it is then pinned.
  */
 import { createHash } from 'node:crypto'
-import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidInviteError } from '../errors.js'
 import { parseNodeId, type NodeId } from '../identity/node-id.js'
 import { isValidName, NAME_RULE } from '../names.js'
+import { MAX_ADDR_CHARS, multiaddrProblem } from './multiaddr-advice.js'
 
 export const INVITE_PREFIX = 'cairn1'
 export const MAX_INVITE_CHARS = 4096
 export const MAX_INVITE_ADDRS = 16
-export const MAX_ADDR_CHARS = 256
+export { MAX_ADDR_CHARS }
 
 export interface Invite {
   nodeId: NodeId
@@ -38,14 +38,11 @@ export function looksLikeInvite (text: string): boolean {
   return text.startsWith(`${INVITE_PREFIX}.`)
 }
 
+/** A dialable TCP multiaddr (optionally ending in /p2p/NODE_ID), or an Error saying in plain words why not. */
 export function validateAddr (addr: unknown): string {
-  if (typeof addr !== 'string' || addr.length === 0 || addr.length > MAX_ADDR_CHARS) throw new Error('an address must be a multiaddr string of at most 256 characters')
-  const protos = multiaddr(addr).getComponents().map(c => c.name)
-  if (!['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(protos[0] ?? '') || protos[1] !== 'tcp') {
-    throw new Error(`${addr} is not a TCP multiaddr`)
-  }
-  if (protos.length > 3 || (protos.length === 3 && protos[2] !== 'p2p')) throw new Error(`${addr} has unexpected parts`)
-  return addr
+  const problem = multiaddrProblem(addr, { allowPeerId: true })
+  if (problem !== undefined) throw new Error(`${JSON.stringify(String(addr).slice(0, 80))} is not a TCP multiaddr: ${problem}`)
+  return addr as string
 }
 
 export function decodeInvite (text: string): Invite {

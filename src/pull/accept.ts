@@ -44,15 +44,15 @@ export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: Accept
   const opened = openAssertion(envelope, ctx.filter ?? null)
   const node = store.nodes.byNodeId(opened.signer)
   if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new UnknownSignerError(opened.signer)
-  if (node.revokedAtNs !== null) throw new PeerRevokedError(node.nodeId, node.revokedAtNs)
-  if (opened.signer !== ctx.expectedSigner) throw new SignerMismatchError(opened.signer, ctx.expectedSigner)
+  if (node.revokedAtNs !== null) throw new PeerRevokedError(node.nodeId, node.revokedAtNs, node.name)
+  if (opened.signer !== ctx.expectedSigner) throw new SignerMismatchError(opened.signer, ctx.expectedSigner, node.name, store.nodes.byNodeId(ctx.expectedSigner)?.name ?? null)
   const a = opened.assertion
   if (a.volume !== ctx.volume) throw new AssertionContextError('volume', a.volume, ctx.volume)
   if (a.receiptFor !== ctx.receiptFor) throw new AssertionContextError('receipt_for', String(a.receiptFor), String(ctx.receiptFor))
   const seq = store.assertions.checkSeq(node.id, a.volume, a, opened.envelopeSha256)
   if (typeof seq === 'object') {
-    if ('pinnedEpoch' in seq) throw new EpochChangedError(opened.signer, a.volume, seq.pinnedEpoch, a.epoch)
-    throw new ReplayedAssertionError(opened.signer, a.volume, a.counter, seq.replayedAfter)
+    if ('pinnedEpoch' in seq) throw new EpochChangedError(opened.signer, a.volume, seq.pinnedEpoch, a.epoch, node.name)
+    throw new ReplayedAssertionError(opened.signer, a.volume, a.counter, seq.replayedAfter, node.name)
   }
   return { opened, signerRowId: node.id, duplicate: seq === 'duplicate' }
 }
@@ -95,7 +95,7 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
   const a = verified.opened.assertion
   const tx = store.db.transaction((): RecordResult => {
     const node = store.nodes.byRowId(verified.signerRowId)
-    if (node === undefined || node.revokedAtNs !== null) throw new PeerRevokedError(verified.opened.signer, node?.revokedAtNs ?? 0)
+    if (node === undefined || node.revokedAtNs !== null) throw new PeerRevokedError(verified.opened.signer, node?.revokedAtNs ?? 0, node?.name ?? null)
     if (verified.duplicate) {
       // An identical re-send of the last accepted assertion: nothing to do.
       return { merge: { applied: init.components.length, changed: 0, retracted: 0, notOwned: 0 }, assertionId: null, ownerRaceDrops: 0 }

@@ -69,7 +69,7 @@ export async function initVolume (store: Store, fs: DirectoryFs, volume: VolumeC
   } else {
     // another node's or another volume's marker, or an unreadable one: never written over
     const d = found.kind === 'unreadable' ? { id: 'unreadable', owner: null, vol: null } : found.kind === 'v2' ? { id: found.markerId, owner: found.ownerNodeId, vol: found.volume } : found.kind === 'v1' ? { id: 'an old marker with no id', owner: found.ownerNodeId, vol: found.volume } : { id: null, owner: null, vol: null }
-    throw new VolumeMarkerError(volume.name, volume.path, null, d.id, d.owner, d.vol)
+    throw new VolumeMarkerError(volume.name, volume.path, null, d.id, d.owner, d.vol, d.owner === null ? null : store.nodes.byNodeId(d.owner)?.name ?? null)
   }
   crashPoint('volume-reset:record')
   const runId = store.db.transaction((): number => {

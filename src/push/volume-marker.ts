@@ -117,7 +117,8 @@ export async function assessVolumeIdentity (store: Store, fs: DirectoryFs, volum
   const found = await readVolumeMarker(fs, root)
   const refuse = (): VolumeIdentity => {
     const d = describeFound(found)
-    return { kind: 'refused', error: new VolumeMarkerError(volume, root, recorded, d.found, d.owner, d.volume) }
+    const ownerName = d.owner === null ? null : store.nodes.byNodeId(d.owner)?.name ?? null
+    return { kind: 'refused', error: new VolumeMarkerError(volume, root, recorded, d.found, d.owner, d.volume, ownerName) }
   }
   const own = (found.kind === 'v1' || found.kind === 'v2') && found.ownerNodeId === self && found.volume === volume
   if (recorded !== null) return found.kind === 'v2' && own && found.markerId === recorded ? { kind: 'recorded', markerId: recorded } : refuse()

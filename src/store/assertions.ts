@@ -80,7 +80,7 @@ export class AssertionStore {
    */
   advanceWatermark (signerNodeId: number, signer: string, volume: string, seq: Sequence, envelopeSha256: Uint8Array): void {
     const pinned = this.pinnedEpoch(signerNodeId)
-    if (pinned !== undefined && pinned !== seq.epoch) throw new EpochChangedError(signer, volume, pinned, seq.epoch)
+    if (pinned !== undefined && pinned !== seq.epoch) throw new EpochChangedError(signer, volume, pinned, seq.epoch, this.#signerName(signerNodeId))
     const changes = this.#db.prepare(`
       INSERT INTO sequence_watermarks (signer_node_id, volume, epoch, counter, envelope_sha256, accepted_at_ns) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (signer_node_id, volume) DO UPDATE SET epoch = excluded.epoch, counter = excluded.counter,
@@ -88,8 +88,14 @@ export class AssertionStore {
       WHERE excluded.counter > sequence_watermarks.counter AND (sequence_watermarks.epoch IS NULL OR sequence_watermarks.epoch = excluded.epoch)`)
       .run(signerNodeId, volume, seq.epoch, seq.counter, envelopeSha256, this.#clock.nowNs()).changes
     if (changes !== 1) {
-      throw new ReplayedAssertionError(signer, volume, seq.counter, this.watermark(signerNodeId, volume)?.counter ?? 0)
+      throw new ReplayedAssertionError(signer, volume, seq.counter, this.watermark(signerNodeId, volume)?.counter ?? 0, this.#signerName(signerNodeId))
     }
+  }
+
+  /** The local name of a signer's node row, for the errors that refuse it. */
+  #signerName (signerNodeId: number): string | null {
+    const row = this.#db.prepare('SELECT name FROM nodes WHERE id = ?').get(signerNodeId) as { name: string | null } | undefined
+    return row?.name ?? null
   }
 
   /**

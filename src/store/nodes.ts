@@ -112,7 +112,7 @@ export class NodeStore {
       const { publicKey } = parseNodeId(nodeId)
       const existing = this.byNodeId(nodeId)
       if (existing?.isSelf === true) throw new SelfEnrollError(nodeId)
-      if (existing?.revokedAtNs != null) throw new RevokedPeerEnrollError(nodeId, existing.revokedAtNs)
+      if (existing?.revokedAtNs != null) throw new RevokedPeerEnrollError(nodeId, existing.revokedAtNs, existing.name)
       if (existing?.enrolledAtNs != null) throw new PeerAlreadyEnrolledError(nodeId, existing.name)
       this.#checkNameFree(name, nodeId)
       const now = this.#clock.nowNs()

@@ -13,22 +13,22 @@
  * key pinned by one huge counter is recovered; it restores no evidence.
  */
 import { crashPoint } from '../crash-point.js'
-import { CairnError } from '../errors.js'
+import { CairnError, nodeRef } from '../errors.js'
 import type { NodeId } from '../identity/node-id.js'
 import type { NodeRow } from './nodes.js'
 import type { Store } from './store.js'
 
 export class PeerAlreadyRevokedError extends CairnError {
   override name = 'PeerAlreadyRevokedError' as const
-  constructor (readonly nodeId: string, readonly revokedAtNs: number) {
-    super(`node ${nodeId} is already revoked`)
+  constructor (readonly nodeId: string, readonly revokedAtNs: number, readonly peerName: string | null = null) {
+    super(`${nodeRef(nodeId, peerName)} is already revoked`)
   }
 }
 
 export class NotAPeerError extends CairnError {
   override name = 'NotAPeerError' as const
-  constructor (readonly nodeId: string) {
-    super(`node ${nodeId} is not an enrolled peer`)
+  constructor (readonly nodeId: string, readonly nodeName: string | null = null) {
+    super(`${nodeRef(nodeId, nodeName)} is not an enrolled peer`)
   }
 }
 
@@ -41,8 +41,8 @@ export interface RevokeResult {
 export function revokeSource (store: Store, nodeRowId: number): RevokeResult {
   const tx = store.db.transaction((): RevokeResult => {
     const node = store.nodes.byRowId(nodeRowId)
-    if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new NotAPeerError(node?.nodeId ?? `#${nodeRowId}`)
-    if (node.revokedAtNs !== null) throw new PeerAlreadyRevokedError(node.nodeId, node.revokedAtNs)
+    if (node === undefined || node.isSelf || node.enrolledAtNs === null) throw new NotAPeerError(node?.nodeId ?? `#${nodeRowId}`, node?.name ?? null)
+    if (node.revokedAtNs !== null) throw new PeerAlreadyRevokedError(node.nodeId, node.revokedAtNs, node.name)
     const run = store.runs.begin({ kind: 'revoke', peerNodeId: nodeRowId })
     const counts = store.vector.deleteFromSource(nodeRowId)
     store.nodes.markRevoked(nodeRowId)

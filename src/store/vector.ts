@@ -271,9 +271,9 @@ export class VectorStore {
   }
 
   #assertLiveSource (sourceNodeId: number): void {
-    const row = this.#db.prepare('SELECT node_id, revoked_at_ns FROM nodes WHERE id = ?').get(sourceNodeId) as { node_id: string, revoked_at_ns: number | null } | undefined
+    const row = this.#db.prepare('SELECT node_id, name, revoked_at_ns FROM nodes WHERE id = ?').get(sourceNodeId) as { node_id: string, name: string | null, revoked_at_ns: number | null } | undefined
     if (row === undefined) throw new Error(`unknown source node row ${sourceNodeId}`)
-    if (row.revoked_at_ns !== null) throw new PeerRevokedError(row.node_id, row.revoked_at_ns)
+    if (row.revoked_at_ns !== null) throw new PeerRevokedError(row.node_id, row.revoked_at_ns, row.name)
   }
 
   // ---- claims: the settle and replace paths (DESIGN invariants 19, 21, 28) ----------------

@@ -36,10 +36,10 @@ describe('cairn init and id', () => {
     expect((await cairn(home, ['runs', '--limit', 'zero'])).code).toBe(2)
   })
 
-  it('refuses an invalid --name with a precise error and creates nothing', async () => {
+  it('refuses an invalid --name as a usage error (exit 2) with a precise error and creates nothing', async () => {
     const home = join(tempDir(), 'x')
     const r = await cairn(home, ['init', '--name', 'Bad Name'])
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.stderr).toContain('name: expected a name of 1-64 characters')
     expect((await cairn(home, ['id'])).code).toBe(1)
   })

@@ -45,7 +45,7 @@ describe('cairn offload --json', () => {
     await cairnJson(home, ['index', 'photos'])
     expect((await cairn(home, ['offload', 'photos', '2019'])).code).toBe(0)
     const none = await cairn(home, ['offload', 'photos'])
-    expect(none.code).toBe(1)
+    expect(none.code).toBe(2)
     expect(none.stderr).toContain('at least one path')
   })
 })

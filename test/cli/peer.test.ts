@@ -42,10 +42,10 @@ describe('cairn peer', () => {
     expect((await cairnJson<Array<{ status: string }>>(h.home, ['peer', 'list']))[0]?.status).toBe('enrolled')
   })
 
-  it('refuses bad input precisely: a mangled invite, an invalid name, this node itself', async () => {
+  it('refuses bad input precisely, as usage errors (exit 2): a mangled invite, an invalid name, this node itself', async () => {
     const h = makeHome('laptop')
     const bad = await cairn(h.home, ['peer', 'add', 'nas', 'cairn1.abc.00000000'])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('not a valid cairn invite')
     expect((await cairn(h.home, ['peer', 'add', 'Bad Name', testKey(35).nodeId])).code).toBe(2)
     const self = await cairn(h.home, ['peer', 'add', 'me', h.nodeId])
