@@ -23,7 +23,7 @@ export function registerStatus (program: Command): void {
       ctx.out.line(`${paint(c, 'bold', s.name)} ${s.node_id} — ${s.ok ? paint(c, 'green', 'all good') : paint(c, 'red', `${s.problems.length} problem(s) to act on`)}`)
       ctx.out.line(serving
         ? `serve: running (pid ${s.serve.pid ?? '?'}, since ${formatInstant(s.serve.started_at_ns)})${s.serve.http_url === null ? '' : `, status page ${s.serve.http_url}`}`
-        : `serve: ${paint(c, 'yellow', 'not running')} — nothing is pulled, answered or run on schedule here; start it with \`cairn serve\`, or as a service (README, "Running as a service")`)
+        : `serve: ${paint(c, 'yellow', 'not running')} — nothing is pulled, answered or run on schedule here; start it with \`cairn serve\`, or as a systemd service (README, "Running \`cairn serve\` under systemd")`)
       for (const v of s.volumes) {
         ctx.out.line('')
         ctx.out.line(`${paint(c, 'bold', `volume ${v.name}`)}  ${v.path}`)
