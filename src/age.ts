@@ -14,3 +14,9 @@ export function formatAge (nowNs: number, thenNs: number | null): string {
 export function formatDuration (ms: number): string {
   return formatAge(ms * 1e6, 0)
 }
+
+/** A nanosecond timestamp as an ISO-8601 UTC instant to the second, or "-" for none. */
+export function formatInstant (ns: number | null | undefined): string {
+  if (ns === null || ns === undefined) return '-'
+  return new Date(Math.floor(ns / 1e6)).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}

@@ -7,6 +7,7 @@
  */
 import type { Store } from './store/store.js'
 import type { NodeRow } from './store/nodes.js'
+import { formatInstant } from './age.js'
 
 /** A peer is unreachable once its pulls have failed for this many pull intervals with no contact. */
 export const UNREACHABLE_PULL_INTERVALS = 3
@@ -48,7 +49,7 @@ export interface PeerReachability {
   problem: string | null
 }
 
-export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pullEveryMs: number, formatAge: (ns: number) => string): PeerReachability {
+export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pullEveryMs: number): PeerReachability {
   const pulls = store.db.prepare(`SELECT status, error, coalesce(ended_at_ns, started_at_ns) AS at_ns FROM runs
     WHERE kind = 'pull' AND peer_node_id = ? AND status NOT IN ('running', 'aborted') ORDER BY id DESC LIMIT 1`).get(peer.id) as { status: string, error: string | null, at_ns: number } | undefined
   const lastGood = store.db.prepare(`SELECT max(coalesce(ended_at_ns, started_at_ns)) AS at_ns FROM runs
@@ -64,6 +65,6 @@ export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pu
   const since = lastContact ?? peer.enrolledAtNs ?? pulls.at_ns
   const thresholdNs = UNREACHABLE_PULL_INTERVALS * pullEveryMs * 1e6
   if (nowNs - since < thresholdNs) return { last_contact_ns: lastContact, problem: null }
-  const contact = lastContact === null ? 'never in contact' : `no contact for ${formatAge(lastContact)}`
+  const contact = lastContact === null ? 'never in contact' : `no contact since ${formatInstant(lastContact)}`
   return { last_contact_ns: lastContact, problem: `${label} is unreachable (${contact}, more than ${UNREACHABLE_PULL_INTERVALS} pull intervals): ${pulls.error ?? 'its pulls fail'}` }
 }

@@ -19,7 +19,7 @@ import type { ScheduleKind } from './store/schedules.js'
 import { scheduledJobs } from './runtime/scheduler.js'
 import { offloadedAtRisk, type AtRiskGroup } from './offload/where.js'
 import { failedStreams, peerReachability } from './status-problems.js'
-import { formatAge } from './age.js'
+import { formatInstant } from './age.js'
 
 export interface RunSummary {
   run_id: number
@@ -273,7 +273,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       for (const f of failedStreams(store, row.id)) {
         const target = f.destination === null ? null : targets.find(t => t.key === f.destination || t.name === f.destination)?.name ?? f.destination
         const what = f.kind === 'receive' ? `receive from ${f.peer ?? '?'}` : `${f.kind}${target === null ? '' : ` ${f.kind === 'verify' ? 'at' : 'to'} ${target}`}${f.peer !== null && f.kind !== 'receive' && target === null ? ` with ${f.peer}` : ''}`
-        warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : 'failed'} ${formatAge(nowNs, f.at_ns)} ago (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
+        warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : 'failed'} at ${formatInstant(f.at_ns)} (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
       }
     }
     const offloadedAtRiskNow = counts.offloaded === 0 ? [] : offloadedAtRisk(store, config, volume, nowNs)
@@ -298,7 +298,7 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
   const pulls = store.runs.list({ kind: 'pull', limit: 1000 })
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = pulls.find(r => r.peerNodeId === p.id && r.status !== 'running')
-    const reach = peerReachability(store, p, nowNs, config.serve.pullEveryMs, (ns) => formatAge(nowNs, ns))
+    const reach = peerReachability(store, p, nowNs, config.serve.pullEveryMs)
     if (reach.problem !== null) problems.push(`peer ${p.name ?? p.nodeId}: ${reach.problem}`)
     return {
       name: p.name, node_id: p.nodeId, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', addrs: p.addrs, last_pull: summary(last),

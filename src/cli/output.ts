@@ -45,13 +45,7 @@ export function table (header: string[], rows: string[][]): string[] {
   return [render(header), ...rows.map(render)]
 }
 
-/** A nanosecond timestamp as an ISO-8601 UTC instant, or "-" for none. */
-export function formatInstant (ns: number | null | undefined): string {
-  if (ns === null || ns === undefined) return '-'
-  return new Date(Math.floor(ns / 1e6)).toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-export { formatAge, formatDuration } from '../age.js'
+export { formatAge, formatDuration, formatInstant } from '../age.js'
 
 export function formatBytes (n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']

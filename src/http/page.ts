@@ -84,13 +84,14 @@ function peersSection (view: PageView): Html {
   const rows = status.peers.map(p => {
     const on = online.has(p.node_id)
     const last = p.last_pull === null ? 'never' : `${p.last_pull.status} ${formatAge(nowNs, p.last_pull.at_ns)} ago`
+    const seen = p.last_seen_ns === null ? 'never' : `${formatAge(nowNs, p.last_seen_ns)} ago`
     return html`<tr class="peer" data-peer="${p.name ?? p.node_id}" data-node-id="${p.node_id}" data-status="${p.status}" data-online="${String(on)}" data-last-pull="${p.last_pull?.status ?? 'never'}">
-<td><strong>${p.name ?? '-'}</strong></td><td>${p.status}</td><td class="${on ? 'online' : 'offline'}">${on ? 'online' : 'offline'}</td>
+<td><strong>${p.name ?? '-'}</strong></td><td>${p.status}</td><td class="${on ? 'online' : 'offline'}">${on ? 'online' : 'offline'}</td><td data-last-seen-ns="${String(p.last_seen_ns ?? '')}">${seen}</td>
 <td class="st-${p.last_pull?.status ?? 'none'}">${last}${p.last_pull?.error == null ? '' : html`<br><span class="muted">${p.last_pull.error.slice(0, 200)}</span>`}</td>
-<td class="mono">${p.node_id}</td></tr>`
+<td class="mono">${p.node_id}</td></tr>${p.problem === null ? '' : html`<tr class="peer-problem"><td></td><td colspan="5" class="warning">${p.problem}</td></tr>`}`
   })
-  return html`<div class="card"><table><thead><tr><th>name</th><th>status</th><th>online</th><th>last pull</th><th>node id</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="muted">online: a live libp2p connection with this serve process now.</p></div>`
+  return html`<div class="card"><table><thead><tr><th>name</th><th>status</th><th>online</th><th>last seen</th><th>last pull</th><th>node id</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="muted">online: a live libp2p connection with this serve process now; last seen: the last authenticated connection, either direction.</p></div>`
 }
 
 function impactRow (p: PeerImpact): Html {
@@ -126,10 +127,11 @@ export function renderPage (view: PageView): string {
 <style>${constantHtml(CSS)}</style></head>
 <body>
 <header id="node" data-name="${s.name}" data-node-id="${s.node_id}" data-ok="${String(s.ok)}">
-<h1>${s.name}</h1><span id="overall" class="badge ${s.ok ? 'ok' : 'warn'}">${s.ok ? 'all good' : 'something blocks'}</span>
+<h1>${s.name}</h1><span id="overall" class="badge ${s.ok ? 'ok' : 'bad'}" data-problems="${String(s.problems.length)}">${s.ok ? 'all good' : PLURAL(s.problems.length, 'problem') + ' to act on'}</span>
 <div class="muted"><span class="mono">${s.node_id}</span> · updated <span id="updated" data-at-ns="${view.nowNs}">${formatInstant(view.nowNs)}</span> · reloads every ${PAGE_REFRESH_S} s · <a href="/api/status">/api/status</a> · <a href="/metrics">/metrics</a></div>
 </header>
 <main>
+${s.problems.length === 0 ? '' : html`<section id="problems"><h2>To act on</h2><div class="card"><ul class="warnings">${s.problems.map(p => html`<li class="problem">${p}</li>`)}</ul><p class="muted">these make <code>cairn status</code> exit 1; files not pushed yet are shown per volume below and are not problems.</p></div></section>`}
 <section id="volumes"><h2>Volumes</h2>
 ${s.volumes.length === 0 ? html`<p class="muted">no volumes configured ([volumes.NAME] in cairn.toml)</p>` : s.volumes.map((v, i) => volumeCard(v, view.lag.get(v.name), view.nowNs, i))}
 </section>

@@ -92,7 +92,7 @@ describe('cairn status', () => {
     await cairn(home, ['push', 'photos'])
     const failed = await cairn(home, ['status', '--json'])
     expect(failed.code).toBe(1)
-    expect((JSON.parse(failed.stdout) as Status).problems[0]).toMatch(/^photos: the last push to usb (failed|was refused) \d+s ago \(run \d+\): /)
+    expect((JSON.parse(failed.stdout) as Status).problems[0]).toMatch(/^photos: the last push to usb (failed|was refused) at \S+Z \(run \d+\): /)
     mkdirSync(join(root, 'usb'))
     await cairnJson(home, ['push', 'photos'])
     const good = await cairn(home, ['status', '--json'])

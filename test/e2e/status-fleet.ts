@@ -42,6 +42,9 @@ export async function startStatusFleet (prefix: string): Promise<StatusFleet> {
     // evidence on nas, then a newer index run it does not cover yet (lag 1); usb blocks (not pushed)
     const push = await cairn(lh, ['push', 'photos', '--to', 'nas', '--json'])
     if (push.code !== 0) throw new Error(`push to nas exited ${push.code}: ${push.stderr}`)
+    // usb's disk is not mounted (its directory does not exist): the push fails, a problem to act on
+    const usb = await cairn(lh, ['push', 'photos', '--to', 'usb', '--json'])
+    if (usb.code === 0) throw new Error('the push to an absent usb directory succeeded')
     writeFileSync(join(photos, '2020', 'new.jpg'), 'a new photo')
     await cairnJson(lh, ['index', 'photos'])
     // a scheduled pull of nas has happened since (its connection is open)

@@ -34,6 +34,7 @@ interface ApiStatus {
   node_id: string
   name: string
   ok: boolean
+  problems: string[]
   volumes: Array<{
     name: string
     path: string
@@ -48,6 +49,7 @@ interface PageContent {
   name: string | null
   nodeId: string | null
   ok: string | null
+  problems: string[]
   volumes: Array<{ name: string | null, present: string | null, offloaded: string | null, missing: string | null, durable: string | null, notDurable: string | null, targets: Array<{ name: string | null, kind: string | null, lag: string | null }>, groups: Array<{ target: string | null, cause: string | null, files: string | null, text: string }> }>
   peers: Array<{ name: string | null, nodeId: string | null, status: string | null, online: string | null }>
   impacts: Array<{ peer: string | null, components: string | null }>
@@ -81,6 +83,7 @@ async function readPage (page: Page): Promise<PageContent> {
     name: await attr('#node', 'data-name'),
     nodeId: await attr('#node', 'data-node-id'),
     ok: await attr('#node', 'data-ok'),
+    problems: await Promise.all((await page.locator('li.problem').all()).map(async p => await p.innerText())),
     volumes,
     peers,
     impacts,
@@ -93,6 +96,7 @@ function expectMatches (content: PageContent, api: ApiStatus): void {
   expect(content.name).toBe(api.name)
   expect(content.nodeId).toBe(api.node_id)
   expect(content.ok).toBe(String(api.ok))
+  expect(content.problems).toEqual(api.problems)
   expect(content.volumes.map(v => v.name)).toEqual(api.volumes.map(v => v.name))
   for (const v of api.volumes) {
     const shown = content.volumes.find(x => x.name === v.name)
@@ -141,6 +145,10 @@ describe.skipIf(CHROMIUM === undefined)('the status page in a real browser', () 
     expect(content.peers).toEqual([expect.objectContaining({ name: 'nas', online: 'true' })])
     expect(content.impacts).toEqual([{ peer: 'nas', components: '1' }])
     expect(content.runs).toBeGreaterThanOrEqual(3)
+    // the failed push to usb is the one problem, and the page says so at the top
+    expect(content.ok).toBe('false')
+    expect(content.problems).toHaveLength(1)
+    expect(content.problems[0]).toMatch(/^photos: the last push to usb (failed|was refused) /)
     await page.close()
   })
 
