@@ -1,7 +1,8 @@
 /**
  * Review of issue 16, priority 1: monitoring trusts `cairn status` exit 0. Each test here is a
  * state in which status says ok although the operator must act (or the reverse: it says
- * "problem" for a state that needs nobody). Marked it.fails: each fails on the code under review.
+ * "problem" for a state that needs nobody). Those marked it.fails fail on the code
+ * under review; the others failed on it too and pass with the fix commit after it.
  */
 import { describe, expect, it } from 'vitest'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
@@ -36,7 +37,7 @@ function fixture (volumes: Array<Partial<VolumeConfig> & { name: string }>, dest
 }
 
 describe('status exit 0 means nothing to act on', () => {
-  it.fails('a refused pull of one volume stays a problem when a later pull of another volume from the same peer succeeds', () => {
+  it('a refused pull of one volume stays a problem when a later pull of another volume from the same peer succeeds', () => {
     const f = fixture([{ name: 'photos' }, { name: 'docs' }])
     // the pull scheduler pulls every volume from nas in turn: photos is refused, docs succeeds
     f.run('pull', 'refused', { volume: 'photos', peer: true, error: 'InvalidSignatureError: the assertion does not verify' })
@@ -45,7 +46,7 @@ describe('status exit 0 means nothing to act on', () => {
     expect(f.status().ok).toBe(false)
   })
 
-  it.fails('a pull that keeps refusing the peer\'s rewinds is a problem (docs/status.md: "a pull ... refused (a bad signature, a rewind)")', () => {
+  it('a pull that keeps refusing the peer\'s rewinds is a problem (docs/status.md: "a pull ... refused (a bad signature, a rewind)")', () => {
     const f = fixture([{ name: 'photos' }])
     for (let i = 0; i < 10; i++) {
       f.run('pull', 'partial', { volume: 'photos', peer: true, error: 'refused 3 rewind(s); `cairn pull nas photos --allow-rewind` accepts them' })
@@ -93,7 +94,7 @@ describe('status exit 0 means nothing to act on', () => {
     expect(f.status().ok).toBe(false)
   })
 
-  it.fails('a revoked relay in offload_requires (nas/usb after nas is revoked) is a problem, as a revoked peer there is', () => {
+  it('a revoked relay in offload_requires (nas/usb after nas is revoked) is a problem, as a revoked peer there is', () => {
     const f = fixture([{ name: 'photos', offloadRequires: ['nas/usb'] }])
     revokeSource(f.store, f.nas.rowId)
     expect(f.status().ok).toBe(false)
@@ -101,7 +102,7 @@ describe('status exit 0 means nothing to act on', () => {
 })
 
 describe('status exit 1 only for something an operator can act on', () => {
-  it.fails('a failed push to a destination since renamed in the config clears once the renamed target is pushed', () => {
+  it('a failed push to a destination since renamed in the config clears once the renamed target is pushed', () => {
     const before = fixture([{ name: 'photos', pushTo: ['usb'] }], ['usb'])
     before.run('push', 'failed', { volume: 'photos', destination: 'usb', error: 'the destination root is not mounted' })
     // the operator renames [destinations.usb] to [destinations.backup] (same disk) and pushes
@@ -112,7 +113,7 @@ describe('status exit 1 only for something an operator can act on', () => {
     expect(s.problems).toEqual([])
   })
 
-  it.fails('a failed push to a peer removed from push_to (decommissioned) is not a problem forever', () => {
+  it('a failed push to a peer removed from push_to (decommissioned) is not a problem forever', () => {
     const f = fixture([{ name: 'photos', pushTo: ['nas'] }])
     f.run('push', 'failed', { volume: 'photos', destination: f.nas.nodeId, peer: true, error: 'cannot reach nas' })
     const config: Config = { ...f.config, volumes: new Map([['photos', { ...f.config.volumes.get('photos')!, pushTo: [] }]]) }
