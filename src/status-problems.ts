@@ -3,7 +3,8 @@
  * (docs/status.md): the newest run of a stream (a volume's index; its push, verify, receive,
  * offload, restore per target or peer) that failed or was refused, until a later run of the same
  * stream succeeds; a peer that has been unreachable for UNREACHABLE_PULL_INTERVALS pull intervals,
- * or whose last pull was refused. Files simply not pushed yet are reported, not problems.
+ * or whose last pull of some volume was refused or refused its rewinds. Files simply not pushed
+ * yet are reported, not problems.
  */
 import type { Store } from './store/store.js'
 import type { NodeRow } from './store/nodes.js'
@@ -58,8 +59,14 @@ export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pu
   const lastContact = contacts.length === 0 ? null : Math.max(...contacts)
   const label = peer.name ?? peer.nodeId
   if (peer.revokedAtNs !== null || pulls === undefined) return { last_contact_ns: lastContact, problem: null }
-  if (pulls.status === 'refused') {
-    return { last_contact_ns: lastContact, problem: `the last pull from ${label} was refused: ${pulls.error ?? 'see `cairn runs`'}` }
+  // a pull is a stream per volume: a later pull of another volume clears nothing; a partial
+  // pull refused the peer's rewinds, which only the operator's --allow-rewind accepts
+  const refused = store.db.prepare(`SELECT r.status, r.error FROM runs r
+    WHERE r.kind = 'pull' AND r.peer_node_id = ? AND r.status IN ('refused', 'partial')
+      AND r.id = (SELECT max(x.id) FROM runs x WHERE x.kind = 'pull' AND x.peer_node_id = r.peer_node_id AND x.volume_id IS r.volume_id AND x.status NOT IN ('running', 'aborted'))
+    ORDER BY r.id DESC LIMIT 1`).get(peer.id) as { status: string, error: string | null } | undefined
+  if (refused !== undefined) {
+    return { last_contact_ns: lastContact, problem: `the last pull from ${label} ${refused.status === 'refused' ? 'was refused' : 'refused rewinds'}: ${refused.error ?? 'see `cairn runs`'}` }
   }
   if (pulls.status !== 'failed' || pullEveryMs <= 0) return { last_contact_ns: lastContact, problem: null }
   const since = lastContact ?? peer.enrolledAtNs ?? pulls.at_ns

@@ -220,8 +220,11 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       const key = targetKey(store, config, t)
       const pushed = volume.pushTo.includes(t)
       const revoked = resolved.kind === 'peer' && resolved.node.revokedAtNs !== null ? resolved.node : undefined
+      const revokedRelay = resolved.kind === 'relayed' && resolved.via.revokedAtNs !== null ? resolved.via : undefined
       if (revoked !== undefined) {
         warnings.push(`${t} is a revoked peer: its evidence is gone and its key refused; remove it from push_to / offload_requires, or re-enroll it if you trust the key again`)
+      } else if (revokedRelay !== undefined) {
+        warnings.push(`${t} is reached only through ${revokedRelay.name ?? revokedRelay.nodeId}, a revoked peer: nothing it says about ${t} counts; remove ${t} from push_to / offload_requires, or re-enroll ${revokedRelay.name ?? revokedRelay.nodeId} if you trust its key again`)
       } else if (resolved.kind === 'unknown') {
         const closest = closestTargetName(store, config, t)
         warnings.push(`${t} names no configured destination, enrolled peer or PEER/NAME of one${closest === null ? '' : ` (did you mean ${JSON.stringify(closest)}?)`}; it never falls back to another meaning`)
@@ -271,7 +274,11 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
     }
     if (row !== undefined) {
       for (const f of failedStreams(store, row.id)) {
-        const target = f.destination === null ? null : targets.find(t => t.key === f.destination || t.name === f.destination)?.name ?? f.destination
+        const current = f.destination === null ? undefined : targets.find(t => t.key === f.destination || t.name === f.destination)
+        // a push or verify to a target the config no longer names (renamed, removed) is no
+        // stream any more: nothing could ever clear it
+        if ((f.kind === 'push' || f.kind === 'verify') && f.destination !== null && current === undefined) continue
+        const target = f.destination === null ? null : current?.name ?? f.destination
         const what = f.kind === 'receive' ? `receive from ${f.peer ?? '?'}` : `${f.kind}${target === null ? '' : ` ${f.kind === 'verify' ? 'at' : 'to'} ${target}`}${f.peer !== null && f.kind !== 'receive' && target === null ? ` with ${f.peer}` : ''}`
         warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : 'failed'} at ${formatInstant(f.at_ns)} (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
       }

@@ -91,6 +91,14 @@ export function handler (init: HttpServerInit): (req: IncomingMessage, res: Serv
         text(req, res, 413, 'a request body is not accepted', { Connection: 'close' })
         return
       }
+      // a target WHATWG URL refuses (`//[`, `http://a:b`) is a bad request, never a throw here
+      let path: string
+      try {
+        path = new URL(req.url ?? '/', 'http://cairn.invalid').pathname
+      } catch {
+        text(req, res, 400, 'a malformed request target', { Connection: 'close' })
+        return
+      }
       const auth = authorize({ listen: init.listen, token: init.token }, {
         url: req.url ?? '/', host: req.headers.host, authorization: req.headers.authorization, cookie: req.headers.cookie
       })
@@ -103,7 +111,6 @@ export function handler (init: HttpServerInit): (req: IncomingMessage, res: Serv
         text(req, res, 303, `see ${auth.location}`, { Location: auth.location, 'Set-Cookie': auth.setCookie })
         return
       }
-      const path = new URL(req.url ?? '/', 'http://cairn.invalid').pathname
       try {
         switch (path) {
           case '/':
@@ -126,7 +133,12 @@ export function handler (init: HttpServerInit): (req: IncomingMessage, res: Serv
         if (!res.headersSent) text(req, res, 503, 'the node could not build this response now; see its log')
         else res.destroy()
       }
-    })()
+    })().catch((err: unknown) => {
+      // an unhandled rejection would end serve: whatever a request does, it ends only itself
+      log.warn('an HTTP request could not be answered', { error: err instanceof Error ? err.message : String(err) })
+      if (!res.headersSent) text(req, res, 400, 'this request could not be answered', { Connection: 'close' })
+      else res.destroy()
+    })
   }
 }
 
