@@ -19,28 +19,64 @@ export interface FailedRun {
   /** The destination key or name the run recorded (push, verify), or null. */
   destination: string | null
   peer: string | null
-  status: 'failed' | 'refused'
+  /** failed or refused: the newest run; partial: the two newest runs of the stream both were. */
+  status: 'failed' | 'refused' | 'partial'
   error: string | null
   at_ns: number
 }
 
 const STREAM_KINDS = ['index', 'push', 'verify', 'receive', 'offload', 'restore']
 
-/** The newest finished run of each stream of a volume, where that run failed or was refused. */
-export function failedStreams (store: Store, volumeId: number): FailedRun[] {
+/**
+ * How long a push or verify to a PEER may keep failing (not refused) before it is a problem:
+ * a peer off for a reboot is no problem; a peer gone for this long is. The same span as a pull's.
+ */
+export function peerGraceNs (pullEveryMs: number): number {
+  return UNREACHABLE_PULL_INTERVALS * (pullEveryMs > 0 ? pullEveryMs : 10 * 60_000) * 1e6
+}
+
+/**
+ * The streams of a volume that need the operator. A stream is (kind, destination, peer, and for
+ * an index run what found it: the local walk, or damage found while serving a fetch or a verify).
+ * Its newest finished, not interrupted run decides: refused → a problem; failed → a problem,
+ * except a push or verify to a peer, which is one only once the stream has had no success for
+ * `peerGraceNs` (a reboot); partial → a problem when the run before it was partial too (a full
+ * disk: one partial is usually a file that changed while read).
+ */
+export function failedStreams (store: Store, volumeId: number, nowNs: number, pullEveryMs: number): FailedRun[] {
   const rows = store.db.prepare(`
-    SELECT r.id, r.kind, r.destination, r.peer_node_id, r.status, r.error, coalesce(r.ended_at_ns, r.started_at_ns) AS at_ns
-    FROM runs r
-    WHERE r.volume_id = ? AND r.kind IN (${STREAM_KINDS.map(() => '?').join(', ')}) AND r.status NOT IN ('running', 'aborted')
-      AND r.id = (SELECT max(x.id) FROM runs x
-                  WHERE x.volume_id = r.volume_id AND x.kind = r.kind AND x.destination IS r.destination
-                    AND x.peer_node_id IS r.peer_node_id AND x.status NOT IN ('running', 'aborted'))
-      AND r.status IN ('failed', 'refused')
-    ORDER BY r.id`).all(volumeId, ...STREAM_KINDS) as Array<{ id: number, kind: string, destination: string | null, peer_node_id: number | null, status: 'failed' | 'refused', error: string | null, at_ns: number }>
-  return rows.map(r => {
-    const peer = r.peer_node_id === null ? null : store.nodes.byRowId(r.peer_node_id)
-    return { run_id: r.id, kind: r.kind, destination: r.destination, peer: peer === null ? null : peer?.name ?? peer?.nodeId ?? null, status: r.status, error: r.error, at_ns: r.at_ns }
-  })
+    WITH finished AS (
+      SELECT r.id, r.kind, r.destination, r.peer_node_id, r.status, r.error, coalesce(r.ended_at_ns, r.started_at_ns) AS at_ns,
+             coalesce(json_extract(r.detail, '$.found_by'), '') AS found_by
+      FROM runs r
+      WHERE r.volume_id = ? AND r.kind IN (${STREAM_KINDS.map(() => '?').join(', ')}) AND r.status NOT IN ('running', 'aborted')
+    ), ranked AS (
+      SELECT f.*, row_number() OVER (PARTITION BY kind, destination, peer_node_id, found_by ORDER BY id DESC) AS nth,
+             max(CASE WHEN status = 'success' THEN at_ns END) OVER (PARTITION BY kind, destination, peer_node_id, found_by) AS last_success_ns,
+             min(at_ns) OVER (PARTITION BY kind, destination, peer_node_id, found_by) AS first_ns
+      FROM finished f
+    )
+    SELECT * FROM ranked WHERE nth <= 2 ORDER BY kind, destination, peer_node_id, found_by, nth`).all(volumeId, ...STREAM_KINDS) as Array<{
+    id: number, kind: string, destination: string | null, peer_node_id: number | null, status: string, error: string | null, at_ns: number,
+    found_by: string, nth: number, last_success_ns: number | null, first_ns: number
+  }>
+  const out: FailedRun[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    if (r === undefined || r.nth !== 1) continue
+    const before = rows[i + 1]?.nth === 2 ? rows[i + 1] : undefined
+    const peer = r.peer_node_id === null ? undefined : store.nodes.byRowId(r.peer_node_id)
+    let status: FailedRun['status'] | undefined
+    if (r.status === 'refused') status = 'refused'
+    else if (r.status === 'failed') {
+      const toPeer = (r.kind === 'push' || r.kind === 'verify') && peer !== undefined
+      const since = r.last_success_ns ?? r.first_ns
+      if (!toPeer || nowNs - since >= peerGraceNs(pullEveryMs)) status = 'failed'
+    } else if (r.status === 'partial' && before?.status === 'partial') status = 'partial'
+    if (status === undefined) continue
+    out.push({ run_id: r.id, kind: r.kind, destination: r.destination, peer: peer === undefined ? null : peer.name ?? peer.nodeId, status, error: r.error, at_ns: r.at_ns })
+  }
+  return out.sort((a, b) => a.run_id - b.run_id)
 }
 
 export interface PeerReachability {
@@ -69,9 +105,17 @@ export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pu
     return { last_contact_ns: lastContact, problem: `the last pull from ${label} ${refused.status === 'refused' ? 'was refused' : 'refused rewinds'}: ${refused.error ?? 'see `cairn runs`'}` }
   }
   if (pulls.status !== 'failed' || pullEveryMs <= 0) return { last_contact_ns: lastContact, problem: null }
-  const since = lastContact ?? peer.enrolledAtNs ?? pulls.at_ns
+  // judged by the last successful pull, not by contact: a peer that accepts the connection and
+  // then fails every pull is no better than one that is gone
+  const since = lastGood.at_ns ?? peer.enrolledAtNs ?? pulls.at_ns
   const thresholdNs = UNREACHABLE_PULL_INTERVALS * pullEveryMs * 1e6
   if (nowNs - since < thresholdNs) return { last_contact_ns: lastContact, problem: null }
-  const contact = lastContact === null ? 'never in contact' : `no contact since ${formatInstant(lastContact)}`
-  return { last_contact_ns: lastContact, problem: `${label} is unreachable (${contact}, more than ${UNREACHABLE_PULL_INTERVALS} pull intervals): ${pulls.error ?? 'its pulls fail'}` }
+  const good = lastGood.at_ns === null ? 'no pull from it ever succeeded' : `no pull from it succeeded since ${formatInstant(lastGood.at_ns)}`
+  const online = peer.lastSeenNs !== null && nowNs - peer.lastSeenNs < thresholdNs
+  return {
+    last_contact_ns: lastContact,
+    problem: online
+      ? `pulls from ${label} keep failing although it is online (last seen ${formatInstant(peer.lastSeenNs)}; ${good}, more than ${UNREACHABLE_PULL_INTERVALS} pull intervals): ${pulls.error ?? 'see `cairn runs`'}`
+      : `${label} is unreachable (${lastContact === null ? 'never in contact' : `no contact since ${formatInstant(lastContact)}`}; ${good}, more than ${UNREACHABLE_PULL_INTERVALS} pull intervals): ${pulls.error ?? 'its pulls fail'}`
+  }
 }

@@ -19,7 +19,7 @@ import type { ScheduleKind } from './store/schedules.js'
 import { scheduledJobs } from './runtime/scheduler.js'
 import { offloadedAtRisk, type AtRiskGroup } from './offload/where.js'
 import { failedStreams, peerReachability } from './status-problems.js'
-import { formatInstant } from './age.js'
+import { formatDuration, formatInstant } from './age.js'
 
 export interface RunSummary {
   run_id: number
@@ -88,6 +88,9 @@ export interface ScheduleStatus {
   failures: number
   last_run_ids: number[]
 }
+
+/** Consecutive failures of a scheduled job that make it a problem (fewer: the back-off retries a blip). */
+export const SCHEDULE_FAILURES_PROBLEM = 3
 
 /** Conflicts listed per volume in status (the count covers all). */
 export const MAX_STATUS_CONFLICTS = 100
@@ -273,14 +276,14 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       }
     }
     if (row !== undefined) {
-      for (const f of failedStreams(store, row.id)) {
+      for (const f of failedStreams(store, row.id, nowNs, config.serve.pullEveryMs)) {
         const current = f.destination === null ? undefined : targets.find(t => t.key === f.destination || t.name === f.destination)
         // a push or verify to a target the config no longer names (renamed, removed) is no
         // stream any more: nothing could ever clear it
         if ((f.kind === 'push' || f.kind === 'verify') && f.destination !== null && current === undefined) continue
         const target = f.destination === null ? null : current?.name ?? f.destination
         const what = f.kind === 'receive' ? `receive from ${f.peer ?? '?'}` : `${f.kind}${target === null ? '' : ` ${f.kind === 'verify' ? 'at' : 'to'} ${target}`}${f.peer !== null && f.kind !== 'receive' && target === null ? ` with ${f.peer}` : ''}`
-        warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : 'failed'} at ${formatInstant(f.at_ns)} (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
+        warnings.push(`the last ${what} ${f.status === 'refused' ? 'was refused' : f.status === 'partial' ? 'was partial twice in a row' : 'failed'} at ${formatInstant(f.at_ns)} (run ${f.run_id}): ${f.error ?? 'see `cairn runs`'}`)
       }
     }
     const offloadedAtRiskNow = counts.offloaded === 0 ? [] : offloadedAtRisk(store, config, volume, nowNs)
@@ -297,7 +300,12 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
       }
     })
     for (const sch of schedules) {
-      if (sch.failures > 0) warnings.push(`the scheduled ${sch.kind} failed ${sch.failures} time(s) in a row: ${sch.last_error ?? 'see `cairn runs`'}`)
+      // one or two failures are a reboot or a blip that the back-off retries; three in a row are not
+      if (sch.failures >= SCHEDULE_FAILURES_PROBLEM) warnings.push(`the scheduled ${sch.kind} failed ${sch.failures} time(s) in a row: ${sch.last_error ?? 'see `cairn runs`'}`)
+      // a schedule overdue by more than its own interval: nothing runs it (serve is down or stuck)
+      if (sch.next_at_ns !== null && nowNs - sch.next_at_ns > sch.every_ms * 1e6) {
+        warnings.push(`the scheduled ${sch.kind} (every ${formatDuration(sch.every_ms)}) is overdue since ${formatInstant(sch.next_at_ns)}: ${serve.running ? '`cairn serve` runs but has not run it (see its log)' : '`cairn serve` is not running here; start it'}`)
+      }
     }
     for (const w of warnings) problems.push(`${volume.name}: ${w}`)
     volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, offloaded_at_risk: offloadedAtRiskNow, warnings, notes })

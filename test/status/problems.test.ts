@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { NS_PER_SECOND } from '../../src/clock.js'
 import type { Config, VolumeConfig } from '../../src/config/types.js'
 import { nodeStatus } from '../../src/status.js'
-import { UNREACHABLE_PULL_INTERVALS } from '../../src/status-problems.js'
+import { peerGraceNs, UNREACHABLE_PULL_INTERVALS } from '../../src/status-problems.js'
 import { formatInstant } from '../../src/age.js'
 import { addPeer, addSelf } from '../helpers/nodes.js'
 import { memoryStore } from '../helpers/store.js'
@@ -26,12 +26,17 @@ function fixture (volume: Partial<VolumeConfig> = {}) {
 }
 
 describe('status exits 1 only for what an operator must act on', () => {
-  it('a failed push is a problem until a later push to the same target succeeds; an aborted one changes nothing', () => {
+  it('a failed push to a peer is a problem once the stream has had no success for the grace span, until a push succeeds; an aborted one changes nothing', () => {
     const f = fixture()
+    f.run('push', 'success', { destination: f.nas.nodeId, peer: true })
+    f.clock.advanceNs(60 * NS_PER_SECOND)
     const failed = f.run('push', 'failed', { destination: f.nas.nodeId, peer: true })
+    // nas rebooting: not a problem yet
+    expect(f.status().ok).toBe(true)
+    f.clock.advanceNs(peerGraceNs(PULL_EVERY_MS))
     let s = f.status()
     expect(s.ok).toBe(false)
-    expect(s.problems).toEqual([`photos: the last push to nas failed at ${formatInstant(f.clock.nowNs())} (run ${failed}): push went wrong`])
+    expect(s.problems).toEqual([`photos: the last push to nas failed at ${formatInstant(f.clock.nowNs() - peerGraceNs(PULL_EVERY_MS))} (run ${failed}): push went wrong`])
     f.run('push', 'aborted', { destination: f.nas.nodeId, peer: true })
     expect(f.status().ok).toBe(false)
     f.run('push', 'success', { destination: f.nas.nodeId, peer: true })
@@ -57,13 +62,15 @@ describe('status exits 1 only for what an operator must act on', () => {
     f.clock.advanceNs(2 * NS_PER_SECOND)
     let s = f.status()
     expect(s.ok).toBe(false)
-    expect(s.peers[0]?.problem).toMatch(/^nas is unreachable \(no contact since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, more than 3 pull intervals\): pull went wrong$/)
+    expect(s.peers[0]?.problem).toMatch(/^nas is unreachable \(no contact since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; no pull from it succeeded since \S+Z, more than 3 pull intervals\): pull went wrong$/)
     expect(s.problems).toEqual([`peer nas: ${s.peers[0]?.problem ?? ''}`])
-    // a live connection counts as contact
+    // a live connection is contact, but pulls that keep failing still need the operator
     f.store.nodes.recordSeen(f.nas.nodeId, f.clock.nowNs())
     s = f.status()
-    expect(s.ok).toBe(true)
-    expect(s.peers[0]).toMatchObject({ last_seen_ns: f.clock.nowNs(), last_contact_ns: f.clock.nowNs(), problem: null })
+    expect(s.peers[0]).toMatchObject({ last_seen_ns: f.clock.nowNs(), last_contact_ns: f.clock.nowNs() })
+    expect(s.peers[0]?.problem).toMatch(/^pulls from nas keep failing although it is online/)
+    f.run('pull', 'success', { peer: true })
+    expect(f.status().ok).toBe(true)
   })
 
   it('a refused pull is a problem at once', () => {
