@@ -11,6 +11,8 @@ import type { HttpListen } from '../config/types.js'
 import { HttpBindError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { authorize } from './auth.js'
+import { systemClock, type Clock } from '../clock.js'
+import { sharedWork } from './shared-work.js'
 
 /** Request line plus headers, bytes (Node's default is 16 KiB; a browser sends ~1 KiB). */
 export const MAX_HTTP_HEADER_BYTES = 8 * 1024
@@ -20,6 +22,10 @@ export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000
 export const MAX_HTTP_CONNECTIONS = 32
 /** A page or scrape taking longer than this is answered 503 (the store is busy or huge). */
 export const HTTP_RESPONSE_DEADLINE_MS = 30_000
+/** A route's answer is reused for this long after it was computed (a page reloads every 10 s). */
+export const HTTP_RESULT_REUSE_MS = 1_000
+/** How often Node checks the header and request time-outs (its default, 30 s, enforces a 5 s limit late). */
+export const HTTP_TIMEOUT_CHECK_MS = 1_000
 
 export interface HttpBody {
   contentType: string
@@ -39,6 +45,8 @@ export interface HttpServerInit {
   token: string | null
   routes: HttpRoutes
   logger: Logger
+  /** For reusing a route's answer (HTTP_RESULT_REUSE_MS); default the system clock. */
+  clock?: Clock
 }
 
 export interface RunningHttpServer {
@@ -153,15 +161,43 @@ function bindReason (code: string, listen: HttpListen): string {
 }
 
 export async function startHttpServer (init: HttpServerInit): Promise<RunningHttpServer> {
+  const clock = init.clock ?? systemClock
+  const routes: HttpRoutes = {
+    page: sharedWork(init.routes.page, clock, HTTP_RESULT_REUSE_MS),
+    status: sharedWork(init.routes.status, clock, HTTP_RESULT_REUSE_MS),
+    metrics: sharedWork(init.routes.metrics, clock, HTTP_RESULT_REUSE_MS)
+  }
   const server: Server = createServer({
     maxHeaderSize: MAX_HTTP_HEADER_BYTES,
     headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
     requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS
-  }, handler(init))
-  server.maxConnections = MAX_HTTP_CONNECTIONS
-  const sockets = new Set<Socket>()
-  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)) })
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS
+  }, handler({ ...init, routes }))
+  // At MAX_HTTP_CONNECTIONS a new connection does not get refused: the oldest connection with no
+  // request in progress (one that connected and sent nothing, or an idle keep-alive) is closed
+  // for it, so sockets that sit idle cannot lock out a scrape. Only when every connection is
+  // busy with a request is the new one closed.
+  const sockets = new Map<Socket, { busy: number }>()
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = sockets.get(req.socket)
+    if (state === undefined) return
+    state.busy++
+    res.once('close', () => { state.busy-- })
+  })
+  server.on('connection', (s: Socket) => {
+    if (sockets.size >= MAX_HTTP_CONNECTIONS) {
+      const idle = [...sockets].find(([, st]) => st.busy === 0)
+      if (idle === undefined) {
+        s.destroy()
+        return
+      }
+      idle[0].destroy()
+      sockets.delete(idle[0])
+    }
+    sockets.set(s, { busy: 0 })
+    s.once('close', () => sockets.delete(s))
+  })
   server.on('clientError', (_err, socket: Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     else socket.destroy()
@@ -188,7 +224,7 @@ export async function startHttpServer (init: HttpServerInit): Promise<RunningHtt
       closing ??= new Promise<void>((resolve) => {
         server.close(() => { resolve() })
         server.closeAllConnections()
-        for (const s of sockets) s.destroy()
+        for (const s of sockets.keys()) s.destroy()
       })
       await closing
     }
