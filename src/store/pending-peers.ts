@@ -11,6 +11,17 @@ import type { Clock } from '../clock.js'
 export const MAX_PENDING_PEERS = 100
 export const MAX_PENDING_ADDRS = 8
 export const MAX_PENDING_ADDR_LENGTH = 256
+/**
+ * Rows whose newest address is one host: keys are free, so one host knocking with fresh ids
+ * replaces its own oldest knocks, never another host's.
+ */
+export const MAX_PENDING_PER_HOST = 10
+
+/** The IP part of `/ip4/A/tcp/P` or `/ip6/A/...`; undefined for anything else. */
+export function knockHost (addr: string | undefined): string | undefined {
+  const m = addr === undefined ? null : /^\/(ip4|ip6)\/([^/]+)/.exec(addr)
+  return m === null ? undefined : `/${m[1] ?? ''}/${m[2] ?? ''}`
+}
 
 export interface PendingPeer {
   nodeId: string
@@ -45,6 +56,13 @@ export class PendingPeerStore {
     this.#db.transaction(() => {
       const existing = this.#db.prepare('SELECT node_id, addrs, first_seen_ns, last_seen_ns, attempts FROM pending_peers WHERE node_id = ?').get(nodeId) as Raw | undefined
       if (existing === undefined) {
+        const host = knockHost(cleanAddr)
+        if (host !== undefined) {
+          // the host's own knocks go first (json_extract of the newest address's prefix)
+          const mine = this.#db.prepare("SELECT node_id FROM pending_peers WHERE json_extract(addrs, '$[0]') = ? OR json_extract(addrs, '$[0]') LIKE ? ESCAPE '\\' ORDER BY last_seen_ns, node_id")
+            .all(host, `${host.replace(/[\\%_]/g, c => `\\${c}`)}/%`) as Array<{ node_id: string }>
+          for (const r of mine.slice(0, Math.max(0, mine.length - MAX_PENDING_PER_HOST + 1))) this.#db.prepare('DELETE FROM pending_peers WHERE node_id = ?').run(r.node_id)
+        }
         const n = (this.#db.prepare('SELECT count(*) AS n FROM pending_peers').get() as { n: number }).n
         if (n >= MAX_PENDING_PEERS) {
           this.#db.prepare('DELETE FROM pending_peers WHERE node_id IN (SELECT node_id FROM pending_peers ORDER BY last_seen_ns, node_id LIMIT ?)').run(n - MAX_PENDING_PEERS + 1)
