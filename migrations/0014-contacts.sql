@@ -13,6 +13,12 @@
 
 ALTER TABLE nodes ADD COLUMN last_seen_ns INTEGER CHECK (last_seen_ns IS NULL OR last_seen_ns >= 0);
 
+-- nodes.lan_addrs: addresses LAN discovery learned (docs/lan-discovery.md), newest first, at
+-- most 2, each reached by an authenticated dial. They are dialled before nodes.addrs (the ones
+-- an invite or `peer add` pinned), and they never replace those: a stranger on the LAN who
+-- relays to the real peer can put an address here, but cannot push the invite's address out.
+ALTER TABLE nodes ADD COLUMN lan_addrs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(lan_addrs) AND json_type(lan_addrs) = 'array' AND json_array_length(lan_addrs) <= 2);
+
 CREATE TABLE pending_peers (
   node_id        TEXT PRIMARY KEY CHECK (length(node_id) BETWEEN 1 AND 128),
   -- the remote addresses it came from, newest first, at most 8, each at most 256 characters

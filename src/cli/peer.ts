@@ -64,7 +64,7 @@ export function registerPeer (program: Command): void {
       let verb = 'enrolled'
       if (existing !== undefined && existing.enrolledAtNs !== null && existing.revokedAtNs === null) {
         if (existing.name !== name) throw new PeerAlreadyEnrolledError(nodeId, existing.name)
-        store.nodes.updateAddrs(existing.id, addrs.length > 0 ? addrs : existing.addrs)
+        store.nodes.updateAddrs(existing.id, addrs.length > 0 ? addrs : existing.pinnedAddrs)
         row = store.nodes.byRowId(existing.id) as NodeRow
         verb = 'updated'
       } else {

@@ -15,7 +15,12 @@ export interface NodeRow {
   name: string | null
   publicKey: Uint8Array
   isSelf: boolean
+  /** Where to dial it, in order: the addresses LAN discovery learned, then the pinned ones. */
   addrs: string[]
+  /** The addresses an invite or `peer add` gave (what `peer add` replaces). */
+  pinnedAddrs: string[]
+  /** The addresses LAN discovery learned after an authenticated dial (at most MAX_LAN_ADDRS). */
+  lanAddrs: string[]
   createdAtNs: number
   enrolledAtNs: number | null
   revokedAtNs: number | null
@@ -30,22 +35,43 @@ interface Raw {
   public_key: Buffer
   is_self: number
   addrs: string
+  lan_addrs: string
   created_at_ns: number
   enrolled_at_ns: number | null
   revoked_at_ns: number | null
   last_seen_ns: number | null
 }
 
-const COLUMNS = 'id, node_id, name, public_key, is_self, addrs, created_at_ns, enrolled_at_ns, revoked_at_ns, last_seen_ns'
+const COLUMNS = 'id, node_id, name, public_key, is_self, addrs, lan_addrs, created_at_ns, enrolled_at_ns, revoked_at_ns, last_seen_ns'
+
+/** LAN-learned addresses kept per peer (the column's CHECK says the same). */
+export const MAX_LAN_ADDRS = 2
+
+/** Learned addresses first, then the pinned ones; `A` and `A/p2p/<its id>` are one address. */
+function dialOrder (lan: string[], pinned: string[], nodeId: string): string[] {
+  const bare = (a: string): string => a.endsWith(`/p2p/${nodeId}`) ? a.slice(0, -`/p2p/${nodeId}`.length) : a
+  const seen = new Set<string>()
+  const out: string[] = []
+  for (const a of [...lan, ...pinned]) {
+    if (seen.has(bare(a))) continue
+    seen.add(bare(a))
+    out.push(a)
+  }
+  return out
+}
 
 function toNode (r: Raw): NodeRow {
+  const pinned = JSON.parse(r.addrs) as string[]
+  const lan = JSON.parse(r.lan_addrs) as string[]
   return {
     id: r.id,
     nodeId: r.node_id as NodeId,
     name: r.name,
     publicKey: new Uint8Array(r.public_key),
     isSelf: r.is_self === 1,
-    addrs: JSON.parse(r.addrs) as string[],
+    addrs: dialOrder(lan, pinned, r.node_id),
+    pinnedAddrs: pinned,
+    lanAddrs: lan,
     createdAtNs: r.created_at_ns,
     enrolledAtNs: r.enrolled_at_ns,
     revokedAtNs: r.revoked_at_ns,
@@ -154,19 +180,24 @@ export class NodeStore {
 
   /**
    * Puts an address at which this node just reached the live peer over an authenticated
-   * connection first in the peer's addresses, the others kept after it in their order (the
-   * invite's among them), deduplicated, at most `maxAddrs`. One write in one transaction, so
+   * connection first in the peer's LAN-learned addresses (lan_addrs, at most MAX_LAN_ADDRS),
+   * deduplicated. The pinned addresses (an invite's, `peer add`'s) are never touched: they stay
+   * in `addrs` after the learned ones, whatever the LAN says. One write in one transaction, so
    * a `peer add` or `peer revoke` from the CLI is never half-overwritten; no write when the
    * list would not change or the peer is no longer enrolled and live. Returns the changed row.
    */
-  promoteReachedAddr (nodeId: string, addr: string, maxAddrs: number): NodeRow | undefined {
+  promoteReachedAddr (nodeId: string, addr: string, maxAddrs: number = MAX_LAN_ADDRS): NodeRow | undefined {
     const tx = this.#db.transaction((): NodeRow | undefined => {
       const row = this.byNodeId(nodeId)
       if (row === undefined || row.isSelf || row.enrolledAtNs === null || row.revokedAtNs !== null) return undefined
-      const addrs = [addr, ...row.addrs.filter(a => a !== addr && a !== `${addr}/p2p/${nodeId}`)].slice(0, Math.max(1, maxAddrs))
-      if (addrs.length === row.addrs.length && addrs.every((a, i) => a === row.addrs[i])) return undefined
-      this.#db.prepare('UPDATE nodes SET addrs = ? WHERE id = ?').run(JSON.stringify(addrs), row.id)
-      return { ...row, addrs }
+      // already the first address dialled: nothing to learn
+      const first = row.addrs[0]
+      if (first === addr || first === `${addr}/p2p/${nodeId}`) return undefined
+      // learned addresses live apart from the pinned ones and never push those out
+      const lan = [addr, ...row.lanAddrs.filter(a => a !== addr && a !== `${addr}/p2p/${nodeId}`)].slice(0, Math.max(1, Math.min(maxAddrs, MAX_LAN_ADDRS)))
+      if (lan.length === row.lanAddrs.length && lan.every((a, i) => a === row.lanAddrs[i])) return undefined
+      this.#db.prepare('UPDATE nodes SET lan_addrs = ? WHERE id = ?').run(JSON.stringify(lan), row.id)
+      return this.byNodeId(nodeId)
     })
     return tx.immediate()
   }

@@ -87,7 +87,7 @@ CREATE TABLE nodes (
   addrs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(addrs) AND json_type(addrs) = 'array'),
   created_at_ns  INTEGER NOT NULL,
   enrolled_at_ns INTEGER,
-  revoked_at_ns  INTEGER, last_seen_ns INTEGER CHECK (last_seen_ns IS NULL OR last_seen_ns >= 0),
+  revoked_at_ns  INTEGER, last_seen_ns INTEGER CHECK (last_seen_ns IS NULL OR last_seen_ns >= 0), lan_addrs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(lan_addrs) AND json_type(lan_addrs) = 'array' AND json_array_length(lan_addrs) <= 2),
   CHECK (revoked_at_ns IS NULL OR enrolled_at_ns IS NOT NULL),
   CHECK (is_self = 0 OR revoked_at_ns IS NULL)
 ) STRICT;

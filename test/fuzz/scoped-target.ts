@@ -46,7 +46,7 @@ function scopeOf (r: FuzzRng, a: Assertion): T.ScopeSpec {
 
 export function filterOf (s: T.ScopeSpec): wire.ComponentFilter<DropKind> {
   const volume: VolumeConfig = { name: 'v', path: '/v', pushTo: s.pushTo, offloadRequires: s.offloadRequires, offloadMaxEvidenceAgeMs: undefined }
-  const signer: NodeRow = { id: T.SIGNER_ROW, nodeId: s.signer as NodeId, name: s.signerName, publicKey: new Uint8Array(32), isSelf: false, addrs: [], createdAtNs: 0, enrolledAtNs: 0, revokedAtNs: null, lastSeenNs: null }
+  const signer: NodeRow = { id: T.SIGNER_ROW, nodeId: s.signer as NodeId, name: s.signerName, publicKey: new Uint8Array(32), isSelf: false, addrs: [], pinnedAddrs: [], lanAddrs: [], createdAtNs: 0, enrolledAtNs: 0, revokedAtNs: null, lastSeenNs: null }
   return scopeFilter(volume, signer, (key) => s.owners[key], s.receipt)
 }
 

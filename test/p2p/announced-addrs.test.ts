@@ -49,13 +49,15 @@ describe('promoteReachedAddr', () => {
     return { store, row }
   }
 
-  it('puts the reached address first, keeps the invite\'s after it, deduplicated, at most maxAddrs', () => {
+  it('puts the reached address first, keeps every pinned address after it, deduplicated, at most MAX_LAN_ADDRS learned', () => {
     const { store } = enrolled(['/ip4/10.0.0.1/tcp/4701', `/ip4/10.0.0.9/tcp/4701/p2p/${id}`])
     expect(store.nodes.promoteReachedAddr(id, '/ip4/10.0.0.9/tcp/4701', 8)?.addrs).toEqual(['/ip4/10.0.0.9/tcp/4701', '/ip4/10.0.0.1/tcp/4701'])
     expect(store.nodes.byNodeId(id)?.addrs).toEqual(['/ip4/10.0.0.9/tcp/4701', '/ip4/10.0.0.1/tcp/4701'])
     for (let i = 0; i < 20; i++) store.nodes.promoteReachedAddr(id, `/ip4/10.0.1.${i}/tcp/4701`, 8)
-    expect(store.nodes.byNodeId(id)?.addrs).toHaveLength(8)
-    expect(store.nodes.byNodeId(id)?.addrs[0]).toBe('/ip4/10.0.1.19/tcp/4701')
+    const row = store.nodes.byNodeId(id)
+    expect(row?.lanAddrs).toEqual(['/ip4/10.0.1.19/tcp/4701', '/ip4/10.0.1.18/tcp/4701'])
+    expect(row?.pinnedAddrs).toEqual(['/ip4/10.0.0.1/tcp/4701', `/ip4/10.0.0.9/tcp/4701/p2p/${id}`])
+    expect(row?.addrs).toEqual(['/ip4/10.0.1.19/tcp/4701', '/ip4/10.0.1.18/tcp/4701', '/ip4/10.0.0.1/tcp/4701', `/ip4/10.0.0.9/tcp/4701/p2p/${id}`])
   })
 
   it('writes nothing when the address is already first', () => {

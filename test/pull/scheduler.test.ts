@@ -6,7 +6,7 @@ import { pullScheduler } from '../../src/pull/scheduler.js'
 import type { NodeRow } from '../../src/store/nodes.js'
 
 function peer (name: string): NodeRow {
-  return { id: name.length, nodeId: `id-${name}` as NodeRow['nodeId'], name, publicKey: new Uint8Array(32), isSelf: false, addrs: [], createdAtNs: 0, enrolledAtNs: 1, revokedAtNs: null, lastSeenNs: null }
+  return { id: name.length, nodeId: `id-${name}` as NodeRow['nodeId'], name, publicKey: new Uint8Array(32), isSelf: false, addrs: [], pinnedAddrs: [], lanAddrs: [], createdAtNs: 0, enrolledAtNs: 1, revokedAtNs: null, lastSeenNs: null }
 }
 
 function report (status: PullReport['status'], error: string | null = null): PullReport {
