@@ -6,6 +6,7 @@ import type { Command } from 'commander'
 import { CliContext, type GlobalOptions } from './context.js'
 import { InvalidMultiaddrError, UsageError } from '../errors.js'
 import { multiaddrProblem, suggestMultiaddr } from '../p2p/multiaddr-advice.js'
+import { stdoutFailure } from './stdio.js'
 
 /** What a handler returns: the exit code (0 did what was asked, 1 failed or refused). */
 export type ExitCode = number
@@ -29,6 +30,9 @@ export function action<A extends unknown[]> (
       // an interrupted command exits as a signalled one would (130 / 143), after its report
       const by = ctx.interruptedBy()
       if (by !== undefined) lastExitCode = by === 'SIGINT' ? 130 : 143
+      // a result that could not be written (a full disk, not a reader gone) exits 1 (main.ts):
+      // the audit records the code the process exits with
+      if (lastExitCode === 0 && await stdoutFailure() !== undefined) lastExitCode = 1
       ctx.endAudit(lastExitCode)
     } catch (err) {
       ctx.endAudit(errorExitCode(err), err)

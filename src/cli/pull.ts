@@ -36,6 +36,8 @@ export function registerPull (program: Command): void {
       if (volumes.length === 0) throw new UnknownVolumeError('(any)', [])
       const { createClientHost } = await import('../node.js')
       const { pullVolume } = await import('../pull/pull.js')
+      // accepting rewinds lowers recorded evidence: audited like `vector rewind`
+      const audit = opts.allowRewind === true ? ctx.audit('pull', { peer: peer.name, node_id: peer.nodeId, volumes, allow_rewind: true }) : undefined
       const host = await createClientHost(store, ctx.key(), ctx.logger)
       const reports: PullReport[] = []
       try {
@@ -45,6 +47,7 @@ export function registerPull (program: Command): void {
       } finally {
         await host.stop()
       }
+      audit?.outcome({ runs: reports.map(r => ({ run_id: r.runId, volume: r.volume, status: r.status, rewound: r.rewound })) })
       if (opts.json === true) ctx.out.json(reports.map(reportJson))
       for (const r of reports) {
         const head = `pull ${r.volume} from ${r.peer}: ${r.status}`

@@ -41,10 +41,11 @@ export function registerVerify (program: Command): void {
     .option('--sample <n>', `re-read only N files, drawn at random weighted by bytes (1..${MAX_VERIFY_SAMPLE})`)
     .option('--json', 'print {run_id, volume, destination, status, checked, mismatched, missing}')
     .action(action(async (ctx, volume: string, opts: { at: string, sample?: string, json?: boolean }) => {
+      // usage first, whatever the state (docs/logs.md)
+      const sample = sampleOption(opts.sample)
       const store = ctx.store()
       const config = ctx.config()
       const { config: vol } = volumeForRun(store, config, volume)
-      const sample = sampleOption(opts.sample)
       const json = opts.json === true
       const dest = config.destinations.get(opts.at)
       if (dest !== undefined) {

@@ -33,8 +33,9 @@ export function parseNodeId (value: string): ParsedNodeId {
   let peerId
   try {
     peerId = peerIdFromString(value)
-  } catch (err) {
-    throw new InvalidNodeIdError(value, err instanceof Error ? err.message : String(err))
+  } catch {
+    // the library's words (multibase decoders, CIDs) mean nothing to an operator
+    throw new InvalidNodeIdError(value, 'expected a node id such as 12D3KooW… (the node_id that `cairn id` prints on that node), or an invite')
   }
   if (peerId.type !== 'Ed25519' || peerId.publicKey === undefined) {
     throw new InvalidNodeIdError(value, `expected an Ed25519 peer id, got ${peerId.type}`)
