@@ -86,7 +86,7 @@ export interface PeerReachability {
   problem: string | null
 }
 
-export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pullEveryMs: number): PeerReachability {
+export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pullEveryMs: number, volumeIds?: number[]): PeerReachability {
   const pulls = store.db.prepare(`SELECT status, error, coalesce(ended_at_ns, started_at_ns) AS at_ns FROM runs
     WHERE kind = 'pull' AND peer_node_id = ? AND status NOT IN ('running', 'aborted') ORDER BY id DESC LIMIT 1`).get(peer.id) as { status: string, error: string | null, at_ns: number } | undefined
   const lastGood = store.db.prepare(`SELECT max(coalesce(ended_at_ns, started_at_ns)) AS at_ns FROM runs
@@ -99,8 +99,9 @@ export function peerReachability (store: Store, peer: NodeRow, nowNs: number, pu
   // pull refused the peer's rewinds, which only the operator's --allow-rewind accepts
   const refused = store.db.prepare(`SELECT r.status, r.error FROM runs r
     WHERE r.kind = 'pull' AND r.peer_node_id = ? AND r.status IN ('refused', 'partial')
+      AND (? IS NULL OR r.volume_id IN (SELECT value FROM json_each(?)))
       AND r.id = (SELECT max(x.id) FROM runs x WHERE x.kind = 'pull' AND x.peer_node_id = r.peer_node_id AND x.volume_id IS r.volume_id AND x.status NOT IN ('running', 'aborted'))
-    ORDER BY r.id DESC LIMIT 1`).get(peer.id) as { status: string, error: string | null } | undefined
+    ORDER BY r.id DESC LIMIT 1`).get(peer.id, volumeIds === undefined ? null : 1, JSON.stringify(volumeIds ?? [])) as { status: string, error: string | null } | undefined
   if (refused !== undefined) {
     return { last_contact_ns: lastContact, problem: `the last pull from ${label} ${refused.status === 'refused' ? 'was refused' : 'refused rewinds'}: ${refused.error ?? 'see `cairn runs`'}` }
   }

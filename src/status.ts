@@ -311,9 +311,11 @@ export function nodeStatus (store: Store, config: Config, nowNs: number, identit
     volumes.push({ name: volume.name, path: volume.path, identity, last_index: summary(runs.find(r => r.kind === 'index' && r.status !== 'running')), files: counts, conflicts, targets, offload, schedules, offloaded_at_risk: offloadedAtRiskNow, warnings, notes })
   }
   const pulls = store.runs.list({ kind: 'pull', limit: 1000 })
+  // a volume the config no longer has is no stream: a refused pull of it is not a problem forever
+  const configuredVolumeIds = [...config.volumes.keys()].map(n => store.volumes.get(n)?.id).filter((id): id is number => id !== undefined)
   const peers: PeerStatus[] = store.nodes.listPeers().map(p => {
     const last = pulls.find(r => r.peerNodeId === p.id && r.status !== 'running')
-    const reach = peerReachability(store, p, nowNs, config.serve.pullEveryMs)
+    const reach = peerReachability(store, p, nowNs, config.serve.pullEveryMs, configuredVolumeIds)
     if (reach.problem !== null) problems.push(`peer ${p.name ?? p.nodeId}: ${reach.problem}`)
     return {
       name: p.name, node_id: p.nodeId, status: p.revokedAtNs === null ? 'enrolled' : 'revoked', addrs: p.addrs, last_pull: summary(last),

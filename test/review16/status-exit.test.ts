@@ -150,3 +150,18 @@ describe('status, design questions (decided: docs/status.md)', () => {
     expect(f.status().ok).toBe(true)
   })
 })
+
+describe('a volume removed from the config', () => {
+  it('takes its refused pulls with it: a stream that nothing can clear is no problem', () => {
+    const t = memoryStore()
+    addSelf(t.store, 1, 'laptop')
+    const nas = addPeer(t.store, 2, 'nas')
+    const old = t.store.volumes.ensure('old', '/data/old')
+    const r = t.store.runs.begin({ kind: 'pull', volumeId: old.id, peerNodeId: nas.rowId })
+    t.store.runs.finish(r.id, 'refused', { error: 'InvalidSignatureError' })
+    const photos: VolumeConfig = { name: 'photos', path: '/data/photos', pushTo: [], offloadRequires: [], offloadMaxEvidenceAgeMs: undefined }
+    const with_ = (vols: VolumeConfig[]): Config => ({ file: 'cairn.toml', name: 'laptop', listen: [], serve: { pullEveryMs: PULL_EVERY_MS }, volumes: new Map(vols.map(v => [v.name, v])), destinations: new Map() })
+    expect(nodeStatus(t.store, with_([photos, { ...photos, name: 'old', path: '/data/old' }]), t.clock.nowNs()).ok).toBe(false)
+    expect(nodeStatus(t.store, with_([photos]), t.clock.nowNs()).problems).toEqual([])
+  })
+})
