@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises'
 import type { VolumeConfig } from '../config/types.js'
 import { CairnError, VolumeRootMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { LiveFile, ObservedFile } from '../store/files.js'
+import type { LiveFile, ObservedFile, QuickRow } from '../store/files.js'
 import type { Store } from '../store/store.js'
 import { FileChangedWhileHashingError, type hashFile, type HashedFile } from './hash-file.js'
 import { createHashPool, createInlineHashPool, type HashPool } from './hash-pool.js'
@@ -123,7 +123,10 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   }
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
   const progress: IndexProgress = { filesSeen: 0, filesHashed: 0, bytesHashed: 0, currentPath: null }
-  const live = store.files.live(volRow.id)
+  // a quick index loads only what it compares; a row it hashes again is read whole when its file
+  // is dispatched (byId); a full re-hash needs every row whole
+  const quickRows = init.quick ? store.files.liveForQuickIndex(volRow.id) : undefined
+  const live = init.quick ? undefined : store.files.live(volRow.id)
   let observed: Array<ObservedFile & { readAtNs: number, originNodeId: number, originRunId: number }> = []
   let touched: number[] = []
 
@@ -165,12 +168,13 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       if (jobError !== undefined) break
       report.filesSeen++
       progress.filesSeen++
-      const known = live.get(file.path)
-      if (init.quick && known !== undefined && unchangedSinceRead(known, file)) {
-        touched.push(known.id)
+      const quickRow = quickRows?.get(file.path)
+      if (quickRow !== undefined && unchangedSinceRead(quickRow, file)) {
+        touched.push(quickRow.id)
         if (touched.length >= INDEX_BATCH_FILES) flush()
         continue
       }
+      const known = live !== undefined ? live.get(file.path) : quickRow === undefined ? undefined : store.files.byId(quickRow.id)
       if (!pool.hasRoom()) await pool.room()
       const job = async (): Promise<void> => {
         try {
@@ -306,7 +310,7 @@ export function damagedSinceRead (known: LiveFile, h: HashedFile, selfRowId: num
 }
 
 /** Whether a quick index may trust the row: the same file, untouched since its bytes were hashed. */
-export function unchangedSinceRead (known: LiveFile, file: WalkedFile): boolean {
+export function unchangedSinceRead (known: QuickRow, file: WalkedFile): boolean {
   if (known.status !== 'present' || known.ctimeNs === null || known.ino === null || known.readAtNs === null) return false
   if (known.size !== file.size || known.mtimeNs !== file.mtimeNs || known.ctimeNs !== file.ctimeNs || known.ino !== file.ino) return false
   return Math.max(file.mtimeNs, file.ctimeNs) < known.readAtNs - RACY_MARGIN_NS
