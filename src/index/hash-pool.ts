@@ -205,6 +205,8 @@ class WorkerHashPool implements HashPool {
         eval: true,
         workerData: { bufferBytes: HASH_BUFFER_BYTES, flags: READ_NO_FOLLOW, attempts: HASH_ATTEMPTS, gate: gate.buffer }
       })
+      // an idle worker keeps no process alive (a caller that forgot close() does not hang); one
+      // with files outstanding does, or a process waiting only on its replies would exit mid-run
       worker.unref()
       const w: PoolWorker = { worker, gate, jobs: new Map(), outstandingCost: 0, dead: false }
       worker.on('message', (msg: DoneMessage | { paused: number, attempt: number }) => {
@@ -236,6 +238,7 @@ class WorkerHashPool implements HashPool {
       target.outstandingCost += job.cost
     }
     this.stats.filesInWorkers += jobs.length
+    if (target.jobs.size === jobs.length) target.worker.ref()
     target.worker.postMessage({ jobs: jobs.map(j => ({ id: j.id, path: j.path, pause: j.hooks?.afterFirstChunk !== undefined })) })
   }
 
@@ -263,6 +266,7 @@ class WorkerHashPool implements HashPool {
         job.resolve(h)
       }
     }
+    if (w.jobs.size === 0) w.worker.unref()
   }
 
   #paused (w: PoolWorker, id: number, attempt: number): void {
