@@ -39,3 +39,27 @@ export function makeTree (root: string, spec: TreeSpec): { files: number, bytes:
   }
   return { files: spec.largeFiles + spec.smallFiles, bytes: spec.largeFiles * spec.largeBytes + spec.smallFiles * spec.smallBytes }
 }
+
+/**
+ * `files` files of 2 KB under photos/<year>/<n>/ (1,000 directories at 100,000 files), each with
+ * distinct bytes: the many-small-files tree of issue 15 and 17.
+ */
+export function makeSmallTree (root: string, files: number): void {
+  const buf = Buffer.alloc(2048)
+  for (let i = 0; i < files; i++) {
+    const d = join(root, `photos/${2010 + (i % 10)}/${i % 100}`)
+    if (i < 1000) mkdirSync(d, { recursive: true })
+    buf.writeUInt32LE(i, 0)
+    writeFileSync(join(d, `img-${i}.jpg`), buf)
+  }
+}
+
+/**
+ * The shell command of the hashing anchor of issue 17: `openssl dgst -sha256` on 2 processes
+ * over every file of the tree (xargs hands each process a slice of the list; 16 slices keep the
+ * two busy to the end without paying a process start per file).
+ */
+export function opensslTwoProcesses (root: string, files: number): string {
+  const perSlice = Math.max(1, Math.ceil(files / 16))
+  return `find "${root}" -type f -print0 | xargs -0 -P 2 -n ${perSlice} openssl dgst -sha256 > /dev/null`
+}

@@ -623,3 +623,11 @@ export class SelectorMatchesNothingError extends CairnError {
     super(`${JSON.stringify(selector)} matches no file of volume ${volume}${closest.length === 0 ? ' (the volume has no indexed files)' : `; closest: ${closest.join(', ')}`}`, { hint: 'selectors are volume-relative paths or directory prefixes; `cairn index` first if the file is new' })
   }
 }
+
+/** The hashing pool (src/index/hash-pool.ts) could not take a file: it was closed. */
+export class HashWorkerFailedError extends CairnError {
+  override name = 'HashWorkerFailedError' as const
+  constructor (readonly reason: string) {
+    super(`hashing failed: ${reason}`)
+  }
+}

@@ -5,25 +5,20 @@
  * after the files' racy window (2 s) has passed, so the re-index trusts every file.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../src/logger.js'
 import { indexVolume } from '../../src/index/index-volume.js'
 import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
 import { benchStore, volumeAt } from '../fixture.js'
+import { makeSmallTree } from '../tree.js'
 
 const FILES = isQuick() ? 5_000 : 100_000
 const RUNS = isQuick() ? 2 : 5
 const dir = benchDir()
 try {
   const tree = join(dir, 'tree')
-  const buf = Buffer.alloc(2048)
-  for (let i = 0; i < FILES; i++) {
-    const d = join(tree, `photos/${2010 + (i % 10)}/${i % 100}`)
-    if (i < 1000) mkdirSync(d, { recursive: true })
-    buf.writeUInt32LE(i, 0)
-    writeFileSync(join(d, `img-${i}.jpg`), buf)
-  }
+  makeSmallTree(tree, FILES)
   await new Promise(resolve => setTimeout(resolve, 2500))
   const store = benchStore(dir)
   const volume = volumeAt(tree)
@@ -53,7 +48,7 @@ try {
     baseline_median: round(median(base)),
     ratio: round(median(ours) / median(base), 2),
     goal: '≤ 3× the walk (issue 17)',
-    params: { files: FILES, hashed }
+    params: { files: FILES, hashed, baseline_runs_ms: base.map(round), load_average_1m: round(loadavg()[0] ?? 0) }
   })
 } finally {
   cleanup(dir)

@@ -12,9 +12,10 @@ import { stat } from 'node:fs/promises'
 import type { VolumeConfig } from '../config/types.js'
 import { CairnError, VolumeRootMissingError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { LiveFile, ObservedFile } from '../store/files.js'
+import type { LiveFile, ObservedFile, QuickRow } from '../store/files.js'
 import type { Store } from '../store/store.js'
-import { FileChangedWhileHashingError, hashFile, HASH_BUFFER_BYTES, type HashedFile } from './hash-file.js'
+import { FileChangedWhileHashingError, type hashFile, type HashedFile } from './hash-file.js'
+import { createHashPool, createInlineHashPool, type HashPool } from './hash-pool.js'
 import { quarantineDamaged } from './quarantine.js'
 import { walkVolume, type OpenDir, type WalkedFile, type WalkProblem, type WalkStats } from './walk.js'
 import { settleClaims } from '../evidence/settle.js'
@@ -80,8 +81,14 @@ export interface IndexInit {
   requestedBy?: { peerNodeId: number, name: string }
   /** Interrupt (SIGINT/SIGTERM): the walk stops, what was hashed is recorded, nothing becomes missing, the run is `aborted`. */
   signal?: AbortSignal
-  /** Injectable I/O (tests: unreadable files and directories, files changing while hashed). */
-  io?: { hash?: typeof hashFile, openDir?: OpenDir, fs?: DirectoryFs }
+  /** Hashing threads (default: min(2, cores)); 0 hashes on this thread. */
+  hashThreads?: number
+  /**
+   * Injectable I/O (tests: unreadable files and directories, files changing while hashed). A
+   * `hash` function is called on this thread, `concurrency` files at once; a `pool` is used as
+   * given and not closed.
+   */
+  io?: { hash?: typeof hashFile, pool?: HashPool, openDir?: OpenDir, fs?: DirectoryFs }
 }
 
 export async function indexVolume (init: IndexInit): Promise<IndexReport> {
@@ -116,13 +123,16 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   }
   const stats: WalkStats = { symlinks: 0, special: 0, reserved: 0, unreadableDirs: [] }
   const progress: IndexProgress = { filesSeen: 0, filesHashed: 0, bytesHashed: 0, currentPath: null }
-  const live = store.files.live(volRow.id)
-  let observed: Array<ObservedFile & { readAtNs: number }> = []
+  // a quick index loads only what it compares; a row it hashes again is read whole when its file
+  // is dispatched (byId); a full re-hash needs every row whole
+  const quickRows = init.quick ? store.files.liveForQuickIndex(volRow.id) : undefined
+  const live = init.quick ? undefined : store.files.live(volRow.id)
+  let observed: Array<ObservedFile & { readAtNs: number, originNodeId: number, originRunId: number }> = []
   let touched: number[] = []
 
   const flush = (): void => {
     if (observed.length > 0) {
-      const c = store.files.recordObserved(volRow.id, run.id, observed.map(o => ({ ...o, originNodeId: self.id, originRunId: run.id })))
+      const c = store.files.recordObserved(volRow.id, run.id, observed)
       report.filesAdded += c.added
       report.filesChanged += c.changed
       report.filesReturned += c.returned
@@ -136,29 +146,44 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
 
   const fs = init.io?.fs ?? nodeDirectoryFs
   const unreadableMarks = new Set<number>()
-  const buffers: Buffer[] = Array.from({ length: init.concurrency ?? INDEX_CONCURRENCY }, () => Buffer.allocUnsafe(HASH_BUFFER_BYTES))
-  const inFlight = new Set<Promise<void>>()
+  // hashing runs beside the walk and the store writes: on worker threads, or (an injected hash
+  // function, tests) on this one, bounded either way by the pool's room()
+  const ownPool = init.io?.pool === undefined
+  const pool = init.io?.pool ?? (init.io?.hash !== undefined
+    ? createInlineHashPool(init.io.hash, init.concurrency ?? INDEX_CONCURRENCY)
+    : createHashPool({ logger: init.logger, ...(init.hashThreads === undefined ? {} : { threads: init.hashThreads }) }))
+  let outstanding = 0
+  let drained: (() => void) | undefined
+  let jobError: { err: unknown } | undefined
+  const drain = async (): Promise<void> => {
+    while (outstanding > 0) await new Promise<void>(resolve => { drained = resolve })
+  }
+  const settled = (): void => {
+    outstanding--
+    if (outstanding === 0 && drained !== undefined) { const d = drained; drained = undefined; d() }
+  }
   try {
-    const hash = init.io?.hash ?? hashFile
     for await (const file of walkVolume(volume.path, stats, init.io?.openDir)) {
       if (init.signal?.aborted === true) break
+      if (jobError !== undefined) break
       report.filesSeen++
       progress.filesSeen++
-      const known = live.get(file.path)
-      if (init.quick && known !== undefined && unchangedSinceRead(known, file)) {
-        touched.push(known.id)
+      const quickRow = quickRows?.get(file.path)
+      if (quickRow !== undefined && unchangedSinceRead(quickRow, file)) {
+        touched.push(quickRow.id)
         if (touched.length >= INDEX_BATCH_FILES) flush()
         continue
       }
-      while (inFlight.size >= buffers.length) await Promise.race(inFlight)
-      const buffer = buffers.pop() as Buffer
-      const job = (async () => {
+      const known = live !== undefined ? live.get(file.path) : quickRow === undefined ? undefined : store.files.byId(quickRow.id)
+      if (!pool.hasRoom()) await pool.room()
+      const job = async (): Promise<void> => {
         try {
           // the read instant is taken before the first byte is read, not when the batch is recorded
-          // (a batch of slow files can be recorded many seconds later): the racy margin is measured
+          // (a batch of slow files can be recorded many seconds later), nor when a worker gets to the
+          // file (earlier, never later, than the read): the racy margin is measured
           // from it, and so is the evidence age of what this read proves
           const readAtNs = store.clock.nowNs()
-          const h = await hash(file.absPath, buffer)
+          const h = await pool.hash(file.absPath, { sizeHint: file.size })
           if (known !== undefined && damagedSinceRead(known, h, self.id)) {
             // the row stops counting as held before anything moves: a kill before the move leaves it
             // marked (a hole in custody until a re-hash finds the damage again and moves it), a kill
@@ -182,7 +207,10 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
             report.filesHashed++
             return
           }
-          observed.push({ path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, readAtNs, ...(h.ctimeNs === undefined ? {} : { ctimeNs: h.ctimeNs }), ...(h.ino === undefined ? {} : { ino: h.ino }) })
+          const o: ObservedFile & { readAtNs: number, originNodeId: number, originRunId: number } = { path: file.path, hash: h.hash, size: h.size, mtimeNs: h.mtimeNs, readAtNs, originNodeId: self.id, originRunId: run.id }
+          if (h.ctimeNs !== undefined) o.ctimeNs = h.ctimeNs
+          if (h.ino !== undefined) o.ino = h.ino
+          observed.push(o)
           report.bytesHashed += h.size
           report.filesHashed++
           progress.bytesHashed += h.size
@@ -204,20 +232,21 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
               unreadableMarks.add(known.id)
             }
           }
-        } finally {
-          buffers.push(buffer)
         }
-      })()
-      inFlight.add(job)
-      void job.finally(() => inFlight.delete(job))
+      }
+      outstanding++
+      job().catch((err: unknown) => { jobError ??= { err } }).finally(settled)
       if (observed.length >= INDEX_BATCH_FILES) flush()
     }
-    await Promise.all(inFlight)
+    await drain()
+    if (ownPool) await pool.close()
+    if (jobError !== undefined) throw jobError.err
     flush()
     // a row this run could not read stays marked: only a later successful read settles it
     await settleUnclaimed(store, volume.path, run.id, unreadableMarks)
   } catch (err) {
-    await Promise.allSettled(inFlight)
+    await drain()
+    if (ownPool) await pool.close()
     flush()
     await settleUnclaimed(store, volume.path, run.id, unreadableMarks)
     const message = err instanceof Error ? err.message : String(err)
@@ -281,7 +310,7 @@ export function damagedSinceRead (known: LiveFile, h: HashedFile, selfRowId: num
 }
 
 /** Whether a quick index may trust the row: the same file, untouched since its bytes were hashed. */
-export function unchangedSinceRead (known: LiveFile, file: WalkedFile): boolean {
+export function unchangedSinceRead (known: QuickRow, file: WalkedFile): boolean {
   if (known.status !== 'present' || known.ctimeNs === null || known.ino === null || known.readAtNs === null) return false
   if (known.size !== file.size || known.mtimeNs !== file.mtimeNs || known.ctimeNs !== file.ctimeNs || known.ino !== file.ino) return false
   return Math.max(file.mtimeNs, file.ctimeNs) < known.readAtNs - RACY_MARGIN_NS

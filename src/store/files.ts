@@ -31,6 +31,17 @@ export interface LiveFile {
   ino: string | null
 }
 
+/** What a quick index compares of a live row (src/index/index-volume.ts unchangedSinceRead). */
+export interface QuickRow {
+  id: number
+  status: LiveFile['status']
+  size: number
+  mtimeNs: number
+  readAtNs: number | null
+  ctimeNs: number | null
+  ino: string | null
+}
+
 export interface ObservedFile {
   path: string
   hash: Buffer
@@ -158,6 +169,21 @@ export class FileStore {
     return new Map(rows.map(r => [r.path, toLive(r)]))
   }
 
+  /**
+   * The live rows of a volume keyed by path, with only what a quick index compares: no hash
+   * (a Buffer per row was most of the cost of loading 100,000 rows), no origins. A row the
+   * index hashes again is read whole with byId.
+   */
+  liveForQuickIndex (volumeId: number): Map<string, QuickRow> {
+    const stmt = this.#db.prepare(`SELECT f.path, f.id, f.status, c.size, f.mtime_ns, f.read_at_ns, f.ctime_ns, f.ino FROM files f JOIN contents c ON c.id = f.content_id
+                                   WHERE f.volume_id = ? AND f.status <> 'superseded'`).raw(true)
+    const out = new Map<string, QuickRow>()
+    for (const r of stmt.iterate(volumeId) as IterableIterator<[string, number, QuickRow['status'], number, number, number | null, number | null, string | null]>) {
+      out.set(r[0], { id: r[1], status: r[2], size: r[3], mtimeNs: r[4], readAtNs: r[5], ctimeNs: r[6], ino: r[7] })
+    }
+    return out
+  }
+
   /** Live rows of a volume in path order (for the gate, offload, verify). */
   listLive (volumeId: number): LiveFile[] {
     return (this.#db.prepare(`SELECT ${LIVE_COLUMNS} FROM files f JOIN contents c ON c.id = f.content_id
@@ -248,7 +274,8 @@ export class FileStore {
     const now = this.#clock.nowNs()
     const getLive = this.#db.prepare("SELECT id, content_id, status, mtime_ns, origin_node_id, origin_run_id FROM files WHERE volume_id = ? AND path = ? AND status <> 'superseded'")
     const getContent = this.#db.prepare('SELECT id FROM contents WHERE hash = ?').pluck()
-    const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?)')
+    // one statement for a new content (the common case of a first index), two for a known one
+    const insertContent = this.#db.prepare('INSERT INTO contents (hash, size, origin_node_id, origin_run_id, created_at_ns) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id').pluck()
     const insertFile = this.#db.prepare(`INSERT INTO files (volume_id, path, content_id, mtime_ns, status, first_seen_run_id, last_seen_run_id, status_changed_run_id,
                                                             origin_node_id, origin_run_id, read_at_ns, ctime_ns, ino)
                                          VALUES (?, ?, ?, ?, 'present', ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -258,8 +285,8 @@ export class FileStore {
     const tx = this.#db.transaction(() => {
       for (const o of observed) {
         // the content row keeps the first origin it had here, for the record
-        let contentId = getContent.get(o.hash) as number | undefined
-        if (contentId === undefined) contentId = Number(insertContent.run(o.hash, o.size, o.originNodeId, o.originRunId, now).lastInsertRowid)
+        let contentId = insertContent.get(o.hash, o.size, o.originNodeId, o.originRunId, now) as number | undefined
+        if (contentId === undefined) contentId = getContent.get(o.hash) as number
         const live = getLive.get(volumeId, o.path) as { id: number, content_id: number, status: FileStatus, mtime_ns: number, origin_node_id: number, origin_run_id: number } | undefined
         // an observation is a real read unless it says when the bytes were last read (a held file)
         const readAt = o.readAtNs === undefined ? now : o.readAtNs
@@ -321,8 +348,9 @@ export class FileStore {
 
   /** Marks live, present rows seen by an earlier run as still present (shallow index, unchanged files). */
   touchSeen (runId: number, fileIds: number[]): void {
-    const stmt = this.#db.prepare("UPDATE files SET last_seen_run_id = ? WHERE id = ? AND status = 'present'")
-    const tx = this.#db.transaction(() => { for (const id of fileIds) stmt.run(runId, id) })
+    // one statement per batch (a JSON array of ids), not one per file
+    const stmt = this.#db.prepare("UPDATE files SET last_seen_run_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = 'present'")
+    const tx = this.#db.transaction(() => { stmt.run(runId, JSON.stringify(fileIds)) })
     tx.immediate()
   }
 
