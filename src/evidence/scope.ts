@@ -58,6 +58,15 @@ function classify (volume: VolumeConfig, signer: NodeRow, ownerOf: OwnerLookup, 
   return 'third-party'
 }
 
+/** A kept component with its store key, built field by field (a spread copy of each is several times larger). */
+function keyed (c: AssertedComponent, key: string): ScopedComponent {
+  const s: ScopedComponent = { destination: c.destination, originNode: c.originNode, originRun: c.originRun, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, key }
+  if (c.owner !== undefined) s.owner = c.owner
+  if (c.label !== undefined) s.label = c.label
+  if (c.floorRun !== undefined) s.floorRun = c.floorRun
+  return s
+}
+
 /** `receipt`: the assertion answers this node's push to the signer, whose custody it always keeps. */
 export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, components: readonly AssertedComponent[], ownerOf: OwnerLookup, receipt = false): Scoped {
   const out: Scoped = { kept: [], drops: [] }
@@ -71,7 +80,7 @@ export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, component
       kind = classify(volume, signer, ownerOf, receipt, c)
       verdicts.set(memo, kind)
     }
-    if (kind === null) out.kept.push({ ...c, key: isDirectoryKey(c.destination) ? c.destination : signer.nodeId })
+    if (kind === null) out.kept.push(keyed(c, isDirectoryKey(c.destination) ? c.destination : signer.nodeId))
     else out.drops.push({ destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), origin: c.originNode, kind })
   }
   return out
