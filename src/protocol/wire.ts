@@ -259,8 +259,19 @@ function assertionToWire (a: Assertion): WireAssertion {
     }
     return i
   }
+  // an assertion lists each destination's components together: its key, label and owner are
+  // looked up once per run of them, not once per component
+  let lastDestination: string | undefined
+  let lastDestinationRef = 0
+  const destinationRef = (name: string): number => {
+    if (name !== lastDestination) {
+      lastDestinationRef = ref(name)
+      lastDestination = name
+    }
+    return lastDestinationRef
+  }
   const components: WireComponent[] = a.components.map(c => ({
-    destination: ref(c.destination),
+    destination: destinationRef(c.destination),
     originNode: ref(c.originNode),
     originRun: c.originRun,
     verifyMethod: c.verifyMethod === null ? 0 : (METHOD_CODES.get(c.verifyMethod) ?? 0),

@@ -61,7 +61,8 @@ export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: Accept
 export function newOrigins (store: Store, components: AssertedComponent[]): Set<NodeId> {
   const out = new Set<NodeId>()
   const known = new Map<NodeId, boolean>()
-  for (const id of components.map(c => c.originNode)) {
+  for (const c of components) {
+    const id = c.originNode
     let isKnown = known.get(id)
     if (isKnown === undefined) {
       isKnown = store.nodes.byNodeId(id) !== undefined

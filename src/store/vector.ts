@@ -170,13 +170,6 @@ function exceptionsJson (exceptions: Hole[]): string {
   return exceptions.length === 0 ? '[]' : JSON.stringify(exceptions)
 }
 
-/** One claim of a planned replace: the claim and the live row it meets (undefined: none). */
-interface ReplaceStep {
-  w: ClaimWrite
-  cur: Component | undefined
-  /** The live row belongs to another provenance: left alone. */
-  notOwned: boolean
-}
 
 /**
  * A replace of one source's claims, read but not yet written (planReplace): `changes` is how
@@ -186,7 +179,11 @@ interface ReplaceStep {
 export interface ReplacePlan {
   volumeId: number
   sourceNodeId: number
-  steps: ReplaceStep[]
+  claims: readonly ClaimWrite[]
+  /** Per claim, the live row it meets (undefined: none); parallel arrays, no object per claim. */
+  current: Array<Component | undefined>
+  /** Per claim, 1 when the live row belongs to another provenance (left alone). */
+  notOwned: Uint8Array
   /** The source's live rows the new set no longer carries (retracted to nothing). */
   removed: Component[]
   changes: number
@@ -214,6 +211,8 @@ export class VectorStore {
     bySource: Database.Statement
     byDestination: Database.Statement
   }
+
+  #listLocalStmt: Database.Statement | undefined
 
   /** Names for error messages; the store itself works on row ids. */
   readonly #describe: (volumeId: number, originNodeId: number) => { volume: string, origin: string }
@@ -268,6 +267,12 @@ export class VectorStore {
   /** The live vector of a volume, ordered by destination and origin. */
   list (volumeId: number): Component[] {
     return (this.#db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? ORDER BY destination, origin_node_id`).all(volumeId) as Raw[]).map(toComponent)
+  }
+
+  /** This node's own live components of a volume (source NULL), ordered like list. */
+  listLocal (volumeId: number): Component[] {
+    this.#listLocalStmt ??= this.#db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND source_node_id IS NULL ORDER BY destination, origin_node_id`)
+    return (this.#listLocalStmt.all(volumeId) as Raw[]).map(toComponent)
   }
 
   /** The live components of every volume (for the gate and status). */
@@ -395,32 +400,36 @@ export class VectorStore {
     }
     // destination -> origin row id -> index of the last step for that key
     const claimed = new Map<string, Map<number, number>>()
-    const steps: ReplaceStep[] = []
+    const current = new Array<Component | undefined>(claims.length)
+    const notOwned = new Uint8Array(claims.length)
     let changes = 0
-    for (const w of claims) {
+    for (let i = 0; i < claims.length; i++) {
+      const w = claims[i] as ClaimWrite
       let byOrigin = claimed.get(w.destination)
       if (byOrigin === undefined) {
         byOrigin = new Map<number, number>()
         claimed.set(w.destination, byOrigin)
       }
       const earlier = byOrigin.get(w.originNodeId)
-      const cur = earlier === undefined ? live.get(w.destination)?.get(w.originNodeId) : this.#afterStep(volumeId, steps[earlier] as ReplaceStep, sourceNodeId)
-      byOrigin.set(w.originNodeId, steps.length)
-      const notOwned = cur !== undefined && cur.sourceNodeId !== sourceNodeId
-      steps.push({ w, cur, notOwned })
-      if (!notOwned && (cur === undefined || !sameClaim(cur, w, sourceNodeId))) changes++
+      const cur = earlier === undefined
+        ? live.get(w.destination)?.get(w.originNodeId)
+        : this.#afterClaim(volumeId, claims[earlier] as ClaimWrite, current[earlier], notOwned[earlier] === 1, sourceNodeId)
+      byOrigin.set(w.originNodeId, i)
+      current[i] = cur
+      const theirs = cur !== undefined && cur.sourceNodeId !== sourceNodeId
+      if (theirs) notOwned[i] = 1
+      else if (cur === undefined || !sameClaim(cur, w, sourceNodeId)) changes++
     }
     const removed: Component[] = []
     for (const r of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
       if (claimed.get(r.destination)?.has(r.origin_node_id) !== true) removed.push(toComponent(r))
     }
-    return { volumeId, sourceNodeId, steps, removed, changes: changes + removed.length }
+    return { volumeId, sourceNodeId, claims, current, notOwned, removed, changes: changes + removed.length }
   }
 
-  /** The live row a planned step leaves (for a key claimed twice). */
-  #afterStep (volumeId: number, step: ReplaceStep, sourceNodeId: number): Component | undefined {
-    if (step.notOwned || (step.cur !== undefined && sameClaim(step.cur, step.w, sourceNodeId))) return step.cur
-    const w = step.w
+  /** The live row a planned claim leaves (for a key claimed twice). */
+  #afterClaim (volumeId: number, w: ClaimWrite, cur: Component | undefined, theirs: boolean, sourceNodeId: number): Component | undefined {
+    if (theirs || (cur !== undefined && sameClaim(cur, w, sourceNodeId))) return cur
     return {
       volumeId, destination: w.destination, originNodeId: w.originNodeId, originRunId: w.originRunId, verifyMethod: w.verifyMethod, verifiedAtNs: w.verifiedAtNs,
       sourceNodeId, assertionId: null, runId: 0, updatedAtNs: 0, exceptions: JSON.parse(exceptionsJson(w.exceptions)) as Hole[], floorRunId: w.floorRunId ?? 1
@@ -435,9 +444,9 @@ export class VectorStore {
   applyReplace (plan: ReplacePlan, assertionId: number | null, runId: number): ReplaceResult {
     this.#assertLiveSource(plan.sourceNodeId)
     const result: ReplaceResult = { applied: 0, changed: 0, retracted: 0, notOwned: 0 }
-    for (const step of plan.steps) {
-      if (step.notOwned) { result.notOwned++; continue }
-      const o = this.#writeClaim(plan.volumeId, step.cur, step.w, plan.sourceNodeId, assertionId, runId, 'lowered by its source')
+    for (let i = 0; i < plan.claims.length; i++) {
+      if (plan.notOwned[i] === 1) { result.notOwned++; continue }
+      const o = this.#writeClaim(plan.volumeId, plan.current[i], plan.claims[i] as ClaimWrite, plan.sourceNodeId, assertionId, runId, 'lowered by its source')
       result.applied++
       if (o !== 'unchanged') result.changed++
       if (o === 'retracted') result.retracted++
