@@ -12,7 +12,7 @@ import { nodeKeyFromSeed } from '../../src/identity/node-key.js'
 import type { NodeId } from '../../src/identity/node-id.js'
 import { sealAssertion } from '../../src/protocol/envelope.js'
 import { applyPulledEnvelope } from '../../src/pull/pull.js'
-import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchDir, cleanup, collectGarbage, isQuick, median, report, round, timeMs } from '../harness.js'
 import { benchStore } from '../fixture.js'
 
 const DESTS = isQuick() ? 40 : 400
@@ -43,6 +43,7 @@ try {
     const peer = store.nodes.enrollPeer(peerKey.nodeId, 'nas', [])
     const vol = store.volumes.ensure('photos', volume.path)
     const run = store.runs.begin({ kind: 'pull', volumeId: vol.id, peerNodeId: peer.id })
+    collectGarbage()
     let applied = 0
     const ms = await timeMs(() => { applied = applyPulledEnvelope({ store, config, volume, volumeId: vol.id, peer, envelope, runId: run.id, allowRewind: false }).changed })
     if (applied !== COMPONENTS) throw new Error(`merged ${applied} of ${COMPONENTS}`)
