@@ -55,6 +55,12 @@ async function fleet (round: number): Promise<BenchNode[]> {
   return nodes
 }
 
+/** node i's peers in the order nodes i+1, i+2, ... (wrapping round). */
+function pullOrder<P extends { nodeId: string }> (nodes: BenchNode[], i: number, peers: P[]): P[] {
+  const rank = new Map(nodes.map((n, j) => [n.key.nodeId as string, (j - i + nodes.length) % nodes.length]))
+  return [...peers].sort((a, b) => (rank.get(a.nodeId) ?? 0) - (rank.get(b.nodeId) ?? 0))
+}
+
 /** Every node holds evidence, pulled from its owner, for each of the other nodes' directories. */
 function converged (nodes: BenchNode[]): boolean {
   return nodes.every(n => new Set(n.store.vector.list(n.store.volumes.get('photos')!.id).filter(c => isDirectoryKey(c.destination) && c.sourceNodeId !== null).map(c => c.destination)).size === NODES - 1)
@@ -67,8 +73,10 @@ try {
   for (let r = 0; r < RUNS; r++) {
     const nodes = await fleet(r)
     ours.push(await timeMs(async () => {
-      await Promise.all(nodes.map(async n => {
-        for (const peer of n.store.nodes.listPeers()) {
+      await Promise.all(nodes.map(async (n, i) => {
+        // node i pulls node i+1 first, then i+2, ...: every node is pulled by one node at a
+        // time, not by all of them at once (the herd timed dials out at 64 nodes)
+        for (const peer of pullOrder(nodes, i, n.store.nodes.listPeers())) {
           const p = await pullVolume({ store: n.store, config: n.config, host: n.node.host, peer, volume: 'photos', allowRewind: false, logger: silentLogger })
           if (p.status !== 'success') throw new Error(`pull ${p.status}: ${p.error ?? ''}`)
         }

@@ -321,6 +321,8 @@ export function decodeAssertion (data: Bytes): Assertion {
 }
 
 const SINK_SLOTS = 24
+/** The exceptions of every component that has none: one frozen array, not one per component (a write to it throws). */
+const NO_EXCEPTIONS = Object.freeze([]) as unknown as Array<{ path: string, run: number }>
 /** Keeps a leading U+FEFF (a default TextDecoder drops it: "\uFEFFa" would be read as "a", bytes that do not re-encode). */
 const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
@@ -486,7 +488,7 @@ export function decodeAssertionFiltered<K extends string> (data: Bytes, filter: 
     const floorRun = c[14] === 0 ? 1 : c[14] as number
     // built field by field, optional fields only when present: a spread of a conditional
     // object gives each of up to 524,288 components a slow, several times larger shape
-    const component: AssertedComponent = { destination, originNode, originRun, verifyMethod: methodAt(c[8] as number, i), verifiedAtNs: saneTimeAt(buf, c[10] as number, i, true), exceptions: exceptions ?? [] }
+    const component: AssertedComponent = { destination, originNode, originRun, verifyMethod: methodAt(c[8] as number, i), verifiedAtNs: saneTimeAt(buf, c[10] as number, i, true), exceptions: exceptions ?? NO_EXCEPTIONS }
     if (owner !== undefined) {
       component.label = label
       component.owner = owner
