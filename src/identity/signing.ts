@@ -29,8 +29,13 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  */
 export function seedSigner (seed: Uint8Array): (message: Uint8Array) => Uint8Array {
   if (seed.length !== ED25519_SEED_BYTES) throw new RangeError(`an ed25519 seed has ${ED25519_SEED_BYTES} bytes, got ${seed.length}`)
-  const key: KeyObject = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-  return (message) => new Uint8Array(nodeSign(null, message, key))
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed])
+  // built at the first signature: a node key that never signs costs nothing more
+  let key: KeyObject | undefined
+  return (message) => {
+    key ??= createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    return new Uint8Array(nodeSign(null, message, key))
+  }
 }
 
 /**
