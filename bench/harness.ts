@@ -6,6 +6,8 @@
 import '../src/shim.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
 
 export interface ScenarioResult {
@@ -41,6 +43,17 @@ export async function repeat (n: number, fn: () => unknown): Promise<number[]> {
   const out: number[] = []
   for (let i = 0; i < n; i++) out.push(await timeMs(fn))
   return out
+}
+
+/**
+ * A full garbage collection, outside any timed region: a scenario that repeats a large
+ * operation calls it between repetitions, so its peak RSS is one operation's, not the garbage
+ * of all of them that V8 had not yet collected (a process doing one pull sees no such pile).
+ */
+export function collectGarbage (): void {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc()
 }
 
 export function peakRssMb (): number {

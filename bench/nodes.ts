@@ -21,12 +21,18 @@ export interface BenchNode {
   stop: () => Promise<void>
 }
 
-export async function benchNode (root: string, name: string, toml: string): Promise<BenchNode> {
+/**
+ * `mdns: false` turns LAN discovery off: a fleet of N in-process nodes would otherwise make
+ * each node answer every other node's announcements, N times what one machine of a real fleet
+ * sees (and the nodes are enrolled with their addresses anyway).
+ */
+export async function benchNode (root: string, name: string, toml: string, opts: { mdns?: boolean } = {}): Promise<BenchNode> {
   const home = join(root, name)
   mkdirSync(root, { recursive: true })
   createHome({ home, name, listen: ['/ip4/127.0.0.1/tcp/0'], clock: systemClock, logger: silentLogger })
   const paths = homePaths(home)
-  const config = parseConfig(readFileSync(paths.config, 'utf8') + '\n' + toml, paths.config)
+  const base = readFileSync(paths.config, 'utf8')
+  const config = parseConfig((opts.mdns === false ? base.replace(/^mdns\s*=.*$/m, 'mdns = false') : base) + '\n' + toml, paths.config)
   const store = openStore({ path: paths.db, clock: systemClock, logger: silentLogger, backupsDir: paths.backups })
   const key = readKeyFile(paths.key)
   await markVolumes(store, config)

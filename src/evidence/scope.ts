@@ -46,8 +46,10 @@ function requiresDirectory (volume: VolumeConfig, peer: NodeRow, label: string):
 /** Why one claim is dropped, or null when this node keeps it (the rules in the header). */
 function classify (volume: VolumeConfig, signer: NodeRow, ownerOf: OwnerLookup, receipt: boolean, c: Pick<AssertedComponent, 'destination' | 'owner' | 'label'>): DropKind | null {
   if (c.destination === signer.nodeId) return receipt || careAboutPeer(volume, signer) ? null : 'component'
-  if (isNodeId(c.destination)) return 'third-party'
-  if (isDirectoryKey(c.destination) && c.owner === signer.nodeId && c.label !== undefined) {
+  // a directory key is never a node id: tested first, so a directory claim never pays for a
+  // failed node-id parse
+  if (isDirectoryKey(c.destination)) {
+    if (c.owner !== signer.nodeId || c.label === undefined) return 'third-party'
     const owner = ownerOf(c.destination)
     if (owner === 'self') return 'own-destination'
     if (owner !== undefined && owner !== signer.id) return 'third-party'
@@ -56,12 +58,29 @@ function classify (volume: VolumeConfig, signer: NodeRow, ownerOf: OwnerLookup, 
   return 'third-party'
 }
 
+/** A kept component with its store key, built field by field (a spread copy of each is several times larger). */
+function keyed (c: AssertedComponent, key: string): ScopedComponent {
+  const s: ScopedComponent = { destination: c.destination, originNode: c.originNode, originRun: c.originRun, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, key }
+  if (c.owner !== undefined) s.owner = c.owner
+  if (c.label !== undefined) s.label = c.label
+  if (c.floorRun !== undefined) s.floorRun = c.floorRun
+  return s
+}
+
 /** `receipt`: the assertion answers this node's push to the signer, whose custody it always keeps. */
 export function scopeAssertion (volume: VolumeConfig, signer: NodeRow, components: readonly AssertedComponent[], ownerOf: OwnerLookup, receipt = false): Scoped {
   const out: Scoped = { kept: [], drops: [] }
+  // the verdict depends only on (destination, owner, label): decided once per distinct triple
+  // (an assertion repeats each destination once per origin)
+  const verdicts = new Map<string, DropKind | null>()
   for (const c of components) {
-    const kind = classify(volume, signer, ownerOf, receipt, c)
-    if (kind === null) out.kept.push({ ...c, key: isDirectoryKey(c.destination) ? c.destination : signer.nodeId })
+    const memo = `${c.destination}\u0000${c.owner ?? ''}\u0000${c.label ?? ''}`
+    let kind = verdicts.get(memo)
+    if (kind === undefined) {
+      kind = classify(volume, signer, ownerOf, receipt, c)
+      verdicts.set(memo, kind)
+    }
+    if (kind === null) out.kept.push(keyed(c, isDirectoryKey(c.destination) ? c.destination : signer.nodeId))
     else out.drops.push({ destination: c.destination, ...(c.label === undefined ? {} : { label: c.label }), origin: c.originNode, kind })
   }
   return out

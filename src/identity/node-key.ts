@@ -9,7 +9,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { KeyFileInvalidError, KeyFilePermissionsError } from '../errors.js'
 import { nodeIdFromPublicKey, type NodeId } from './node-id.js'
-import { ED25519_SEED_BYTES, publicKeyFromSeed, signWithSeed } from './signing.js'
+import { ED25519_SEED_BYTES, publicKeyFromSeed, seedSigner } from './signing.js'
 
 const KEY_FILE_HEADER = 'cairn-node-key-v1'
 
@@ -32,7 +32,7 @@ export function nodeKeyFromSeed (seed: Uint8Array): NodeKey {
     nodeId: nodeIdFromPublicKey(publicKey),
     publicKey,
     libp2pKey: privateKeyFromRaw(raw),
-    sign: (message) => signWithSeed(secret, message)
+    sign: seedSigner(secret)
   }
 }
 

@@ -3,7 +3,7 @@
  * so a library upgrade touches it alone. SHA-512 inside ed25519 runs on node:crypto, which is
  * several times faster than the pure-JS hash for the large payloads an assertion can have.
  */
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto'
 import * as ed from '@noble/ed25519'
 
 ed.hashes.sha512 = (message: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(createHash('sha512').update(message).digest())
@@ -17,6 +17,25 @@ export function publicKeyFromSeed (seed: Uint8Array): Uint8Array {
 
 export function signWithSeed (seed: Uint8Array, message: Uint8Array): Uint8Array {
   return ed.sign(message, seed)
+}
+
+/** The PKCS#8 DER prefix of a raw ed25519 seed (RFC 8410). */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+/**
+ * A signer for one seed on node:crypto (OpenSSL): the same RFC 8032 signatures as signWithSeed
+ * (ed25519 is deterministic; the golden vectors and a test hold the two equal), without the
+ * pure-JS library's copies of the message: a 100,000-component assertion signs in a few ms.
+ */
+export function seedSigner (seed: Uint8Array): (message: Uint8Array) => Uint8Array {
+  if (seed.length !== ED25519_SEED_BYTES) throw new RangeError(`an ed25519 seed has ${ED25519_SEED_BYTES} bytes, got ${seed.length}`)
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed])
+  // built at the first signature: a node key that never signs costs nothing more
+  let key: KeyObject | undefined
+  return (message) => {
+    key ??= createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    return new Uint8Array(nodeSign(null, message, key))
+  }
 }
 
 /**

@@ -61,7 +61,8 @@ export function verifyAssertion (store: Store, envelope: Uint8Array, ctx: Accept
 export function newOrigins (store: Store, components: AssertedComponent[]): Set<NodeId> {
   const out = new Set<NodeId>()
   const known = new Map<NodeId, boolean>()
-  for (const id of components.map(c => c.originNode)) {
+  for (const c of components) {
+    const id = c.originNode
     let isKnown = known.get(id)
     if (isKnown === undefined) {
       isKnown = store.nodes.byNodeId(id) !== undefined
@@ -113,22 +114,37 @@ export function recordAssertion (store: Store, verified: VerifiedAssertion, init
     const now = store.clock.nowNs()
     // a directory claim registers its marker under the signer; a marker another node owns
     // (a race with another accept since scoping) is not the signer's to claim
-    const mine = init.components.filter(c => !isDirectoryKey(c.key) || store.destinations.notePeer(c.key, verified.signerRowId, c.label ?? c.key) === 'kept')
-    const claims: ClaimWrite[] = mine.map(c => ({
-      destination: c.key,
-      originNodeId: rowOf(c.originNode),
-      originRunId: c.originRun,
-      verifyMethod: c.verifyMethod,
-      verifiedAtNs: cappedVerifiedAt(c.verifiedAtNs, a.issuedAtNs, now),
-      exceptions: c.exceptions,
-      floorRunId: c.floorRun ?? 1
-    }))
-    const changes = store.vector.previewReplace(init.volumeId, verified.signerRowId, claims)
-    const assertionId = changes > 0
+    // notePeer once per run of equal (key, label): a repeat of the call just made changes nothing
+    // and answers the same (a different label still goes through, so the last label wins)
+    const noted = new Map<string, { label: string, kept: boolean }>()
+    const isMine = (key: string, label: string): boolean => {
+      const last = noted.get(key)
+      if (last !== undefined && last.label === label) return last.kept
+      const kept = store.destinations.notePeer(key, verified.signerRowId, label) === 'kept'
+      noted.set(key, { label, kept })
+      return kept
+    }
+    const claims: ClaimWrite[] = []
+    for (const c of init.components) {
+      if (isDirectoryKey(c.key) && !isMine(c.key, c.label ?? c.key)) continue
+      claims.push({
+        destination: c.key,
+        originNodeId: rowOf(c.originNode),
+        originRunId: c.originRun,
+        verifyMethod: c.verifyMethod,
+        verifiedAtNs: cappedVerifiedAt(c.verifiedAtNs, a.issuedAtNs, now),
+        exceptions: c.exceptions,
+        floorRunId: c.floorRun ?? 1
+      })
+    }
+    // read once: the plan says whether anything changes (then the envelope is stored as proof)
+    // and is then written as planned, in this transaction
+    const plan = store.vector.planReplace(init.volumeId, verified.signerRowId, claims)
+    const assertionId = plan.changes > 0
       ? store.assertions.insert({ signerNodeId: verified.signerRowId, volume: a.volume, seq: a, issuedAtNs: a.issuedAtNs, receiptFor: a.receiptFor, envelope: verified.opened.envelopeBytes, envelopeSha256: verified.opened.envelopeSha256 })
       : null
-    const merge = store.vector.replaceFromSource(init.volumeId, verified.signerRowId, claims, assertionId, init.runId)
-    return { merge, assertionId, ownerRaceDrops: init.components.length - mine.length }
+    const merge = store.vector.applyReplace(plan, assertionId, init.runId)
+    return { merge, assertionId, ownerRaceDrops: init.components.length - claims.length }
   })
   return tx.immediate()
 }

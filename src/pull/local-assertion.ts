@@ -48,8 +48,7 @@ export function buildLocalAssertion (store: Store, signer: NodeId, volume: strin
       made.add(`${c.destination}\u0000${originNode}`)
       components.push({ destination: c.destination, ...directoryIdentity(c.destination), originNode, originRun: c.originRunId, verifyMethod: c.verifyMethod, verifiedAtNs: c.verifiedAtNs, exceptions: c.exceptions, ...(c.floorRunId > 1 ? { floorRun: c.floorRunId } : {}) })
     }
-    for (const c of store.vector.list(row.id)) {
-      if (c.sourceNodeId !== null) continue
+    for (const c of store.vector.listLocal(row.id)) {
       const originNode = idOf(c.originNodeId)
       if (originNode === undefined || made.has(`${c.destination}\u0000${originNode}`)) continue
       tombstones.push({ destination: c.destination, originNode })

@@ -83,6 +83,11 @@ export class NodeStore {
   readonly #db: Database.Database
   readonly #clock: Clock
 
+  // prepared once: a pull looks up every origin node of an assertion (up to MAX_NEW_ORIGINS_PER_PULL new ones)
+  #byNodeIdStmt: Database.Statement | undefined
+  #byRowIdStmt: Database.Statement | undefined
+  #insertOriginStmt: Database.Statement | undefined
+
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
     this.#clock = clock
@@ -104,12 +109,14 @@ export class NodeStore {
   }
 
   byRowId (id: number): NodeRow | undefined {
-    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE id = ?`).get(id) as Raw | undefined
+    this.#byRowIdStmt ??= this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE id = ?`)
+    const row = this.#byRowIdStmt.get(id) as Raw | undefined
     return row === undefined ? undefined : toNode(row)
   }
 
   byNodeId (nodeId: string): NodeRow | undefined {
-    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE node_id = ?`).get(nodeId) as Raw | undefined
+    this.#byNodeIdStmt ??= this.#db.prepare(`SELECT ${COLUMNS} FROM nodes WHERE node_id = ?`)
+    const row = this.#byNodeIdStmt.get(nodeId) as Raw | undefined
     return row === undefined ? undefined : toNode(row)
   }
 
@@ -223,7 +230,8 @@ export class NodeStore {
     const existing = this.byNodeId(nodeId)
     if (existing !== undefined) return existing
     const { publicKey } = parseNodeId(nodeId)
-    this.#db.prepare('INSERT INTO nodes (node_id, public_key, created_at_ns) VALUES (?, ?, ?)').run(nodeId, publicKey, this.#clock.nowNs())
+    this.#insertOriginStmt ??= this.#db.prepare('INSERT INTO nodes (node_id, public_key, created_at_ns) VALUES (?, ?, ?)')
+    this.#insertOriginStmt.run(nodeId, publicKey, this.#clock.nowNs())
     const row = this.byNodeId(nodeId)
     if (row === undefined) throw new Error(`node ${nodeId} vanished after insert`)
     return row

@@ -154,14 +154,39 @@ function toComponent (r: Raw): Component {
     assertionId: r.assertion_id,
     runId: r.run_id,
     updatedAtNs: r.updated_at_ns,
-    exceptions: r.exceptions === undefined ? [] : JSON.parse(r.exceptions) as Hole[],
+    exceptions: r.exceptions === undefined || r.exceptions === '[]' ? [] : JSON.parse(r.exceptions) as Hole[],
     floorRunId: r.floor_run ?? 1
   }
 }
 
 function sameClaim (c: Component, w: ClaimWrite, sourceNodeId: number | null): boolean {
   return c.originRunId === w.originRunId && c.verifyMethod === w.verifyMethod && c.verifiedAtNs === w.verifiedAtNs &&
-    c.sourceNodeId === sourceNodeId && c.floorRunId === (w.floorRunId ?? 1) && JSON.stringify(c.exceptions) === JSON.stringify(w.exceptions)
+    c.sourceNodeId === sourceNodeId && c.floorRunId === (w.floorRunId ?? 1) &&
+    (c.exceptions.length === 0 && w.exceptions.length === 0 ? true : JSON.stringify(c.exceptions) === JSON.stringify(w.exceptions))
+}
+
+/** The exceptions column of a claim ('[]' without building a string per claim that has none). */
+function exceptionsJson (exceptions: Hole[]): string {
+  return exceptions.length === 0 ? '[]' : JSON.stringify(exceptions)
+}
+
+
+/**
+ * A replace of one source's claims, read but not yet written (planReplace): `changes` is how
+ * many writes applyReplace will make, so the caller knows before writing whether the
+ * envelope must be stored as proof.
+ */
+export interface ReplacePlan {
+  volumeId: number
+  sourceNodeId: number
+  claims: readonly ClaimWrite[]
+  /** Per claim, the live row it meets (undefined: none); parallel arrays, no object per claim. */
+  current: Array<Component | undefined>
+  /** Per claim, 1 when the live row belongs to another provenance (left alone). */
+  notOwned: Uint8Array
+  /** The source's live rows the new set no longer carries (retracted to nothing). */
+  removed: Component[]
+  changes: number
 }
 
 /** verified_at of a pulled component: the peer's own instant, never later than now or the assertion. */
@@ -184,7 +209,10 @@ export class VectorStore {
     removedHistory: Database.Statement
     remove: Database.Statement
     bySource: Database.Statement
+    byDestination: Database.Statement
   }
+
+  #listLocalStmt: Database.Statement | undefined
 
   /** Names for error messages; the store itself works on row ids. */
   readonly #describe: (volumeId: number, originNodeId: number) => { volume: string, origin: string }
@@ -220,7 +248,8 @@ export class VectorStore {
       removedHistory: db.prepare(`INSERT INTO vector_history (volume_id, destination, origin_node_id, origin_run_id, verify_method, verified_at_ns, source_node_id, assertion_id, run_id, at_ns, exceptions)
                       VALUES (?, ?, ?, 0, NULL, NULL, ?, NULL, ?, ?, '[]')`),
       remove: db.prepare('DELETE FROM vector WHERE volume_id = ? AND destination = ? AND origin_node_id = ?'),
-      bySource: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND source_node_id = ?`)
+      bySource: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND source_node_id = ?`),
+      byDestination: db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND destination = ?`)
     }
     const volumeName = db.prepare('SELECT name FROM volumes WHERE id = ?').pluck()
     const nodeLabel = db.prepare('SELECT coalesce(name, node_id) FROM nodes WHERE id = ?').pluck()
@@ -238,6 +267,12 @@ export class VectorStore {
   /** The live vector of a volume, ordered by destination and origin. */
   list (volumeId: number): Component[] {
     return (this.#db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? ORDER BY destination, origin_node_id`).all(volumeId) as Raw[]).map(toComponent)
+  }
+
+  /** This node's own live components of a volume (source NULL), ordered like list. */
+  listLocal (volumeId: number): Component[] {
+    this.#listLocalStmt ??= this.#db.prepare(`SELECT ${COLUMNS} FROM vector WHERE volume_id = ? AND source_node_id IS NULL ORDER BY destination, origin_node_id`)
+    return (this.#listLocalStmt.all(volumeId) as Raw[]).map(toComponent)
   }
 
   /** The live components of every volume (for the gate and status). */
@@ -284,7 +319,7 @@ export class VectorStore {
     const now = this.#clock.nowNs()
     const lowering = current !== undefined && w.originRunId < current.originRunId
     if (lowering) this.#recordRetraction(volumeId, current, w.originRunId, sourceNodeId, reason, runId, now)
-    this.#stmts.writeClaim.run(volumeId, w.destination, w.originNodeId, w.originRunId, w.verifyMethod, w.verifiedAtNs, sourceNodeId, assertionId, runId, now, JSON.stringify(w.exceptions), w.floorRunId ?? 1)
+    this.#stmts.writeClaim.run(volumeId, w.destination, w.originNodeId, w.originRunId, w.verifyMethod, w.verifiedAtNs, sourceNodeId, assertionId, runId, now, exceptionsJson(w.exceptions), w.floorRunId ?? 1)
     return lowering ? 'retracted' : 'advanced'
   }
 
@@ -339,44 +374,88 @@ export class VectorStore {
    * `verifiedAtNs` of incoming claims must already be capped (cappedVerifiedAt).
    */
   replaceFromSource (volumeId: number, sourceNodeId: number, claims: readonly ClaimWrite[], assertionId: number | null, runId: number): ReplaceResult {
-    this.#assertLiveSource(sourceNodeId)
-    const result: ReplaceResult = { applied: 0, changed: 0, retracted: 0, notOwned: 0 }
-    const owned = new Map<string, Component>()
-    for (const c of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
-      const comp = toComponent(c)
-      owned.set(`${comp.destination}\u0000${comp.originNodeId}`, comp)
-    }
-    for (const w of claims) {
-      const key = `${w.destination}\u0000${w.originNodeId}`
-      const cur = owned.get(key) ?? this.get(volumeId, w.destination, w.originNodeId)
-      owned.delete(key)
-      if (cur !== undefined && cur.sourceNodeId !== sourceNodeId) { result.notOwned++; continue }
-      const o = this.#writeClaim(volumeId, cur, w, sourceNodeId, assertionId, runId, 'lowered by its source')
-      result.applied++
-      if (o !== 'unchanged') result.changed++
-      if (o === 'retracted') result.retracted++
-    }
-    for (const c of owned.values()) {
-      this.#removeClaim(volumeId, c, sourceNodeId, 'no longer asserted by its source', runId)
-      result.retracted++
-    }
-    return result
+    return this.applyReplace(this.planReplace(volumeId, sourceNodeId, claims), assertionId, runId)
   }
 
   /** How many writes replaceFromSource would make (read-only). */
   previewReplace (volumeId: number, sourceNodeId: number, claims: readonly ClaimWrite[]): number {
-    let changes = 0
-    const keys = new Set<string>()
+    return this.planReplace(volumeId, sourceNodeId, claims).changes
+  }
+
+  /**
+   * The read half of replaceFromSource (read-only, inside the caller's transaction): the live
+   * rows at the claimed destinations are read once per destination, not once per claim, and
+   * matched to the claims. A claim repeated for the same key meets what the earlier one will
+   * have written, as it would written one after the other. Apply it with applyReplace in the
+   * same transaction, before anything else writes the vector.
+   */
+  planReplace (volumeId: number, sourceNodeId: number, claims: readonly ClaimWrite[]): ReplacePlan {
+    // destination -> origin row id -> live row (any provenance)
+    const live = new Map<string, Map<number, Component>>()
     for (const w of claims) {
-      keys.add(`${w.destination}\u0000${w.originNodeId}`)
-      const cur = this.get(volumeId, w.destination, w.originNodeId)
-      if (cur !== undefined && cur.sourceNodeId !== sourceNodeId) continue
-      if (cur === undefined || !sameClaim(cur, w, sourceNodeId)) changes++
+      if (live.has(w.destination)) continue
+      const rows = new Map<number, Component>()
+      for (const r of this.#stmts.byDestination.all(volumeId, w.destination) as Raw[]) rows.set(r.origin_node_id, toComponent(r))
+      live.set(w.destination, rows)
     }
-    for (const c of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
-      if (!keys.has(`${c.destination}\u0000${c.origin_node_id}`)) changes++
+    // destination -> origin row id -> index of the last step for that key
+    const claimed = new Map<string, Map<number, number>>()
+    const current = new Array<Component | undefined>(claims.length)
+    const notOwned = new Uint8Array(claims.length)
+    let changes = 0
+    for (let i = 0; i < claims.length; i++) {
+      const w = claims[i] as ClaimWrite
+      let byOrigin = claimed.get(w.destination)
+      if (byOrigin === undefined) {
+        byOrigin = new Map<number, number>()
+        claimed.set(w.destination, byOrigin)
+      }
+      const earlier = byOrigin.get(w.originNodeId)
+      const cur = earlier === undefined
+        ? live.get(w.destination)?.get(w.originNodeId)
+        : this.#afterClaim(volumeId, claims[earlier] as ClaimWrite, current[earlier], notOwned[earlier] === 1, sourceNodeId)
+      byOrigin.set(w.originNodeId, i)
+      current[i] = cur
+      const theirs = cur !== undefined && cur.sourceNodeId !== sourceNodeId
+      if (theirs) notOwned[i] = 1
+      else if (cur === undefined || !sameClaim(cur, w, sourceNodeId)) changes++
     }
-    return changes
+    const removed: Component[] = []
+    for (const r of this.#stmts.bySource.all(volumeId, sourceNodeId) as Raw[]) {
+      if (claimed.get(r.destination)?.has(r.origin_node_id) !== true) removed.push(toComponent(r))
+    }
+    return { volumeId, sourceNodeId, claims, current, notOwned, removed, changes: changes + removed.length }
+  }
+
+  /** The live row a planned claim leaves (for a key claimed twice). */
+  #afterClaim (volumeId: number, w: ClaimWrite, cur: Component | undefined, theirs: boolean, sourceNodeId: number): Component | undefined {
+    if (theirs || (cur !== undefined && sameClaim(cur, w, sourceNodeId))) return cur
+    return {
+      volumeId, destination: w.destination, originNodeId: w.originNodeId, originRunId: w.originRunId, verifyMethod: w.verifyMethod, verifiedAtNs: w.verifiedAtNs,
+      sourceNodeId, assertionId: null, runId: 0, updatedAtNs: 0, exceptions: JSON.parse(exceptionsJson(w.exceptions)) as Hole[], floorRunId: w.floorRunId ?? 1
+    }
+  }
+
+  /**
+   * The write half of replaceFromSource, inside the caller's transaction (the one planReplace
+   * read in): a component the set no longer carries, or carries lower, is retracted (audited,
+   * counted); one owned by another provenance is left alone and counted as not owned.
+   */
+  applyReplace (plan: ReplacePlan, assertionId: number | null, runId: number): ReplaceResult {
+    this.#assertLiveSource(plan.sourceNodeId)
+    const result: ReplaceResult = { applied: 0, changed: 0, retracted: 0, notOwned: 0 }
+    for (let i = 0; i < plan.claims.length; i++) {
+      if (plan.notOwned[i] === 1) { result.notOwned++; continue }
+      const o = this.#writeClaim(plan.volumeId, plan.current[i], plan.claims[i] as ClaimWrite, plan.sourceNodeId, assertionId, runId, 'lowered by its source')
+      result.applied++
+      if (o !== 'unchanged') result.changed++
+      if (o === 'retracted') result.retracted++
+    }
+    for (const c of plan.removed) {
+      this.#removeClaim(plan.volumeId, c, plan.sourceNodeId, 'no longer asserted by its source', runId)
+      result.retracted++
+    }
+    return result
   }
 
   /** The audit record of retractions of a volume, oldest first. */
