@@ -95,7 +95,9 @@ export function volumeScheduler (c: SchedulerComponents): VolumeScheduler {
       const soon = job.kind === 'index' || job.kind === 'push'
       let offset = offsets.get(job.volume)
       if (offset === undefined) offsets.set(job.volume, offset = random())
-      const first = now + (soon ? offset * Math.min(job.everyMs, FIRST_RUN_SPREAD_MS) : jitter(job.everyMs)) * 1e6
+      // (after the volume's own start offset, so a first verify never comes before the first index)
+      const start = offset * Math.min(job.everyMs, FIRST_RUN_SPREAD_MS)
+      const first = now + (soon ? start : start + jitter(job.everyMs)) * 1e6
       const row = c.store.schedules.arm(volumeId, job.kind, job.everyMs, first)
       keep.push({ volumeId, kind: job.kind })
       armed.push({ ...job, volumeId, nextAtNs: row.nextAtNs, failures: row.failures, running: false })

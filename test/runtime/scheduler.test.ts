@@ -20,6 +20,21 @@ async function until (cond: () => boolean, ms = 5000): Promise<void> {
 const job = (kind: ScheduledJob['kind'], everyMs: number, volume = 'photos'): ScheduledJob => ({ volume, volumePath: `/srv/${volume}`, kind, everyMs })
 
 describe('volume schedules', () => {
+  it('arms a volume\'s first verify after its first index, whatever the draw (the start offset near 1, the jitter at its lowest)', async () => {
+    const s = store()
+    // first draw: the volume's start offset (0.99 of the spread); then the verify's jitter at 0.9×
+    const draws = [0.99, 0]
+    const sched = volumeScheduler({
+      store: s, clock: systemClock, logger: s.logger, random: () => draws.shift() ?? 0.5, jobs: [job('index', 1000), job('verify', 1000)],
+      run: async () => ({ status: 'success', error: null, runIds: [] })
+    })
+    sched.start()
+    const rows = s.schedules.forVolume(s.volumes.get('photos')?.id ?? -1)
+    await sched.stop()
+    const at = (kind: string): number => rows.find(r => r.kind === kind)?.nextAtNs ?? 0
+    expect(at('verify')).toBeGreaterThan(at('index'))
+  })
+
   it('runs each configured job again on its interval and records every attempt', async () => {
     const s = store()
     const seen: string[] = []
