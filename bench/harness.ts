@@ -46,6 +46,19 @@ export async function repeat (n: number, fn: () => unknown): Promise<number[]> {
 }
 
 /**
+ * `n` pairs of runs, ours then the baseline's, interleaved, so a noisy machine moves both
+ * (bench/README.md); `i` is the pair's index (a scenario that needs a fresh target per run uses it).
+ */
+export async function pairedRuns (n: number, ours: (i: number) => unknown, baseline: (i: number) => unknown): Promise<{ ours: number[], base: number[] }> {
+  const out = { ours: [] as number[], base: [] as number[] }
+  for (let i = 0; i < n; i++) {
+    out.ours.push(await timeMs(async () => { await ours(i) }))
+    out.base.push(await timeMs(async () => { await baseline(i) }))
+  }
+  return out
+}
+
+/**
  * A full garbage collection, outside any timed region: a scenario that repeats a large
  * operation calls it between repetitions, so its peak RSS is one operation's, not the garbage
  * of all of them that V8 had not yet collected (a process doing one pull sees no such pile).

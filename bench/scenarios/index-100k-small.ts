@@ -10,7 +10,7 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../src/logger.js'
 import { indexVolume } from '../../src/index/index-volume.js'
-import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchDir, cleanup, isQuick, median, pairedRuns, report, round } from '../harness.js'
 import { benchStore, volumeAt } from '../fixture.js'
 import { makeSmallTree, opensslTwoProcesses } from '../tree.js'
 
@@ -31,12 +31,7 @@ try {
   }
   openssl()
   await index(-1)
-  const ours: number[] = []
-  const base: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeMs(async () => { await index(i) }))
-    base.push(await timeMs(openssl))
-  }
+  const { ours, base } = await pairedRuns(RUNS, index, openssl)
   report({
     scenario: 'index-100k-small',
     what: `first index of ${FILES} files of 2 KB (fresh database each run: every file walked, hashed, recorded)`,

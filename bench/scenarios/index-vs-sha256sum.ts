@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { silentLogger } from '../../src/logger.js'
 import { indexVolume } from '../../src/index/index-volume.js'
-import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchDir, cleanup, isQuick, median, pairedRuns, report, round } from '../harness.js'
 import { benchStore, volumeAt } from '../fixture.js'
 import { loadavg } from 'node:os'
 import { FULL_TREE, QUICK_TREE, makeTree, opensslTwoProcesses } from '../tree.js'
@@ -30,12 +30,7 @@ try {
   }
   sha256sum()
   await index(-1)
-  const ours: number[] = []
-  const base: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeMs(async () => { await index(i) }))
-    base.push(await timeMs(sha256sum))
-  }
+  const { ours, base } = await pairedRuns(RUNS, index, sha256sum)
   const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000)
   report({
     scenario: 'index-vs-sha256sum',

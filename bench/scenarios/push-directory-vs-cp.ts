@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { silentLogger } from '../../src/logger.js'
 import { indexVolume } from '../../src/index/index-volume.js'
 import { pushToDirectory } from '../../src/push/directory-push.js'
-import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchDir, cleanup, isQuick, median, pairedRuns, report, round } from '../harness.js'
 import { benchStore, directoryAt, volumeAt } from '../fixture.js'
 import { FULL_TREE, QUICK_TREE, makeTree } from '../tree.js'
 
@@ -34,12 +34,7 @@ try {
   }
   await push(-1)
   cpHash(-1)
-  const ours: number[] = []
-  const base: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeMs(async () => { await push(i) }))
-    base.push(await timeMs(() => { cpHash(i) }))
-  }
+  const { ours, base } = await pairedRuns(RUNS, push, cpHash)
   const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000)
   report({
     scenario: 'push-directory-vs-cp',

@@ -9,7 +9,7 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../src/logger.js'
 import { indexVolume } from '../../src/index/index-volume.js'
-import { benchDir, cleanup, isQuick, median, report, round, timeMs } from '../harness.js'
+import { benchDir, cleanup, isQuick, median, pairedRuns, report, round } from '../harness.js'
 import { benchStore, volumeAt } from '../fixture.js'
 import { makeSmallTree } from '../tree.js'
 
@@ -26,17 +26,12 @@ try {
   if (first.filesSeen !== FILES) throw new Error(`first index saw ${first.filesSeen} of ${FILES}`)
   const walk = (): void => { execFileSync('sh', ['-c', `find "${tree}" -type f -printf '%s %T@ %i\\n' > /dev/null`]) }
   walk()
-  const ours: number[] = []
-  const base: number[] = []
   let hashed = 0
-  for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeMs(async () => {
-      const r = await indexVolume({ store, volume, quick: true, logger: silentLogger })
-      if (r.status !== 'success' || r.filesSeen !== FILES) throw new Error(`re-index: ${r.status}, ${r.filesSeen} seen`)
-      hashed += r.filesHashed
-    }))
-    base.push(await timeMs(walk))
-  }
+  const { ours, base } = await pairedRuns(RUNS, async () => {
+    const r = await indexVolume({ store, volume, quick: true, logger: silentLogger })
+    if (r.status !== 'success' || r.filesSeen !== FILES) throw new Error(`re-index: ${r.status}, ${r.filesSeen} seen`)
+    hashed += r.filesHashed
+  }, walk)
   store.close()
   report({
     scenario: 'reindex-100k',
