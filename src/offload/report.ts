@@ -184,6 +184,9 @@ export class ReportBuilder {
         this.groups.set(key, { ...view, files: 1, summary: '', advice: adviceOf(r.target, r.cause), example_path: path })
       } else {
         g.files++
+        // the first path in path order, whatever order the rows came in (the index records files
+        // as its hashing workers finish them)
+        if (path < g.example_path) g.example_path = path
       }
       return view
     })
