@@ -20,6 +20,7 @@
  * A worker that dies (a bug, an out-of-memory) loses nothing: its outstanding files are hashed
  * again on the calling thread, and the pool goes on with the workers it has left.
  */
+import { open } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { HashWorkerFailedError } from '../errors.js'
@@ -69,6 +70,11 @@ export interface HashPoolStats {
 export interface HashPool {
   /** Hashes one file as hashFile does (rejects with the same errors: FileChangedWhileHashingError, an fs error with its code). */
   hash: (path: string, options?: HashOptions) => Promise<HashedFile>
+  /**
+   * fsync(2)s one file (opened read-only, never through a symlink) on a worker, batched like
+   * hashes: a push's many small fsyncs cost the calling thread a share of a message each.
+   */
+  sync: (path: string) => Promise<void>
   /** Whether another hash() stays within the bounds (callers check before adding one). */
   hasRoom: () => boolean
   /** Resolves when hasRoom() is true. */
@@ -85,6 +91,8 @@ export function defaultHashThreads (): number {
 interface Job {
   id: number
   path: string
+  /** fsync instead of hashing. */
+  sync: boolean
   cost: number
   hooks: HashHooks | undefined
   resolve: (h: HashedFile) => void
@@ -101,7 +109,7 @@ interface PoolWorker {
 }
 
 interface DoneMessage {
-  done: Array<{ id: number, at?: number, size?: number, mtimeNs?: number, ctimeNs?: number, ino?: string, changed?: true, error?: { code?: string, name?: string, message: string } }>
+  done: Array<{ id: number, at?: number, size?: number, mtimeNs?: number, ctimeNs?: number, ino?: string, changed?: true, synced?: true, error?: { code?: string, name?: string, message: string } }>
   digests: Uint8Array
 }
 
@@ -151,8 +159,16 @@ class WorkerHashPool implements HashPool {
   }
 
   async hash (path: string, options: HashOptions = {}): Promise<HashedFile> {
+    return await this.#submit(path, false, options)
+  }
+
+  async sync (path: string): Promise<void> {
+    await this.#submit(path, true, {})
+  }
+
+  async #submit (path: string, sync: boolean, options: HashOptions): Promise<HashedFile> {
     if (this.#closed) throw new HashWorkerFailedError('the hash pool is closed')
-    const cost = (options.sizeHint ?? 0) + FILE_OVERHEAD_BYTES
+    const cost = (sync ? 0 : (options.sizeHint ?? 0)) + FILE_OVERHEAD_BYTES
     this.#submittedFiles++
     this.#submittedBytes += cost
     this.#outstandingFiles++
@@ -162,15 +178,15 @@ class WorkerHashPool implements HashPool {
     try {
       if (this.#threads <= 0 || (!this.#started && this.#submittedFiles <= this.#inlineFiles && this.#submittedBytes <= this.#inlineBytes)) {
         this.stats.filesInline++
-        return await hashFile(path, undefined, options.hooks)
+        return await inlineJob(path, sync, options.hooks)
       }
       this.#start()
       if (this.#workers.length === 0) {
         this.stats.filesInline++
-        return await hashFile(path, undefined, options.hooks)
+        return await inlineJob(path, sync, options.hooks)
       }
       return await new Promise<HashedFile>((resolve, reject) => {
-        this.#pending.push({ id: this.#nextId++, path, cost, hooks: options.hooks, resolve, reject })
+        this.#pending.push({ id: this.#nextId++, path, sync, cost, hooks: options.hooks, resolve, reject })
         this.#pendingBytes += cost
         if (this.#pending.length >= BATCH_FILES || this.#pendingBytes >= BATCH_BYTES) this.#flush()
         else if (!this.#flushScheduled) {
@@ -239,7 +255,7 @@ class WorkerHashPool implements HashPool {
     }
     this.stats.filesInWorkers += jobs.length
     if (target.jobs.size === jobs.length) target.worker.ref()
-    target.worker.postMessage({ jobs: jobs.map(j => ({ id: j.id, path: j.path, pause: j.hooks?.afterFirstChunk !== undefined })) })
+    target.worker.postMessage({ jobs: jobs.map(j => ({ id: j.id, path: j.path, sync: j.sync, pause: j.hooks?.afterFirstChunk !== undefined })) })
   }
 
   #done (w: PoolWorker, msg: DoneMessage): void {
@@ -249,7 +265,9 @@ class WorkerHashPool implements HashPool {
       if (job === undefined) continue
       w.jobs.delete(d.id)
       w.outstandingCost -= job.cost
-      if (d.changed === true) {
+      if (d.synced === true) {
+        job.resolve(SYNCED)
+      } else if (d.changed === true) {
         job.reject(new FileChangedWhileHashingError(job.path, HASH_ATTEMPTS))
       } else if (d.error !== undefined) {
         const err = new Error(d.error.message) as NodeJS.ErrnoException
@@ -293,8 +311,23 @@ class WorkerHashPool implements HashPool {
 
   #inline (job: Job): void {
     this.stats.filesInline++
-    hashFile(job.path, undefined, job.hooks).then(job.resolve, job.reject)
+    inlineJob(job.path, job.sync, job.hooks).then(job.resolve, job.reject)
   }
+}
+
+/** What a sync job resolves with inside the pool (sync() itself resolves with nothing). */
+const SYNCED: HashedFile = { hash: Buffer.alloc(0), size: 0, mtimeNs: 0 }
+
+/** A job on the calling thread: a hash as hashFile does it, or an fsync of the file. */
+async function inlineJob (path: string, sync: boolean, hooks: HashHooks | undefined): Promise<HashedFile> {
+  if (!sync) return await hashFile(path, undefined, hooks)
+  const fh = await open(path, READ_NO_FOLLOW)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  return SYNCED
 }
 
 /**
@@ -327,6 +360,7 @@ export function createInlineHashPool (hash: typeof hashFile, concurrency: number
         for (const resolve of w) resolve()
       }
     },
+    sync: async (path) => { await inlineJob(path, true, undefined) },
     close: async () => {}
   }
 }

@@ -12,7 +12,8 @@
  * file that grew meanwhile has another size after, and is retried), so a small file costs one
  * read(2), not two.
  *
- * Messages in: `{ jobs: Array<{ id, path, pause }> }`. Out, one per batch: `{ done: [...],
+ * Messages in: `{ jobs: Array<{ id, path, sync, pause }> }` (a `sync` job fsyncs the file through
+ * a handle opened the same way instead of hashing it). Out, one per batch: `{ done: [...],
  * digests }` where `digests` holds 32 bytes per successful job at its `at` offset; and, for a job
  * with `pause` (tests), `{ paused: id, attempt }` after the first chunk, then it waits on the
  * shared gate until the pool lets it go on.
@@ -65,6 +66,16 @@ parentPort.on('message', (msg) => {
   let at = 0
   for (const job of jobs) {
     try {
+      if (job.sync) {
+        const fd = fs.openSync(job.path, flags)
+        try {
+          fs.fsyncSync(fd)
+        } finally {
+          fs.closeSync(fd)
+        }
+        done.push({ id: job.id, synced: true })
+        continue
+      }
       let r
       for (let attempt = 1; attempt <= attempts && r === undefined; attempt++) r = once(job.path, attempt, job.pause, job.id)
       if (r === undefined) {

@@ -4,8 +4,9 @@
  */
 import { copyFile, link, lstat, mkdir, open, readFile, rename, rm, unlink, utimes } from 'node:fs/promises'
 import { constants } from 'node:fs'
-import { hashFile } from '../index/hash-file.js'
+import { createHashPool, type HashPool } from '../index/hash-pool.js'
 import { crashPoint } from '../crash-point.js'
+import { syncFilesystem } from './sync-filesystem.js'
 
 export interface FileInfo {
   kind: 'file' | 'dir' | 'link' | 'other'
@@ -22,6 +23,12 @@ export interface DirectoryFs {
   syncFile: (path: string) => Promise<void>
   /** Flushes a directory (so a rename into it survives a crash). */
   syncDir: (path: string) => Promise<void>
+  /**
+   * One flush of the whole filesystem holding `path` (syncfs), so the fsyncs of a batch that
+   * follow find nothing left to commit; true when it ran. Never a substitute for them
+   * (src/push/sync-filesystem.ts, docs/durability.md).
+   */
+  syncFilesystem: (path: string) => Promise<boolean>
   rename: (from: string, to: string) => Promise<void>
   mkdirp: (path: string) => Promise<void>
   /** Never follows a symlink; undefined when nothing is there. */
@@ -54,6 +61,17 @@ export interface DirectoryFs {
   createProbe: (path: string) => Promise<void>
   /** Removes a file createProbe made, by its exact name; nothing when it is gone. Never user data. */
   removeProbe: (path: string) => Promise<void>
+}
+
+/**
+ * The worker threads that read back and fsync files for every writer in this process (pushes,
+ * receives, restores): the calling thread pays a share of a message per file instead of a
+ * thread-pool trip per system call. Idle workers keep no process alive.
+ */
+let sharedPool: HashPool | undefined
+function filePool (): HashPool {
+  sharedPool ??= createHashPool()
+  return sharedPool
 }
 
 /** link(2) errors that mean "cannot hard-link here" rather than "the name is taken". */
@@ -93,8 +111,9 @@ async function linkOrClaim (from: string, to: string): Promise<boolean> {
 
 export const nodeDirectoryFs: DirectoryFs = {
   copyFile: async (src, dst) => { crashPoint('dirfs:copy-file'); await copyFile(src, dst, constants.COPYFILE_EXCL) },
-  syncFile: async (path) => { crashPoint('dirfs:sync-file'); await syncPath(path, constants.O_RDONLY) },
+  syncFile: async (path) => { crashPoint('dirfs:sync-file'); await filePool().sync(path) },
   syncDir: async (path) => { crashPoint('dirfs:sync-dir'); await syncPath(path, constants.O_RDONLY | constants.O_DIRECTORY) },
+  syncFilesystem: async (path) => { crashPoint('dirfs:sync-fs'); return await syncFilesystem(path) },
   rename: async (from, to) => { crashPoint('dirfs:rename'); await rename(from, to); crashPoint('dirfs:renamed') },
   mkdirp: async (path) => { crashPoint('dirfs:mkdirp'); await mkdir(path, { recursive: true }) },
   lstat: async (path) => {
@@ -107,7 +126,9 @@ export const nodeDirectoryFs: DirectoryFs = {
     }
   },
   hash: async (path) => {
-    const h = await hashFile(path)
+    const pool = filePool()
+    await pool.room()
+    const h = await pool.hash(path)
     return { hash: h.hash, size: h.size }
   },
   setMtime: async (path, mtimeNs) => {

@@ -3,13 +3,13 @@
  *
  *  1. check the destination's identity marker (a missing or different one refuses the run);
  *  2. take the snapshot of the present files before any transfer;
- *  3. copy what the destination lacks (temp + fsync + a create-exclusive link to the final
- *     name, so a file someone else put there is refused, never replaced; this node's own prior
- *     bytes to history first);
+ *  3. copy what the destination lacks, in batches made durable together (temp, fsync, a
+ *     create-exclusive link to the final name, so a file someone else put there is refused,
+ *     never replaced; this node's own prior bytes to history first; see `sendBatch`);
  *  4. read every written file back from the destination and hash it (`sha256-readback`), or,
  *     under --shallow, check presence and size only (`presence+size`), recording each
  *     verified file as a placement with the instant of that read, once every directory the
- *     commits linked into or created is fsynced;
+ *     batch's commits linked into or created is fsynced;
  *  5. settle this node's claims from everything present and placed (src/evidence/): the
  *     claim about the destination covers exactly what is placed there, so a partial push
  *     counts for what it placed. The run is `success` only without failures.
@@ -37,8 +37,16 @@ import { findPathCollisions } from './path-collisions.js'
 import { finishPushRun, newPushReport, type PushProgress, type PushReport } from './push-report.js'
 import { settleClaims } from '../evidence/settle.js'
 import { crashPoint } from '../crash-point.js'
+import { eachLimit } from './each-limit.js'
 
-export const PUSH_CONCURRENCY = 4
+/** Files copied or committed at once. */
+export const PUSH_CONCURRENCY = 8
+/** fsyncs and read-backs in flight at once (each a trip through the thread pool). */
+export const SYNC_CONCURRENCY = 16
+/** A batch made durable together: at most this many files ... */
+export const BATCH_FILES = 2048
+/** ... or about this many bytes (the dirty data one flush waits for). */
+export const BATCH_BYTES = 256 * 1024 * 1024
 
 export interface DirectoryPushHooks {
   /** After the snapshot, before any transfer (tests inject concurrent index writes here). */
@@ -100,95 +108,159 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   const collisions = await findPathCollisions(foldProbe(fs, { logger: init.logger }), tree, snapshot.files.map(f => f.path), [], destination.name)
 
   const writer = treeWriter(fs, tree, run.id, store.nodes.self().nodeId, 'destination', 'push-dir')
-  // placements of files this push wrote are recorded only once their directories are fsynced
-  const written: Array<{ path: string, placement: Parameters<Store['placements']['record']>[3] }> = []
   const placements = store.placements.forVolume(key, volRow.id)
   const rereadBeforeNs = volume.offloadMaxEvidenceAgeMs === undefined ? undefined : store.clock.nowNs() - volume.offloadMaxEvidenceAgeMs * 1e6 / 2
   const progress: PushProgress = { filesDone: 0, filesTotal: snapshot.files.length, bytesSent: 0, bytesTotal: snapshot.totalBytes }
 
-  const pushOne = async (file: SnapshotFile): Promise<void> => {
+  const forgetFailed = (file: SnapshotFile, reason: string, code: PushReport['failures'][number]['code']): void => {
+    // whatever was placed there before may have moved to history: it is evidence no more
+    store.placements.forget(key, volRow.id, file.path)
+    report.failures.push({ path: file.path, reason, code })
+  }
+  const fileDone = (): void => {
+    progress.filesDone++
+    init.onProgress?.(progress)
+  }
+
+  /** Whether the destination still holds this file as placed (then it is not copied again). */
+  const holds = async (file: SnapshotFile): Promise<boolean> => {
     const collision = collisions.get(file.path)
     if (collision !== undefined) {
       // never written; a placement from before may be of the bytes its twin then replaced
-      store.placements.forget(key, volRow.id, file.path)
-      report.failures.push({ path: file.path, reason: collision, code: 'path-collision' })
-      return
+      forgetFailed(file, collision, 'path-collision')
+      return true
     }
-    const destPath = join(tree, file.path)
     const placed = placements.get(file.path)
-    if (placed !== undefined && placed.contentId === file.contentId && (METHOD_STRENGTH[placed.verifyMethod] ?? 0) >= (METHOD_STRENGTH[method] ?? 0)) {
-      const there = await fs.lstat(destPath)
-      if (there?.kind === 'file' && there.size === placed.size && there.mtimeNs === placed.mtimeNs) {
-        const tooOld = rereadBeforeNs !== undefined && placed.verifiedAtNs < rereadBeforeNs && method === SHA256_READBACK
-        if (!tooOld) {
-          report.filesSkipped++
-          if (placed.originNodeId !== file.originNodeId || placed.originRunId !== file.originRunId) {
-            store.placements.record(key, volRow.id, file.path, { ...placed, originNodeId: file.originNodeId, originRunId: file.originRunId })
-          }
-          return
-        }
-        // the last real read is too old: read it again where it is
-        const back = await fs.hash(destPath).catch(() => undefined)
-        if (back !== undefined && back.hash.equals(file.hash) && back.size === file.size) {
-          report.filesSkipped++
-          store.placements.record(key, volRow.id, file.path, { ...placed, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId })
-          return
-        }
-        store.placements.forget(key, volRow.id, file.path)
+    if (placed === undefined || placed.contentId !== file.contentId || (METHOD_STRENGTH[placed.verifyMethod] ?? 0) < (METHOD_STRENGTH[method] ?? 0)) return false
+    const destPath = join(tree, file.path)
+    const there = await fs.lstat(destPath)
+    if (there?.kind !== 'file' || there.size !== placed.size || there.mtimeNs !== placed.mtimeNs) return false
+    const tooOld = rereadBeforeNs !== undefined && placed.verifiedAtNs < rereadBeforeNs && method === SHA256_READBACK
+    if (!tooOld) {
+      report.filesSkipped++
+      if (placed.originNodeId !== file.originNodeId || placed.originRunId !== file.originRunId) {
+        store.placements.record(key, volRow.id, file.path, { ...placed, originNodeId: file.originNodeId, originRunId: file.originRunId })
       }
+      return true
     }
-    try {
-      const staged = await writer.stagingPath()
-      await fs.copyFile(join(volume.path, file.path), staged)
-      await fs.syncFile(staged)
-      await writer.commit(staged, file.path, file.mtimeNs)
-      report.filesSent++
-      report.bytesSent += file.size
-      progress.bytesSent += file.size
-      // read-back: what is at the destination now must be exactly the snapshot's content
-      if (method === SHA256_READBACK) {
-        const back = await fs.hash(destPath)
-        if (!back.hash.equals(file.hash) || back.size !== file.size) {
-          store.placements.forget(key, volRow.id, file.path)
-          report.failures.push({ path: file.path, reason: 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)', code: 'readback-mismatch' })
-          return
-        }
-      } else {
-        const there = await fs.lstat(destPath)
-        if (there?.kind !== 'file' || there.size !== file.size) {
-          store.placements.forget(key, volRow.id, file.path)
-          report.failures.push({ path: file.path, reason: 'size at the destination differs', code: 'readback-mismatch' })
-          return
-        }
+    // the last real read is too old: read it again where it is
+    const back = await fs.hash(destPath).catch(() => undefined)
+    if (back !== undefined && back.hash.equals(file.hash) && back.size === file.size) {
+      report.filesSkipped++
+      store.placements.record(key, volRow.id, file.path, { ...placed, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId })
+      return true
+    }
+    store.placements.forget(key, volRow.id, file.path)
+    return false
+  }
+
+  /**
+   * A batch of files is copied, made durable, committed and verified together (docs/durability.md):
+   *  1. each is copied to a staging file;
+   *  2. one syncfs of the destination, then each staging file's own fsync (which finds nothing
+   *     left to commit, and reports that file's write errors): its bytes are on stable storage
+   *     before its name appears;
+   *  3. each is committed create-exclusively to its name (history first for this node's own prior bytes);
+   *  4. one syncfs, then every directory the commits touched is fsynced;
+   *  5. each is read back (or, under --shallow, checked for presence and size); only then is
+   *     its placement recorded, with the instant of that read.
+   */
+  const sendBatch = async (files: SnapshotFile[]): Promise<void> => {
+    const staged: Array<{ file: SnapshotFile, path: string }> = []
+    await eachLimit(files, PUSH_CONCURRENCY, async (file) => {
+      if (init.signal?.aborted === true) return
+      try {
+        const path = await writer.stagingPath()
+        await fs.copyFile(join(volume.path, file.path), path)
+        staged.push({ file, path })
+      } catch (err) {
+        forgetFailed(file, messageOf(err), 'error')
+        fileDone()
       }
-      const there = await fs.lstat(destPath)
-      if (there !== undefined) written.push({ path: file.path, placement: { contentId: file.contentId, size: there.size, mtimeNs: there.mtimeNs, verifyMethod: method, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId } })
+    })
+    await fs.syncFilesystem(tree)
+    const durable: typeof staged = []
+    await eachLimit(staged, SYNC_CONCURRENCY, async (s) => {
+      try {
+        await fs.syncFile(s.path)
+        durable.push(s)
+      } catch (err) {
+        forgetFailed(s.file, messageOf(err), 'error')
+        fileDone()
+      }
+    })
+    const committed: SnapshotFile[] = []
+    await eachLimit(durable, PUSH_CONCURRENCY, async ({ file, path }) => {
+      // an interrupt commits nothing more: the staged copy is removed with the staging directory
+      if (init.signal?.aborted === true) { fileDone(); return }
+      try {
+        await writer.commit(path, file.path, file.mtimeNs)
+        report.filesSent++
+        report.bytesSent += file.size
+        progress.bytesSent += file.size
+        committed.push(file)
+      } catch (err) {
+        // a name someone else took meanwhile is refused, never replaced (invariant 25)
+        forgetFailed(file, messageOf(err), err instanceof CommitConflictError ? 'refused' : 'error')
+        fileDone()
+      }
+    })
+    if (committed.length === 0) return
+    // read-back: what is at the destination now must be exactly the snapshot's content
+    const verified: Array<{ path: string, placement: Parameters<Store['placements']['record']>[3] }> = []
+    await eachLimit(committed, SYNC_CONCURRENCY, async (file) => {
+      const destPath = join(tree, file.path)
+      try {
+        if (method === SHA256_READBACK) {
+          const back = await fs.hash(destPath)
+          if (!back.hash.equals(file.hash) || back.size !== file.size) {
+            forgetFailed(file, 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)', 'readback-mismatch')
+            return
+          }
+        }
+        const info = await fs.lstat(destPath)
+        if (info?.kind !== 'file' || info.size !== file.size) {
+          forgetFailed(file, 'size at the destination differs', 'readback-mismatch')
+          return
+        }
+        verified.push({ path: file.path, placement: { contentId: file.contentId, size: info.size, mtimeNs: info.mtimeNs, verifyMethod: method, runId: run.id, verifiedAtNs: store.clock.nowNs(), originNodeId: file.originNodeId, originRunId: file.originRunId } })
+      } catch (err) {
+        forgetFailed(file, messageOf(err), 'error')
+      } finally {
+        fileDone()
+      }
+    })
+    try {
+      await fs.syncFilesystem(tree)
+      await writer.syncDirs()
+      crashPoint('push-dir:record-placements')
+      store.db.transaction(() => { for (const w of verified) store.placements.record(key, volRow.id, w.path, w.placement) }).immediate()
     } catch (err) {
-      // whatever was placed there before may have moved to history: it is evidence no more
-      store.placements.forget(key, volRow.id, file.path)
-      // a name someone else took meanwhile is refused, never replaced (invariant 25)
-      report.failures.push({ path: file.path, reason: err instanceof Error ? err.message : String(err), code: err instanceof CommitConflictError ? 'refused' : 'error' })
-    } finally {
-      progress.filesDone++
-      init.onProgress?.(progress)
+      // nothing written by this batch is evidence until its directory entries are durable
+      for (const w of verified) store.placements.forget(key, volRow.id, w.path)
+      report.failures.push({ path: '(directories)', reason: `could not sync the destination's directories: ${messageOf(err)}`, code: 'error' })
     }
   }
 
-  const queue = [...snapshot.files]
-  const workers = Array.from({ length: Math.min(PUSH_CONCURRENCY, queue.length) }, async () => {
-    for (let f = queue.shift(); f !== undefined && init.signal?.aborted !== true; f = queue.shift()) await pushOne(f)
-  })
-  await Promise.all(workers)
-  try {
-    await writer.syncDirs()
-    crashPoint('push-dir:record-placements')
-    store.db.transaction(() => { for (const w of written) store.placements.record(key, volRow.id, w.path, w.placement) }).immediate()
-  } catch (err) {
-    // nothing written this run is evidence until its directory entries are durable
-    for (const w of written) store.placements.forget(key, volRow.id, w.path)
-    report.failures.push({ path: '(directories)', reason: `could not sync the destination's directories: ${err instanceof Error ? err.message : String(err)}`, code: 'error' })
+  let batch: SnapshotFile[] = []
+  let batchBytes = 0
+  const files = snapshot.files
+  for (let i = 0; i < files.length && init.signal?.aborted !== true; i += PUSH_CONCURRENCY * 16) {
+    const slice = files.slice(i, i + PUSH_CONCURRENCY * 16)
+    const decided = await Promise.all(slice.map(async f => await holds(f)))
+    slice.forEach((file, k) => {
+      if (decided[k] === true) { fileDone(); return }
+      batch.push(file)
+      batchBytes += file.size
+    })
+    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
+      await sendBatch(batch)
+      batch = []
+      batchBytes = 0
+    }
   }
-  await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: err instanceof Error ? err.message : String(err) }) })
+  if (batch.length > 0 && init.signal?.aborted !== true) await sendBatch(batch)
+  await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: messageOf(err) }) })
 
   // the claims follow from everything present and placed, whatever this push managed
   settleClaims(store, volRow.id, run.id, `push to ${destination.name}`)
@@ -204,4 +276,8 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
   }
   init.logger.info('pushed volume', { volume: volume.name, destination: destination.name, run: run.id, sent: report.filesSent, skipped: report.filesSkipped })
   return finish('success', null)
+}
+
+function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

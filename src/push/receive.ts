@@ -18,6 +18,7 @@ import type { NodeId } from '../identity/node-id.js'
 import type { Logger } from '../logger.js'
 import type { Framed } from '../p2p/frames.js'
 import { crashPoint } from '../crash-point.js'
+import { eachLimit } from './each-limit.js'
 import { holdGuard } from '../hold/guard.js'
 import { currentClaims, settleClaims } from '../evidence/settle.js'
 import { settleUnclaimed, settleVolumeUnclaimed } from '../evidence/unclaimed.js'
@@ -44,6 +45,13 @@ export const RECEIVE_COMMIT_CONCURRENCY = 8
 export const WRITES_IN_FLIGHT = 4
 /** Files up to this size are verified in memory and written whole by the commit pool. */
 export const SMALL_FILE_BYTES = 1024 * 1024
+
+/** Small files made durable together at most (docs/durability.md) ... */
+export const DURABLE_BATCH_FILES = 2048
+/** ... or about this many of their bytes. */
+export const DURABLE_BATCH_BYTES = 256 * 1024 * 1024
+/** fsyncs and commits of one batch in flight at once. */
+export const SYNC_CONCURRENCY = 16
 
 /** Local paths holding a needed content that are checked as a copy source before asking the pusher. */
 export const COPY_SOURCES_TRIED = 4
@@ -324,6 +332,26 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       }
       return false
     }
+    // small files are written to staging, then made durable together: one syncfs, then each
+    // file's own fsync (which reports its own write errors), then each commit
+    const durable = durableBatch(DURABLE_BATCH_FILES, DURABLE_BATCH_BYTES)
+    const flushDurable = async (items: StagedSmall[]): Promise<void> => {
+      if (items.length === 0) return
+      await fs.syncFilesystem(volume.path)
+      await eachLimit(items, SYNC_CONCURRENCY, async ({ index, staged }) => {
+        try {
+          crashPoint('receive:stage-sync')
+          await fs.syncFile(staged)
+        } catch (err) {
+          logger.info('a received file could not be made durable', { path: (plan[index] as PlanEntry).path, error: err instanceof Error ? err.message : String(err) })
+          await rm(staged, { force: true }).catch(() => {})
+          failures.push({ entry: index, reason: FailureReason.WRITE_FAILED })
+          outcomes.push({ entry: index, ok: false })
+          return
+        }
+        outcomes.push({ entry: index, ok: await commit(index, staged) })
+      })
+    }
     let bytesWritten = 0
     for (const index of need) {
       const e = plan[index] as PlanEntry
@@ -352,12 +380,12 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
           try {
             crashPoint('receive:stage-write')
             await fh.writev(chunks)
-            crashPoint('receive:stage-sync')
-            await fh.sync()
           } finally {
             await fh.close()
           }
-          outcomes.push({ entry: index, ok: await commit(index, staged) })
+          // made durable and committed with its batch (docs/durability.md)
+          const full = durable.add({ index, staged, size: e.size })
+          if (full !== undefined) await flushDurable(full)
         })
         continue
       }
@@ -407,6 +435,7 @@ export async function receivePush (c: ReceiveComponents, io: Framed, remoteNodeI
       })
     }
     await pool.drain()
+    await flushDurable(durable.take())
     stage = 'copies'
     for (const { index, staged } of stagedEarly) {
       outcomes.push({ entry: index, ok: await commit(index, staged) })
@@ -608,5 +637,31 @@ function heldIdentity (row: LiveFile | undefined): { readAtNs: number | null, ct
     readAtNs: row?.readAtNs ?? null,
     ...(row?.ctimeNs === null || row?.ctimeNs === undefined ? {} : { ctimeNs: row.ctimeNs }),
     ...(row?.ino === null || row?.ino === undefined ? {} : { ino: row.ino })
+  }
+}
+
+interface StagedSmall {
+  index: number
+  staged: string
+  size: number
+}
+
+/** Staged files waiting to be made durable together; `add` returns the batch once it is full. */
+function durableBatch (maxFiles: number, maxBytes: number): { add: (item: StagedSmall) => StagedSmall[] | undefined, take: () => StagedSmall[] } {
+  let items: StagedSmall[] = []
+  let bytes = 0
+  const take = (): StagedSmall[] => {
+    const out = items
+    items = []
+    bytes = 0
+    return out
+  }
+  return {
+    add: (item) => {
+      items.push(item)
+      bytes += item.size
+      return items.length >= maxFiles || bytes >= maxBytes ? take() : undefined
+    },
+    take
   }
 }
