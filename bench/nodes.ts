@@ -60,6 +60,8 @@ export interface ServeChild {
   addrs: string[]
   store: () => Store
   stop: () => Promise<void>
+  /** What the process wrote to stderr so far (its warnings and errors). */
+  stderr: () => string
 }
 
 export async function serveChild (root: string, name: string, toml: string): Promise<ServeChild> {
@@ -100,6 +102,7 @@ export async function serveChild (root: string, name: string, toml: string): Pro
     name,
     addrs,
     store: () => openStore({ path: paths.db, clock: systemClock, logger: silentLogger, backupsDir: paths.backups }),
+    stderr: () => err,
     stop: async () => {
       const exited = new Promise(resolve => child.once('exit', resolve))
       child.kill('SIGTERM')

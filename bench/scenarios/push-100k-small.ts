@@ -56,7 +56,7 @@ try {
       const peer = laptop.store.nodes.enrollPeer(nas.nodeId as never, nas.name, nas.addrs)
       return await timeMs(async () => {
         const r = await pushToPeer({ store: laptop.store, volume, peer, host: laptop.node.host, logger: silentLogger })
-        if (r.status !== 'success' || r.filesSent !== files) throw new Error(`peer push ${r.status}: ${r.filesSent} of ${files} (${r.error ?? ''})`)
+        if (r.status !== 'success' || r.filesSent !== files) throw new Error(`peer push ${r.status}: ${r.filesSent} of ${files} (${r.error ?? ''}); the receiver said: ${nas.stderr().slice(-3000)}`)
       })
     } finally {
       await nas.stop()

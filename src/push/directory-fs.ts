@@ -33,8 +33,8 @@ export interface DirectoryFs {
   mkdirp: (path: string) => Promise<void>
   /** Never follows a symlink; undefined when nothing is there. */
   lstat: (path: string) => Promise<FileInfo | undefined>
-  /** Reads the file back and hashes it (SHA-256). */
-  hash: (path: string) => Promise<{ hash: Buffer, size: number }>
+  /** Reads the file back and hashes it (SHA-256); `mtimeNs` when the read's handle says it (then the path named that handle throughout). */
+  hash: (path: string) => Promise<{ hash: Buffer, size: number, mtimeNs?: number }>
   setMtime: (path: string, mtimeNs: number) => Promise<void>
   readText: (path: string) => Promise<string | undefined>
   /** Writes a small file: temp, fsync, rename, fsync the directory. */
@@ -129,7 +129,7 @@ export const nodeDirectoryFs: DirectoryFs = {
     const pool = filePool()
     await pool.room()
     const h = await pool.hash(path)
-    return { hash: h.hash, size: h.size }
+    return { hash: h.hash, size: h.size, mtimeNs: h.mtimeNs }
   },
   setMtime: async (path, mtimeNs) => {
     crashPoint('dirfs:set-mtime')

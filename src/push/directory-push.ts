@@ -164,8 +164,9 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
    *  4. one syncfs, then every directory the commits touched is fsynced;
    *  5. each is read back (or, under --shallow, checked for presence and size); only then is
    *     its placement recorded, with the instant of that read.
+   * placeBatch does steps 1–3, verifyBatch 4–5.
    */
-  const sendBatch = async (files: SnapshotFile[]): Promise<void> => {
+  const placeBatch = async (files: SnapshotFile[]): Promise<SnapshotFile[]> => {
     const staged: Array<{ file: SnapshotFile, path: string }> = []
     await eachLimit(files, PUSH_CONCURRENCY, async (file) => {
       if (init.signal?.aborted === true) return
@@ -205,20 +206,28 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
         fileDone()
       }
     })
+    return committed
+  }
+
+  /** Steps 4–5 of a batch (they run while the next batch is copied). */
+  const verifyBatch = async (committed: SnapshotFile[]): Promise<void> => {
     if (committed.length === 0) return
     // read-back: what is at the destination now must be exactly the snapshot's content
     const verified: Array<{ path: string, placement: Parameters<Store['placements']['record']>[3] }> = []
     await eachLimit(committed, SYNC_CONCURRENCY, async (file) => {
       const destPath = join(tree, file.path)
       try {
+        let read: { size: number, mtimeNs?: number } | undefined
         if (method === SHA256_READBACK) {
           const back = await fs.hash(destPath)
           if (!back.hash.equals(file.hash) || back.size !== file.size) {
             forgetFailed(file, 'read-back hash differs from the indexed content (changed since indexing, or corrupted on the way)', 'readback-mismatch')
             return
           }
+          read = back
         }
-        const info = await fs.lstat(destPath)
+        // the read-back's own handle says the size and mtime (and that the path still names it)
+        const info = read?.mtimeNs !== undefined ? { kind: 'file', size: read.size, mtimeNs: read.mtimeNs } : await fs.lstat(destPath)
         if (info?.kind !== 'file' || info.size !== file.size) {
           forgetFailed(file, 'size at the destination differs', 'readback-mismatch')
           return
@@ -242,6 +251,13 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     }
   }
 
+  // one batch is read back and recorded while the next is copied
+  let verifying: Promise<void> = Promise.resolve()
+  const sendBatch = async (files: SnapshotFile[]): Promise<void> => {
+    const committed = await placeBatch(files)
+    await verifying
+    verifying = verifyBatch(committed)
+  }
   let batch: SnapshotFile[] = []
   let batchBytes = 0
   const files = snapshot.files
@@ -260,6 +276,7 @@ export async function pushToDirectory (init: DirectoryPushInit): Promise<PushRep
     }
   }
   if (batch.length > 0 && init.signal?.aborted !== true) await sendBatch(batch)
+  await verifying
   await writer.cleanup().catch((err: unknown) => { init.logger.warn('could not clean the staging directory', { error: messageOf(err) }) })
 
   // the claims follow from everything present and placed, whatever this push managed

@@ -28,6 +28,9 @@ export class PlacementStore {
   readonly #clock: Clock
 
   readonly #one: Database.Statement
+  // prepared on first use: a push records and forgets one row per file
+  #record: Database.Statement | undefined
+  #forget: Database.Statement | undefined
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
@@ -54,12 +57,12 @@ export class PlacementStore {
 
   /** Records a placement whose bytes were really read at `verifiedAtNs` (default: now). */
   record (destination: string, volumeId: number, path: string, p: Omit<Placement, 'verifiedAtNs' | 'originNodeId' | 'originRunId'> & { verifiedAtNs?: number, originNodeId?: number | null, originRunId?: number | null }): void {
-    this.#db.prepare(`INSERT INTO placements (destination, volume_id, path, content_id, size, mtime_ns, verify_method, run_id, verified_at_ns, origin_node_id, origin_run_id)
+    this.#record ??= this.#db.prepare(`INSERT INTO placements (destination, volume_id, path, content_id, size, mtime_ns, verify_method, run_id, verified_at_ns, origin_node_id, origin_run_id)
                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                       ON CONFLICT (destination, volume_id, path) DO UPDATE SET content_id = excluded.content_id, size = excluded.size,
                         mtime_ns = excluded.mtime_ns, verify_method = excluded.verify_method, run_id = excluded.run_id, verified_at_ns = excluded.verified_at_ns,
                         origin_node_id = excluded.origin_node_id, origin_run_id = excluded.origin_run_id`)
-      .run(destination, volumeId, path, p.contentId, p.size, p.mtimeNs, p.verifyMethod, p.runId, p.verifiedAtNs ?? this.#clock.nowNs(), p.originNodeId ?? null, p.originRunId ?? null)
+    this.#record.run(destination, volumeId, path, p.contentId, p.size, p.mtimeNs, p.verifyMethod, p.runId, p.verifiedAtNs ?? this.#clock.nowNs(), p.originNodeId ?? null, p.originRunId ?? null)
   }
 
   /**
@@ -72,7 +75,8 @@ export class PlacementStore {
   }
 
   forget (destination: string, volumeId: number, path: string): void {
-    this.#db.prepare('DELETE FROM placements WHERE destination = ? AND volume_id = ? AND path = ?').run(destination, volumeId, path)
+    this.#forget ??= this.#db.prepare('DELETE FROM placements WHERE destination = ? AND volume_id = ? AND path = ?')
+    this.#forget.run(destination, volumeId, path)
   }
 
   /** Forgets everything placed at a destination (inside the caller's transaction). */
