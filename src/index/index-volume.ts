@@ -128,7 +128,8 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   const quickRows = init.quick ? store.files.liveForQuickIndex(volRow.id) : undefined
   const live = init.quick ? undefined : store.files.live(volRow.id)
   let observed: Array<ObservedFile & { readAtNs: number, originNodeId: number, originRunId: number }> = []
-  let touched: number[] = []
+  // present rows this run found unchanged (or damaged and left in place): seen, not rewritten
+  const unchanged = new Set<number>()
 
   const flush = (): void => {
     if (observed.length > 0) {
@@ -137,10 +138,6 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       report.filesChanged += c.changed
       report.filesReturned += c.returned
       observed = []
-    }
-    if (touched.length > 0) {
-      store.files.touchSeen(run.id, touched)
-      touched = []
     }
   }
 
@@ -170,8 +167,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
       progress.filesSeen++
       const quickRow = quickRows?.get(file.path)
       if (quickRow !== undefined && unchangedSinceRead(quickRow, file)) {
-        touched.push(quickRow.id)
-        if (touched.length >= INDEX_BATCH_FILES) flush()
+        unchanged.add(quickRow.id)
         continue
       }
       const known = live !== undefined ? live.get(file.path) : quickRow === undefined ? undefined : store.files.byId(quickRow.id)
@@ -202,7 +198,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
               : `${file.path}: damaged (its bytes changed, its size and times did not); ${q.reason}; not claimed until a push replaces it`)
             init.logger.warn('a received file is damaged: its bytes changed behind unchanged size and times', { volume: volume.name, path: file.path, moved_to: q.moved ? q.to : null, reason: q.moved ? null : q.reason })
             // still there (not moved): seen by this run, so it is not taken for missing
-            if (!q.moved) touched.push(known.id)
+            if (!q.moved) unchanged.add(known.id)
             report.bytesHashed += h.size
             report.filesHashed++
             return
@@ -270,7 +266,7 @@ export async function indexVolume (init: IndexInit): Promise<IndexReport> {
   report.symlinksSkipped = stats.symlinks
   report.specialSkipped = stats.special
   const keep = [...report.unreadable.map(u => u.path), ...report.unstable]
-  report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep)
+  report.filesMissing = store.files.markUnseenMissing(volRow.id, run.id, keep, unchanged)
   // what this node holds changed: its claims follow (a lost received file retracts custody)
   // the index recorded what is there: rows a killed receive left marked as being replaced are settled
   await settleVolumeUnclaimed(store, volume.path, volRow.id)
