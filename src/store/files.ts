@@ -338,10 +338,13 @@ export class FileStore {
     return out
   }
 
-  /** Every row of a volume, superseded ones included, as the claim computation reads them. */
-  * iterateClaimRows (volumeId: number): Generator<ClaimRow> {
-    const stmt = this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
-    for (const r of stmt.iterate(volumeId) as IterableIterator<[number, string, number, FileStatus, number, number, number | null]>) {
+  /** Every row of a volume, superseded ones included (or only those of one status), as the claim computation reads them. */
+  * iterateClaimRows (volumeId: number, status?: FileStatus): Generator<ClaimRow> {
+    const stmt = status === undefined
+      ? this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
+      : this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ? AND status = ?').raw(true)
+    const params = status === undefined ? [volumeId] : [volumeId, status]
+    for (const r of stmt.iterate(...params) as IterableIterator<[number, string, number, FileStatus, number, number, number | null]>) {
       yield { id: r[0], path: r[1], contentId: r[2], status: r[3], originNodeId: r[4], originRunId: r[5], readAtNs: r[6] }
     }
   }
