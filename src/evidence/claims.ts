@@ -72,13 +72,23 @@ interface Acc {
   maxRun: number
   /** The versions not covered, as `path\u0000run` (each once). */
   holes: Map<string, Hole>
-  /** Covered versions: run and read instant (null = never read). */
-  covered: Array<{ run: number, readAtNs: number | null }>
+  /**
+   * Covered versions, per run: the oldest read instant among them (null = one was never read).
+   * One entry a run, not one a file: the claim needs only which runs are covered and their
+   * oldest read.
+   */
+  covered: Map<number, number | null>
   weak: boolean
 }
 
 function acc (): Acc {
-  return { maxRun: 0, holes: new Map(), covered: [], weak: false }
+  return { maxRun: 0, holes: new Map(), covered: new Map(), weak: false }
+}
+
+function cover (a: Acc, run: number, readAtNs: number | null): void {
+  const had = a.covered.get(run)
+  if (had === undefined && !a.covered.has(run)) a.covered.set(run, readAtNs)
+  else if (had !== null && had !== undefined) a.covered.set(run, readAtNs === null ? null : Math.min(had, readAtNs))
 }
 
 /** Turns the versions seen for one (destination, origin) into a claim, or undefined. */
@@ -105,14 +115,17 @@ function finish (destination: string, originNodeId: number, a: Acc, method: Veri
     exceptions = holes.slice(0, fit).filter(h => h.run >= floor)
   }
   const inRange = (run: number): boolean => run >= floor && run <= r
-  if (floor > r || !a.covered.some(c => inRange(c.run))) return undefined
+  let anyCovered = false
+  for (const run of a.covered.keys()) if (inRange(run)) { anyCovered = true; break }
+  if (floor > r || !anyCovered) return undefined
   exceptions.sort((x, y) => x.run - y.run || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))
+  // the oldest read behind the covered versions; null when one of them was never read
   let verifiedAtNs: number | null = null
   let first = true
-  for (const c of a.covered) {
-    if (!inRange(c.run)) continue
-    if (c.readAtNs === null) { verifiedAtNs = null; first = false; break }
-    verifiedAtNs = first ? c.readAtNs : Math.min(verifiedAtNs ?? c.readAtNs, c.readAtNs)
+  for (const [run, readAtNs] of a.covered) {
+    if (!inRange(run)) continue
+    if (readAtNs === null) { verifiedAtNs = null; break }
+    verifiedAtNs = first ? readAtNs : Math.min(verifiedAtNs as number, readAtNs)
     first = false
   }
   return { destination, originNodeId, originRunId: r, floorRunId: floor, verifyMethod: a.weak ? PRESENCE_SIZE : method, verifiedAtNs, exceptions }
@@ -123,12 +136,19 @@ function finish (destination: string, originNodeId: number, a: Acc, method: Veri
  * directory destination in `directories` (store keys). Pure read; nothing is written.
  */
 export function computeLocalClaims (store: Store, volumeId: number, selfKey: string, directories: readonly string[]): LocalClaim[] {
-  const rows = [...store.files.iterateClaimRows(volumeId)]
+  // its several reads see one state of the store: inside the caller's transaction, or one of its own
+  if (store.db.inTransaction) return compute(store, volumeId, selfKey, directories)
+  return store.db.transaction(() => compute(store, volumeId, selfKey, directories)).deferred()
+}
+
+function compute (store: Store, volumeId: number, selfKey: string, directories: readonly string[]): LocalClaim[] {
   const conflicts = store.conflicts.forVolume(volumeId)
   // a local edit a receive kept, and a row a receive is replacing (or was, when killed), are not held
   const drifted = new Set([...conflicts.flatMap(c => c.localFileId === null ? [] : [c.localFileId]), ...store.conflicts.replacingIds(volumeId)])
-  const present = new Map<string, { contentId: number, originNodeId: number, originRunId: number, readAtNs: number | null }>()
-  for (const r of rows) if (r.status === 'present' && !drifted.has(r.id)) present.set(r.path, r)
+  // two streamed passes over the rows (the present ones, then all), none held: 100,000 rows
+  // kept as objects for the second pass were most of this function's memory and time
+  const present = new Map<string, { id: number, contentId: number, originNodeId: number, originRunId: number, readAtNs: number | null }>()
+  for (const r of store.files.iterateClaimRows(volumeId, 'present')) if (!drifted.has(r.id)) present.set(r.path, r)
   const placements = directories.map(d => ({ key: d, byPath: store.placements.forVolume(d, volumeId) }))
 
   const custody = new Map<number, Acc>()
@@ -138,21 +158,27 @@ export function computeLocalClaims (store: Store, volumeId: number, selfKey: str
     if (a === undefined) { a = acc(); m.set(o, a) }
     return a
   }
-  // one version per (origin, path, run): superseded re-recordings of the same bytes repeat it
+  // one version per (origin, path, run, content): superseded re-recordings of the same bytes
+  // repeat it. The version a path's present row records is counted at that row (no key to build
+  // for the common path of one row); any other version is counted the first time it is met.
   const seen = new Set<string>()
-  for (const r of rows) {
-    const id = `${r.originNodeId}\u0000${r.originRunId}\u0000${r.path}\u0000${r.contentId}`
-    if (seen.has(id)) continue
-    seen.add(id)
+  for (const r of store.files.iterateClaimRows(volumeId)) {
+    const now = present.get(r.path)
+    if (now !== undefined && now.contentId === r.contentId && now.originNodeId === r.originNodeId && now.originRunId === r.originRunId) {
+      if (r.id !== now.id) continue
+    } else {
+      const id = `${r.originNodeId}\u0000${r.originRunId}\u0000${r.path}\u0000${r.contentId}`
+      if (seen.has(id)) continue
+      seen.add(id)
+    }
     const c = get(custody, r.originNodeId)
     c.maxRun = Math.max(c.maxRun, r.originRunId)
-    const now = present.get(r.path)
     const held = now !== undefined && now.contentId === r.contentId
     if (!held) {
       hole(c, r.path, r.originRunId)
       continue
     }
-    c.covered.push({ run: r.originRunId, readAtNs: now.readAtNs })
+    cover(c, r.originRunId, now.readAtNs)
     placements.forEach((d, i) => {
       const a = get(dirs[i] as Map<number, Acc>, r.originNodeId)
       a.maxRun = Math.max(a.maxRun, r.originRunId)
@@ -162,7 +188,7 @@ export function computeLocalClaims (store: Store, volumeId: number, selfKey: str
         return
       }
       if (p.verifyMethod !== SHA256_READBACK) a.weak = true
-      a.covered.push({ run: r.originRunId, readAtNs: p.verifiedAtNs })
+      cover(a, r.originRunId, p.verifiedAtNs)
     })
   }
   // the versions pushers offered and this node kept out (invariant 25) are holes in custody

@@ -338,36 +338,40 @@ export class FileStore {
     return out
   }
 
-  /** Every row of a volume, superseded ones included, as the claim computation reads them. */
-  * iterateClaimRows (volumeId: number): Generator<ClaimRow> {
-    const stmt = this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
-    for (const r of stmt.iterate(volumeId) as IterableIterator<[number, string, number, FileStatus, number, number, number | null]>) {
+  /** Every row of a volume, superseded ones included (or only those of one status), as the claim computation reads them. */
+  * iterateClaimRows (volumeId: number, status?: FileStatus): Generator<ClaimRow> {
+    const stmt = status === undefined
+      ? this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ?').raw(true)
+      : this.#db.prepare('SELECT id, path, content_id, status, origin_node_id, origin_run_id, read_at_ns FROM files WHERE volume_id = ? AND status = ?').raw(true)
+    const params = status === undefined ? [volumeId] : [volumeId, status]
+    for (const r of stmt.iterate(...params) as IterableIterator<[number, string, number, FileStatus, number, number, number | null]>) {
       yield { id: r[0], path: r[1], contentId: r[2], status: r[3], originNodeId: r[4], originRunId: r[5], readAtNs: r[6] }
     }
   }
 
-  /** Marks live, present rows seen by an earlier run as still present (shallow index, unchanged files). */
-  touchSeen (runId: number, fileIds: number[]): void {
-    // one statement per batch (a JSON array of ids), not one per file
-    const stmt = this.#db.prepare("UPDATE files SET last_seen_run_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = 'present'")
-    const tx = this.#db.transaction(() => { stmt.run(runId, JSON.stringify(fileIds)) })
-    tx.immediate()
-  }
-
   /**
-   * After a complete walk: every present row of the volume that the run did not see becomes
-   * missing — except under prefixes the walk could not read (an unreadable directory must
-   * never make its files look deleted).
+   * After a complete walk: every present row of the volume that the run neither recorded
+   * (last_seen_run_id = the run: hashed by it) nor found unchanged (`unchanged`: the ids a quick
+   * index compared equal, and damaged rows it could not move, held in memory rather than written
+   * to 100,000 rows) becomes missing — except under prefixes the walk could not read (an
+   * unreadable directory must never make its files look deleted).
+   *
+   * So last_seen_run_id is the last run that recorded the row from a read of its bytes, not the
+   * last that walked past it; an unchanged row a quick index trusts is not rewritten.
    */
-  markUnseenMissing (volumeId: number, runId: number, unreadablePrefixes: string[]): number {
-    const rows = this.#db.prepare("SELECT id, path FROM files WHERE volume_id = ? AND status = 'present' AND last_seen_run_id <> ?").all(volumeId, runId) as Array<{ id: number, path: string }>
+  markUnseenMissing (volumeId: number, runId: number, unreadablePrefixes: string[], unchanged: ReadonlySet<number>): number {
+    const candidates: number[] = []
+    const ids = this.#db.prepare("SELECT id FROM files WHERE volume_id = ? AND status = 'present' AND last_seen_run_id <> ?").pluck()
+    for (const id of ids.iterate(volumeId, runId) as IterableIterator<number>) if (!unchanged.has(id)) candidates.push(id)
+    if (candidates.length === 0) return 0
     const under = (p: string): boolean => unreadablePrefixes.some(prefix => p === prefix || p.startsWith(prefix + '/'))
+    const pathOf = this.#db.prepare('SELECT path FROM files WHERE id = ?').pluck()
     const stmt = this.#db.prepare("UPDATE files SET status = 'missing', status_changed_run_id = ? WHERE id = ? AND status = 'present'")
     let n = 0
     const tx = this.#db.transaction(() => {
-      for (const r of rows) {
-        if (under(r.path)) continue
-        n += stmt.run(runId, r.id).changes
+      for (const id of candidates) {
+        if (under(pathOf.get(id) as string)) continue
+        n += stmt.run(runId, id).changes
       }
     })
     tx.immediate()

@@ -26,6 +26,14 @@ import { crashInjectionActive } from '../crash-point.js'
 import { instrumentStoreWrites } from './crash-points.js'
 
 export const BUSY_TIMEOUT_MS = 5000
+/**
+ * SQLite's page cache per connection (its default is 2 MiB). A first index of 100,000 files
+ * inserts hashes in random order into the contents index and paths into the files indexes; with
+ * 2 MiB most inserts missed the cache and read pages back (measured: 100,000 file rows 7.2 s at
+ * 2 MiB, 2.8 s at 32 MiB, loaded machine). It grows only as pages are used; a 100,000-file
+ * database is about 28 MB.
+ */
+export const PAGE_CACHE_KIB = 32 * 1024
 
 export interface StoreInit {
   /** A file path, or ':memory:' for tests. */
@@ -103,6 +111,7 @@ export function openStore (init: StoreInit): Store {
   try {
     if (init.path !== ':memory:') db.pragma('journal_mode = WAL')
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`)
     db.pragma('foreign_keys = ON')
     // Evidence and revocations must survive a power cut once a command reported them.
     db.pragma('synchronous = FULL')

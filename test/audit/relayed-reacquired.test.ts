@@ -41,7 +41,7 @@ function fixture () {
   const idx = (files: Array<[string, string]>): number => {
     const r = store.runs.begin({ kind: 'index', volumeId: vol }).id
     store.files.recordObserved(vol, r, files.map(([p, c]) => ({ path: p, hash: h(c), size: c.length, mtimeNs: 1, originNodeId: selfRow, originRunId: r })))
-    store.files.markUnseenMissing(vol, r, [])
+    store.files.markUnseenMissing(vol, r, [], new Set())
     store.runs.finish(r, 'success')
     return r
   }

@@ -62,8 +62,9 @@ describe('quick index', () => {
     const again = await w.index(true)
     expect(again).toMatchObject({ status: 'success', filesSeen: 5, filesHashed: 0, bytesHashed: 0, filesChanged: 0, filesMissing: 0 })
     expect(w.row('2019/p1.jpg')?.readAtNs).toBe(readAt)
-    // every row was still seen by the quick run
-    expect(w.store.files.listLive(w.vol()).every(f => f.lastSeenRunId === again.runId && f.status === 'present')).toBe(true)
+    // every row was still seen by the quick run (none missing), and none was rewritten for it:
+    // last_seen_run_id stays the run that last read the bytes
+    expect(w.store.files.listLive(w.vol()).every(f => f.lastSeenRunId === first.runId && f.status === 'present')).toBe(true)
   })
 
   it('re-hashes a file edited to the same size whose mtime was put back (its ctime moved)', async () => {
